@@ -1,0 +1,3 @@
+from sipfsm.cli import main
+
+raise SystemExit(main())
