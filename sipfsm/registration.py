@@ -1,0 +1,1022 @@
+"""RFC 3261 §10 registration, client side, as one declarative state machine.
+
+A :class:`RegistrationClient` manages one address-of-record's own contacts at one registrar.  The
+table below is the whole lifecycle; everything that does not fit a table row (building the
+REGISTER, classifying a response, choosing delays) is a named method further down this file.
+
+States
+  unregistered   no binding of ours is known to exist
+  registering    a REGISTER adding or updating our bindings is in flight
+  registered     our bindings exist; the refresh timer runs
+  refreshing     a REGISTER refreshing our bindings is in flight
+  unregistering  a REGISTER removing bindings (ours, or ``Contact: *``) is in flight
+  querying       a REGISTER without Contact is in flight (§10.2.3)
+  waiting        after a transient failure, waiting to retry (backoff or Retry-After)
+  failed         a permanent failure; a new ``register()`` starts over
+  stopped        terminal; the client does nothing more
+
+"In flight" means: resolving the next hop, or a non-INVITE client transaction that has not yet
+reported a final response, a timeout or a transport error.  Commands that arrive meanwhile are
+queued and merged (RFC 3261 §10.2: no new REGISTER before the previous one's final response or
+timeout).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sipfsm.errors import AuthenticationFailed, ConfigError, LocalProtocolError, ParseError
+from sipfsm.fsm import SharedMachine
+from sipfsm.message import Headers, Request, Response, SipUri, parse_uri, uri_equal
+from sipfsm.ports import Clock, Random, Resolver, Target, TimerHandle, Timers
+
+if TYPE_CHECKING:
+    from sipfsm.auth import CredentialStore, DigestClient
+    from sipfsm.transaction import NonInviteClientTransaction, TransactionLayer
+
+__all__ = [
+    "REGISTRATION_MACHINE",
+    "BackoffPolicy",
+    "Binding",
+    "BindingsReported",
+    "ContactMissing",
+    "ContactSpec",
+    "Failed",
+    "FailureReason",
+    "RefreshPolicy",
+    "Refreshed",
+    "Registered",
+    "RegistrationClient",
+    "RegistrationConfig",
+    "RegistrationEvent",
+    "RegistrationObserver",
+    "Retrying",
+    "StateChanged",
+    "Stopped",
+    "Unregistered",
+]
+
+# --------------------------------------------------------------------------------------------
+# The machine
+# --------------------------------------------------------------------------------------------
+
+IN_FLIGHT = ["registering", "refreshing", "unregistering", "querying"]
+IDLE = ["unregistered", "registered", "waiting", "failed"]
+
+STATES: list[dict[str, Any]] = [
+    {"name": "unregistered", "on_enter": "_entered"},
+    {"name": "registering", "on_enter": "_entered"},
+    {"name": "registered", "on_enter": ["_entered", "_arm_refresh"], "on_exit": "_cancel_refresh"},
+    {"name": "refreshing", "on_enter": "_entered"},
+    {"name": "unregistering", "on_enter": "_entered"},
+    {"name": "querying", "on_enter": "_entered"},
+    {"name": "waiting", "on_enter": ["_entered", "_arm_retry"], "on_exit": "_cancel_retry"},
+    {"name": "failed", "on_enter": "_entered"},
+    {"name": "stopped", "on_enter": "_entered"},
+]
+
+TRANSITIONS: list[dict[str, Any]] = [
+    # Commands (the client queues them while a REGISTER is in flight; they never reach here then).
+    {"trigger": "send_register", "source": IDLE, "dest": "registering", "after": "_transmit"},
+    {"trigger": "send_unregister", "source": IDLE, "dest": "unregistering", "after": "_transmit"},
+    {"trigger": "send_query", "source": IDLE, "dest": "querying", "after": "_transmit"},
+    {"trigger": "refresh_due", "source": "registered", "dest": "refreshing", "after": "_transmit"},
+    # 2xx (§10.2.1.1, §10.2.2, §10.2.3, §10.2.4)
+    {"trigger": "accepted", "source": ["registering", "refreshing"], "dest": "registered",
+     "after": "_on_accepted"},
+    {"trigger": "accepted", "source": ["unregistering", "querying"], "dest": "registered",
+     "conditions": "_holds_bindings", "after": "_on_accepted"},
+    {"trigger": "accepted", "source": ["unregistering", "querying"], "dest": "unregistered",
+     "after": "_on_accepted"},
+    # §10.2.4: the 200 lacks our contact: report it and register again (bounded by the caller).
+    {"trigger": "contact_missing", "source": ["registering", "refreshing"], "dest": "registering",
+     "after": "_transmit"},
+    # Resubmissions of the same intent (each one a new transaction, CSeq + 1).
+    {"trigger": "challenged", "source": IN_FLIGHT, "dest": "=", "after": "_transmit"},  # §22.2
+    {"trigger": "interval_too_brief", "source": IN_FLIGHT, "dest": "=",
+     "after": "_transmit"},  # §10.2.8
+    {"trigger": "redirected", "source": IN_FLIGHT, "dest": "=", "after": "_transmit"},  # §8.1.3.4
+    {"trigger": "next_target", "source": IN_FLIGHT, "dest": "=", "after": "_transmit"},  # RFC 3263
+    # Transient failure: timeout, transport error, 5xx with Retry-After (§10.2.7, §10.2.8).
+    {"trigger": "deferred", "source": IN_FLIGHT, "dest": "waiting"},
+    {"trigger": "retry_due", "source": "waiting", "dest": "registering",
+     "conditions": "_intent_is_register", "after": "_transmit"},
+    {"trigger": "retry_due", "source": "waiting", "dest": "unregistering",
+     "conditions": "_intent_is_unregister", "after": "_transmit"},
+    {"trigger": "retry_due", "source": "waiting", "dest": "querying", "after": "_transmit"},
+    # Permanent failure.  A failed query leaves an established registration alone.
+    {"trigger": "rejected", "source": "querying", "dest": "registered",
+     "conditions": "_holds_bindings", "after": "_on_failed"},
+    {"trigger": "rejected", "source": [*IN_FLIGHT, "waiting"], "dest": "failed",
+     "after": "_on_failed"},
+    {"trigger": "stop", "source": [*IN_FLIGHT, *IDLE], "dest": "stopped", "after": "_on_stopped"},
+]
+REGISTRATION_MACHINE = SharedMachine(
+    name="RegistrationClient", states=STATES, transitions=TRANSITIONS, initial="unregistered"
+)
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+
+MAX_FORWARDS = 70  # RFC 3261 §8.1.1.6
+MAX_CSEQ = 2**31 - 1  # RFC 3261 §8.1.1.5
+# RFC 3261 §21: the response codes a UAC is expected to recognise; others are handled as the
+# x00 of their class (§8.1.3.2).
+KNOWN_STATUS_CODES = frozenset(
+    {100, 180, 181, 182, 183, 200, 300, 301, 302, 305, 380, 400, 401, 402, 403, 404, 405, 406,
+     407, 408, 410, 413, 414, 415, 416, 420, 421, 423, 480, 481, 482, 483, 484, 485, 486, 487,
+     488, 491, 493, 500, 501, 502, 503, 504, 505, 513, 600, 603, 604, 606}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshPolicy:
+    """When to refresh (§10.2.4): the earlier of ``expiry - margin`` and ``fraction * expiry``,
+    shortened by up to ``jitter`` (a fraction) so that many clients do not refresh in step,
+    never earlier than ``floor`` seconds (nor later than half the expiry for tiny expiries)."""
+
+    margin: float = 32.0  # 64*T1: a REGISTER transaction may take this long to time out
+    fraction: float = 0.9
+    jitter: float = 0.05
+    floor: float = 1.0
+
+    def delay(self, expiry: float, random: Random) -> float:
+        if expiry <= 0:
+            return self.floor
+        base = min(expiry - self.margin, expiry * self.fraction)
+        base *= random.uniform(1.0 - self.jitter, 1.0)
+        if base < self.floor:
+            return min(self.floor, expiry / 2) if expiry < 2 * self.floor else self.floor
+        return base
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """RFC 5626 §4.5: ``min(maximum, base * 2**failures)``, randomised between 50 % and 100 %."""
+
+    base: float = 30.0
+    maximum: float = 1800.0
+
+    def upper_bound(self, failures: int) -> float:
+        return min(self.maximum, self.base * (2 ** min(failures, 62)))
+
+    def delay(self, failures: int, random: Random) -> float:
+        upper = self.upper_bound(failures)
+        return random.uniform(upper / 2, upper)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSpec:
+    """One contact to bind.  ``uri`` None: ``sip:<aor-user>@<local address>`` made from the
+    transport the REGISTER leaves by (with ``;transport=tcp`` over TCP)."""
+
+    uri: SipUri | None = None
+    q: float | None = None  # §10.2.1.2, passed through
+
+
+@dataclass(frozen=True)
+class RegistrationConfig:
+    aor: SipUri
+    registrar: SipUri | None = None  # Request-URI; default: the AOR's domain (§10.2)
+    registrar_target: Target | None = None  # explicit address: no DNS (§10.2.6 configuration)
+    outbound_proxy: SipUri | None = None  # §8.1.2 / §10.2.6
+    route_set: tuple[SipUri, ...] = ()  # pre-loaded route set (§8.1.1.1, §10.2)
+    from_uri: SipUri | None = None  # third-party registration (§10.2 From)
+    contacts: tuple[ContactSpec, ...] = (ContactSpec(),)
+    expires: int = 3600
+    transport: str | None = None  # preferred transport when the next hop does not say
+    refresh: RefreshPolicy = field(default_factory=RefreshPolicy)
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    max_interval_retries: int = 2  # 423 resubmissions for one intent
+    max_redirects: int = 3
+    max_contact_missing_retries: int = 2
+    max_consecutive_failures: int | None = None  # None: keep retrying with backoff
+    user_agent: str | None = "sipfsm"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.aor, SipUri):
+            raise ConfigError("the address-of-record must be a SIP URI",
+                              spec_id="RFC3261-10.2-TO-AOR-SIP-URI")
+        if self.aor.scheme == "sips":
+            raise ConfigError("SIPS addresses-of-record are not supported by sipfsm (use sip:)",
+                              spec_id="RFC3261-10.2-TO-AOR-SIP-URI")
+        if self.registrar is not None and (self.registrar.user or self.registrar.password):
+            raise ConfigError("the registrar URI must not contain a user part",
+                              spec_id="RFC3261-10.2-REQUEST-URI-NO-USERINFO")
+        if not 0 <= self.expires <= 2**32 - 1:
+            raise ConfigError(f"expires {self.expires} is outside 0..4294967295")
+        for contact in self.contacts:
+            if contact.q is not None and not 0.0 <= contact.q <= 1.0:
+                raise ConfigError(f"contact q value {contact.q} is outside 0..1")
+            if contact.uri is not None and contact.uri.scheme == "sips":
+                raise ConfigError("SIPS contacts are not supported by sipfsm (use sip:)")
+
+
+# --------------------------------------------------------------------------------------------
+# Events out (the observer port)
+# --------------------------------------------------------------------------------------------
+
+
+class FailureReason(Enum):
+    STATUS = "status"  # a final error response
+    TIMEOUT = "timeout"
+    TRANSPORT = "transport"
+    AUTH = "auth"  # no usable challenge, rejected credentials, bad rspauth
+    INTERVAL_TOO_BRIEF = "423"  # 423 without Min-Expires, or again after raising the expiry
+    REDIRECT = "redirect"  # too many redirects, or a 3xx without a usable Contact
+    CONTACT_MISSING = "contact-missing"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One binding the registrar reported in a 200 (§10.2.1.1, §10.2.3)."""
+
+    contact: str
+    expires: int | None
+    q: float | None
+    ours: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    expires: int  # the shortest expiry granted to one of our contacts
+    granted: tuple[tuple[str, int], ...]  # (our contact, seconds) per contact
+    bindings: tuple[Binding, ...]  # every binding of the AOR the registrar reported
+    service_route: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    expires: int
+    granted: tuple[tuple[str, int], ...]
+    bindings: tuple[Binding, ...]
+    service_route: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unregistered:
+    bindings: tuple[Binding, ...]  # what remains at the registrar
+
+
+@dataclass(frozen=True, slots=True)
+class BindingsReported:
+    bindings: tuple[Binding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMissing:
+    contacts: tuple[str, ...]  # ours, absent from the 200
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    reason: FailureReason
+    delay: float
+    failures: int
+    status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: FailureReason
+    status: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    pass
+
+
+RegistrationEvent = (
+    StateChanged | Registered | Refreshed | Unregistered | BindingsReported | ContactMissing
+    | Retrying | Failed | Stopped
+)
+
+
+class RegistrationObserver(Protocol):
+    def __call__(self, client: RegistrationClient, event: RegistrationEvent) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Intents: what the user asked for, queued while a REGISTER is in flight
+# --------------------------------------------------------------------------------------------
+
+
+class IntentKind(Enum):
+    REGISTER = "register"
+    UNREGISTER = "unregister"
+    QUERY = "query"
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    kind: IntentKind
+    contacts: tuple[ContactSpec, ...] = ()
+    expires: int | None = None
+    remove_all: bool = False  # Contact: * (§10.2.2)
+
+
+def merge_intents(queue: deque[Intent], new: Intent) -> None:
+    """Merge a command into the queue of commands waiting for the REGISTER in flight.
+
+    The last word on bindings wins: an unregister supersedes queued registrations and a
+    registration supersedes a queued unregister.  A query is answered by any queued REGISTER's
+    200 (every 200 lists the bindings), so it is dropped when one is queued."""
+    if new.kind is IntentKind.QUERY:
+        if not queue:
+            queue.append(new)
+        return
+    if new.kind is IntentKind.UNREGISTER:
+        queue.clear()
+        queue.append(new)
+        return
+    # A registration replaces queued registrations and queries; a queued removal of contacts
+    # that this registration no longer lists stays in front of it.
+    kept = [i for i in queue if i.kind is IntentKind.UNREGISTER and not i.remove_all and i.contacts]
+    queue.clear()
+    queue.extend(kept)
+    queue.append(new)
+
+
+# --------------------------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _RegistrarDialogue:
+    """Per-registrar identity: one Call-ID (and From tag) for every REGISTER to it (§10.2)."""
+
+    call_id: str
+    from_tag: str
+    cseq: int = 0
+
+
+class _Attempt:
+    """The owner of one transaction: stale outcomes (of an abandoned attempt) are ignored."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: RegistrationClient) -> None:
+        self.client = client
+
+    def on_provisional(self, tx: NonInviteClientTransaction, response: Response) -> None:
+        return  # §10.2.7: provisional responses to REGISTER carry nothing for the client
+
+    def on_final(self, tx: NonInviteClientTransaction, response: Response) -> None:
+        if self.client._attempt is self:
+            self.client._attempt = None
+            self.client._on_final(response)
+
+    def on_timeout(self, tx: NonInviteClientTransaction) -> None:
+        if self.client._attempt is self:
+            self.client._attempt = None
+            self.client._on_timeout()
+
+    def on_transport_error(self, tx: NonInviteClientTransaction, error: Exception) -> None:
+        if self.client._attempt is self:
+            self.client._attempt = None
+            self.client._on_transport_error(error)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _default_port(transport: str) -> int:
+    return 5061 if transport.upper() == "TLS" else 5060
+
+
+class RegistrationClient:
+    """One registration: an AOR's own contacts at one registrar (RFC 3261 §10.2)."""
+
+    machine = REGISTRATION_MACHINE
+
+    def __init__(
+        self,
+        config: RegistrationConfig,
+        *,
+        layer: TransactionLayer,
+        timers: Timers,
+        clock: Clock,
+        random: Random,
+        resolver: Resolver | None = None,
+        credentials: CredentialStore | None = None,
+        digest: DigestClient | None = None,
+        observer: RegistrationObserver | Callable[[RegistrationClient, RegistrationEvent], None]
+        | None = None,
+    ) -> None:
+        self.config = config
+        self._layer = layer
+        self._timers = timers
+        self._clock = clock
+        self._random = random
+        self._resolver = resolver
+        if digest is None and credentials is not None:
+            from sipfsm.auth import DigestClient
+
+            digest = DigestClient(credentials, random)
+        self._digest = digest
+        self._observer = observer
+        self.state = "unregistered"
+        self._last_state = "unregistered"
+        self.machine.attach(self)
+
+        self.registrar_uri: SipUri = config.registrar or SipUri(
+            scheme="sip", host=config.aor.host, port=config.aor.port
+        )
+        self._dialogues: dict[str, _RegistrarDialogue] = {}
+        self._targets: list[Target] = []
+        self._target_index = 0
+        self._attempt: _Attempt | None = None
+        self._intent: Intent | None = None
+        self._queue: deque[Intent] = deque()
+        self._expires = config.expires
+        self._contacts: tuple[ContactSpec, ...] = config.contacts
+        self._bound: dict[str, tuple[SipUri, int]] = {}  # our contacts the registrar holds
+        self._sent_contacts: tuple[SipUri, ...] = ()
+        self._refresh_timer: TimerHandle | None = None
+        self._retry_timer: TimerHandle | None = None
+        self._retry_delay = 0.0
+        self._failures = 0
+        self._interval_retries = 0
+        self._redirects = 0
+        self._contact_missing = 0
+        self._resolving = False
+        self.clock_offset: float | None = None  # §10.2.5: registrar Date minus our wall clock
+        self.expires_at: float | None = None  # monotonic instant our shortest binding ends
+        self.service_route: tuple[str, ...] = ()
+        self.last_response: Response | None = None
+        self.last_failure: Failed | None = None
+
+    # ---- public commands ---------------------------------------------------------------
+
+    def register(self, contacts: Sequence[ContactSpec] | None = None,
+                 expires: int | None = None) -> None:
+        """Add or update our bindings (§10.2.1).  Updating to fewer contacts removes the dropped
+        ones first, with their own REGISTER (Expires: 0), then registers the new set."""
+        self._check_alive()
+        if expires is not None and not 0 < expires <= 2**32 - 1:
+            raise LocalProtocolError(f"expires {expires} is outside 1..4294967295")
+        new = tuple(contacts) if contacts is not None else self._contacts
+        if not new:
+            raise LocalProtocolError("register() needs at least one contact; use query()")
+        for c in new:
+            if c.uri is not None and c.uri.scheme == "sips":
+                raise LocalProtocolError("SIPS contacts are not supported by sipfsm")
+        dropped = tuple(
+            ContactSpec(uri=uri) for key, (uri, _) in self._bound.items()
+            if not any(c.uri is not None and uri_equal(c.uri, uri) for c in new)
+            and any(c.uri is not None for c in new)
+        )
+        if dropped:
+            self._submit(Intent(IntentKind.UNREGISTER, contacts=dropped))
+        self._submit(Intent(IntentKind.REGISTER, contacts=new, expires=expires))
+
+    def update_contacts(self, contacts: Sequence[ContactSpec]) -> None:
+        self.register(contacts)
+
+    def unregister(self) -> None:
+        """Remove our own bindings: our contacts with Expires: 0 (§10.2.2)."""
+        self._check_alive()
+        self._submit(Intent(IntentKind.UNREGISTER))
+
+    def unregister_all(self) -> None:
+        """Remove every binding of the AOR: ``Contact: *`` with Expires: 0 (§10.2.2)."""
+        self._check_alive()
+        self._submit(Intent(IntentKind.UNREGISTER, remove_all=True))
+
+    def query(self) -> None:
+        """Fetch the AOR's bindings: a REGISTER without Contact (§10.2.3)."""
+        self._check_alive()
+        self._submit(Intent(IntentKind.QUERY))
+
+    def stop(self) -> None:
+        """Stop at once: cancel timers, abandon the transaction in flight.  Bindings at the
+        registrar stay until they expire (call unregister() first to remove them)."""
+        if self.state == "stopped":
+            return
+        self._queue.clear()
+        self._attempt = None
+        self.machine.fire(self, "stop")
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in IN_FLIGHT
+
+    @property
+    def call_id(self) -> str | None:
+        dialogue = self._dialogues.get(str(self.registrar_uri))
+        return dialogue.call_id if dialogue else None
+
+    @property
+    def requested_expires(self) -> int:
+        return self._expires
+
+    @property
+    def failures(self) -> int:
+        return self._failures
+
+    @property
+    def bound_contacts(self) -> dict[str, int]:
+        return {key: granted for key, (_, granted) in self._bound.items()}
+
+    # ---- command plumbing --------------------------------------------------------------
+
+    def _check_alive(self) -> None:
+        if self.state == "stopped":
+            raise LocalProtocolError("this RegistrationClient has been stopped")
+
+    def _submit(self, intent: Intent) -> None:
+        if self.state in IN_FLIGHT:
+            merge_intents(self._queue, intent)
+            return
+        self._start(intent)
+
+    def _start(self, intent: Intent) -> None:
+        self._intent = intent
+        self._interval_retries = 0
+        self._redirects = 0
+        self._contact_missing = 0
+        if intent.kind is IntentKind.REGISTER:
+            self._contacts = intent.contacts or self._contacts
+            if intent.expires is not None:
+                self._expires = intent.expires
+            self.machine.fire(self, "send_register")
+        elif intent.kind is IntentKind.UNREGISTER:
+            self.machine.fire(self, "send_unregister")
+        else:
+            self.machine.fire(self, "send_query")
+
+    def _drain(self) -> None:
+        if self.state in IN_FLIGHT or self.state == "stopped" or not self._queue:
+            return
+        self._start(self._queue.popleft())
+
+    def _emit(self, event: RegistrationEvent) -> None:
+        if self._observer is not None:
+            self._observer(self, event)
+
+    # ---- machine callbacks (named in the table) -----------------------------------------
+
+    def _entered(self) -> None:
+        if self.state != self._last_state:
+            old, self._last_state = self._last_state, self.state
+            self._emit(StateChanged(old, self.state))
+
+    def _intent_is_register(self) -> bool:
+        return self._intent is not None and self._intent.kind is IntentKind.REGISTER
+
+    def _intent_is_unregister(self) -> bool:
+        return self._intent is not None and self._intent.kind is IntentKind.UNREGISTER
+
+    def _holds_bindings(self) -> bool:
+        return bool(self._bound)
+
+    def _arm_refresh(self) -> None:
+        self._cancel_refresh()
+        if not self._bound:
+            return
+        shortest = min(granted for _, granted in self._bound.values())
+        delay = self.config.refresh.delay(shortest, self._random)
+        self._refresh_timer = self._timers.start("refresh", delay, self._refresh_fired)
+
+    def _cancel_refresh(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.cancel()
+            self._refresh_timer = None
+
+    def _refresh_fired(self) -> None:
+        self._refresh_timer = None
+        if self.state != "registered":
+            return
+        # §10.2.4: a refresh re-sends our own contacts only.
+        self._intent = Intent(IntentKind.REGISTER, contacts=self._contacts)
+        self._interval_retries = self._redirects = self._contact_missing = 0
+        self.machine.fire(self, "refresh_due")
+
+    def _arm_retry(self) -> None:
+        self._cancel_retry()
+        self._retry_timer = self._timers.start("retry", self._retry_delay, self._retry_fired)
+
+    def _cancel_retry(self) -> None:
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+            self._retry_timer = None
+
+    def _retry_fired(self) -> None:
+        self._retry_timer = None
+        if self.state == "waiting":
+            self.machine.fire(self, "retry_due")
+
+    def _on_stopped(self) -> None:
+        self._cancel_refresh()
+        self._cancel_retry()
+        self._emit(Stopped())
+
+    # ---- sending ------------------------------------------------------------------------
+
+    def _next_hop(self) -> SipUri:
+        if self.config.outbound_proxy is not None:
+            return self.config.outbound_proxy
+        if self.config.route_set:
+            return self.config.route_set[0]
+        return self.registrar_uri
+
+    def _transmit(self) -> None:
+        """Send the current intent's REGISTER to the current target (resolving it first)."""
+        if self._targets:
+            self._send_now()
+            return
+        hop = self._next_hop()
+        transport = (hop.params.get("transport") or self.config.transport or "").upper() or None
+        if self.config.registrar_target is not None and hop is self.registrar_uri:
+            self._targets = [self.config.registrar_target]
+            self._target_index = 0
+            self._send_now()
+            return
+        if _is_ip_literal(hop.host) or self._resolver is None:
+            # RFC 3263 §4.2: a numeric IP needs no DNS; without a resolver port the transport
+            # resolves the name itself (A/AAAA, default port).
+            chosen = transport or "UDP"
+            self._targets = [Target(chosen, hop.host, hop.port or _default_port(chosen))]
+            self._target_index = 0
+            self._send_now()
+            return
+        self._resolving = True
+        attempt = _Attempt(self)
+        self._attempt = attempt
+
+        def done(targets: Sequence[Target]) -> None:
+            if self._attempt is not attempt:
+                return
+            self._attempt = None
+            self._resolving = False
+            if not targets:
+                self._fail_or_defer_resolution(f"{hop.host} resolved to no targets")
+                return
+            self._targets = list(targets)
+            self._target_index = 0
+            self._send_now()
+
+        def failed(error: Exception) -> None:
+            if self._attempt is not attempt:
+                return
+            self._attempt = None
+            self._resolving = False
+            self._fail_or_defer_resolution(f"cannot locate {hop.host}: {error}")
+
+        self._resolver.resolve(hop.host, port=hop.port, transport=transport,
+                               secure=hop.scheme == "sips", on_done=done, on_error=failed)
+
+    def _fail_or_defer_resolution(self, detail: str) -> None:
+        self._defer(FailureReason.RESOLVE, None, detail)
+
+    def _dialogue(self) -> _RegistrarDialogue:
+        key = str(self.registrar_uri)
+        dialogue = self._dialogues.get(key)
+        if dialogue is None:
+            # §10.2 Call-ID: made once per registrar and kept for every REGISTER to it.
+            dialogue = _RegistrarDialogue(call_id=self._random.token(96),
+                                          from_tag=self._random.token(64))
+            self._dialogues[key] = dialogue
+        return dialogue
+
+    def _contact_uris(self, target: Target) -> tuple[SipUri, ...]:
+        uris = []
+        for spec in self._contacts:
+            uris.append(spec.uri if spec.uri is not None else self._auto_contact(target))
+        return tuple(uris)
+
+    def _auto_contact(self, target: Target) -> SipUri:
+        local = self._layer.local_address(target)
+        host = f"[{local.host}]" if ":" in local.host else local.host
+        user = f"{self.config.aor.user}@" if self.config.aor.user else ""
+        suffix = "" if target.transport.upper() == "UDP" else f";transport={target.transport.lower()}"
+        uri = parse_uri(f"sip:{user}{host}:{local.port}{suffix}")
+        assert isinstance(uri, SipUri)
+        return uri
+
+    def build_request(self, target: Target) -> Request:
+        """The REGISTER for the current intent (§10.2); increments CSeq."""
+        intent = self._intent or Intent(IntentKind.QUERY)
+        dialogue = self._dialogue()
+        if dialogue.cseq >= MAX_CSEQ:
+            # §8.1.1.5: CSeq must stay below 2**31; start a new Call-ID rather than wrap.
+            self._dialogues.pop(str(self.registrar_uri))
+            dialogue = self._dialogue()
+        dialogue.cseq += 1
+        aor = str(self.config.aor)
+        from_uri = str(self.config.from_uri or self.config.aor)
+        items: list[tuple[str, str]] = []
+        if self.config.outbound_proxy is not None:
+            items.append(("Route", f"<{self._loose(self.config.outbound_proxy)}>"))
+        items.extend(("Route", f"<{uri}>") for uri in self.config.route_set)
+        items += [
+            ("Max-Forwards", str(MAX_FORWARDS)),
+            ("To", f"<{aor}>"),
+            ("From", f"<{from_uri}>;tag={dialogue.from_tag}"),
+            ("Call-ID", dialogue.call_id),
+            ("CSeq", f"{dialogue.cseq} REGISTER"),
+        ]
+        expires: int | None
+        if intent.kind is IntentKind.REGISTER:
+            uris = self._contact_uris(target)
+            self._sent_contacts = uris
+            qs = [spec.q for spec in self._contacts]
+            for uri, q in zip(uris, qs, strict=True):
+                items.append(("Contact", f"<{uri}>" + (f";q={q:g}" if q is not None else "")))
+            expires = self._expires
+        elif intent.kind is IntentKind.UNREGISTER:
+            if intent.remove_all:
+                items.append(("Contact", "*"))
+                self._sent_contacts = ()
+            else:
+                if intent.contacts:
+                    uris = tuple(c.uri for c in intent.contacts if c.uri is not None)
+                elif self._bound:
+                    uris = tuple(uri for uri, _ in self._bound.values())
+                else:
+                    uris = self._contact_uris(target)
+                self._sent_contacts = uris
+                items.extend(("Contact", f"<{uri}>") for uri in uris)
+            expires = 0
+        else:
+            self._sent_contacts = ()
+            expires = None
+        if expires is not None:
+            items.append(("Expires", str(expires)))  # seed: Expires header, no Contact param
+        if self.config.user_agent:
+            items.append(("User-Agent", self.config.user_agent))
+        if self._digest is not None:
+            items.extend(self._digest.authorization_headers("REGISTER", str(self.registrar_uri)))
+        return Request(method="REGISTER", uri=self.registrar_uri, headers=Headers(items), body=b"")
+
+    @staticmethod
+    def _loose(uri: SipUri) -> str:
+        text = str(uri)
+        return text if uri.params.get("lr") is not None or "lr" in uri.params else text + ";lr"
+
+    def _send_now(self) -> None:
+        target = self._targets[self._target_index]
+        try:
+            request = self.build_request(target)
+        except AuthenticationFailed as exc:
+            self._reject(FailureReason.AUTH, None, str(exc))
+            return
+        attempt = _Attempt(self)
+        self._attempt = attempt
+        self._layer.send_request(request, target, attempt)
+
+    # ---- outcomes ---------------------------------------------------------------------
+
+    def _on_final(self, response: Response) -> None:
+        self.last_response = response
+        status = response.status
+        # §8.1.3.2: an unrecognised final response is treated as the x00 of its class.
+        effective = status if status in KNOWN_STATUS_CODES else (status // 100) * 100
+        try:
+            if 200 <= effective < 300:
+                self._on_success(response)
+            elif effective in (401, 407):
+                self._on_challenge(response)
+            elif effective == 423:
+                self._on_interval_too_brief(response)
+            elif 300 <= effective < 400:
+                self._on_redirect(response)
+            elif effective in (500, 503) and self._retry_after(response) is not None:
+                delay = float(self._retry_after(response) or 0)
+                self._defer(FailureReason.STATUS, status, f"{status} {response.reason}", delay)
+            elif effective in (503, 408):
+                # RFC 3263 §4.3: 503 → next server; 408 from a proxy: the registrar is silent.
+                self._try_next_target(FailureReason.STATUS, status, f"{status} {response.reason}")
+            else:
+                self._reject(FailureReason.STATUS, status, f"{status} {response.reason}")
+        except ParseError as exc:
+            # RFC 3261 §8.1.3: a response we cannot read is as good as no answer.
+            self._try_next_target(FailureReason.STATUS, status, f"malformed {status}: {exc}")
+        self._drain()
+
+    @staticmethod
+    def _retry_after(response: Response) -> int | None:
+        try:
+            ra = response.retry_after
+        except ParseError:
+            return None
+        return ra.seconds if ra is not None else None
+
+    def _on_timeout(self) -> None:
+        self._try_next_target(FailureReason.TIMEOUT, None, "no final response (Timer F)")
+        self._drain()
+
+    def _on_transport_error(self, error: Exception) -> None:
+        self._try_next_target(FailureReason.TRANSPORT, None, f"transport error: {error}")
+        self._drain()
+
+    def _try_next_target(self, reason: FailureReason, status: int | None, detail: str) -> None:
+        if self._target_index + 1 < len(self._targets):
+            self._target_index += 1
+            self.machine.fire(self, "next_target")
+            return
+        self._defer(reason, status, detail)
+
+    def _defer(self, reason: FailureReason, status: int | None, detail: str,
+               delay: float | None = None) -> None:
+        """§10.2.7 / RFC 5626 §4.5: count the failure and wait before retrying."""
+        self._failures += 1
+        limit = self.config.max_consecutive_failures
+        if limit is not None and self._failures >= limit:
+            self._reject(reason, status, f"{detail} ({self._failures} consecutive failures)")
+            return
+        # Re-resolve on the retry: the targets may have changed (RFC 3263 TTLs).
+        self._targets = []
+        self._target_index = 0
+        self._retry_delay = (
+            delay if delay is not None else self.config.backoff.delay(self._failures, self._random)
+        )
+        self._emit(Retrying(reason, self._retry_delay, self._failures, status))
+        if self.state in IN_FLIGHT:
+            self.machine.fire(self, "deferred")
+        else:
+            self._arm_retry()
+
+    def _reject(self, reason: FailureReason, status: int | None, detail: str) -> None:
+        self._pending_failure = Failed(reason, status, detail)
+        self.machine.fire(self, "rejected")
+
+    def _on_failed(self) -> None:
+        failure = self._pending_failure
+        self.last_failure = failure
+        if self.state == "failed":
+            self._bound.clear()
+            self.expires_at = None
+        self._emit(failure)
+
+    def _on_challenge(self, response: Response) -> None:
+        header = "WWW-Authenticate" if response.status == 401 else "Proxy-Authenticate"
+        challenges = (response.www_authenticate if response.status == 401
+                      else response.proxy_authenticate)
+        if self._digest is None:
+            self._reject(FailureReason.AUTH, response.status,
+                         f"{response.status}: the registrar asks for credentials and none are configured")
+            return
+        if not challenges:
+            self._reject(FailureReason.AUTH, response.status, f"{response.status} without {header}")
+            return
+        try:
+            self._digest.handle_challenge(response.status, list(challenges))
+        except AuthenticationFailed as exc:
+            self._reject(FailureReason.AUTH, response.status, str(exc))
+            return
+        # §22.2: resubmit with credentials: a new transaction, CSeq + 1, same Call-ID.
+        self.machine.fire(self, "challenged")
+
+    def _on_interval_too_brief(self, response: Response) -> None:
+        status = response.status
+        minimum = response.min_expires
+        requested = self._expires
+        if self.state in ("unregistering", "querying") or minimum is None:
+            self._reject(FailureReason.INTERVAL_TOO_BRIEF, status,
+                         "423 without a usable Min-Expires")
+            return
+        if minimum <= requested or self._interval_retries >= self.config.max_interval_retries:
+            self._reject(FailureReason.INTERVAL_TOO_BRIEF, status,
+                         f"423 again (Min-Expires {minimum}, asked {requested})")
+            return
+        if minimum > 2**32 - 1:
+            self._reject(FailureReason.INTERVAL_TOO_BRIEF, status,
+                         f"Min-Expires {minimum} is out of range")
+            return
+        # §10.2.8: retry with every contact's expiry >= Min-Expires (the Expires header here).
+        self._interval_retries += 1
+        self._expires = minimum
+        self.machine.fire(self, "interval_too_brief")
+
+    def _on_redirect(self, response: Response) -> None:
+        status = response.status
+        candidates = [c for c in response.contacts if isinstance(c.uri, SipUri)]
+        candidates.sort(key=lambda c: -(c.q if c.q is not None else 1.0))
+        if not candidates or self._redirects >= self.config.max_redirects:
+            why = "without a SIP Contact" if not candidates else "too many times"
+            self._reject(FailureReason.REDIRECT, status, f"{status}: redirected {why}")
+            return
+        self._redirects += 1
+        new = candidates[0].uri
+        assert isinstance(new, SipUri)
+        # The Request-URI names a registrar, never a user (§10.2).
+        self.registrar_uri = SipUri(scheme="sip", host=new.host, port=new.port, params=new.params)
+        self._targets = []
+        self._target_index = 0
+        self.machine.fire(self, "redirected")
+
+    def _on_success(self, response: Response) -> None:
+        self._failures = 0
+        if self._digest is not None:
+            info = response.authentication_info
+            if info:
+                try:
+                    self._digest.handle_authentication_info(info)
+                except AuthenticationFailed as exc:
+                    self._reject(FailureReason.AUTH, response.status, str(exc))
+                    return
+        self._observe_date(response)
+        bindings = self._bindings(response)
+        intent = self._intent or Intent(IntentKind.QUERY)
+        if intent.kind is IntentKind.REGISTER:
+            granted: dict[str, tuple[SipUri, int]] = {}
+            missing: list[str] = []
+            for uri in self._sent_contacts:
+                expiry = self._granted_expiry(response, uri)
+                if expiry is None or expiry <= 0:
+                    missing.append(str(uri))
+                else:
+                    granted[str(uri)] = (uri, expiry)
+            if missing:
+                self._emit(ContactMissing(tuple(missing)))
+                if self._contact_missing < self.config.max_contact_missing_retries:
+                    self._contact_missing += 1
+                    self.machine.fire(self, "contact_missing")
+                    return
+                self._reject(FailureReason.CONTACT_MISSING, response.status,
+                             f"the registrar's 200 does not list {', '.join(missing)}")
+                return
+            was_refresh = self.state == "refreshing"
+            self._bound = granted
+            shortest = min(expiry for _, expiry in granted.values())
+            self.expires_at = self._clock.monotonic() + shortest
+            self.service_route = tuple(str(r) for r in response.service_routes)
+            payload = (shortest, tuple((k, e) for k, (_, e) in granted.items()), bindings,
+                       self.service_route)
+            self.machine.fire(self, "accepted")
+            self._emit(Refreshed(*payload) if was_refresh else Registered(*payload))
+        elif intent.kind is IntentKind.UNREGISTER:
+            if intent.remove_all:
+                self._bound.clear()
+            else:
+                for uri in self._sent_contacts:
+                    for key, (bound, _) in list(self._bound.items()):
+                        if uri_equal(bound, uri):
+                            del self._bound[key]
+            if not self._bound:
+                self.expires_at = None
+            self.machine.fire(self, "accepted")
+            self._emit(Unregistered(bindings))
+        else:
+            self.machine.fire(self, "accepted")
+            self._emit(BindingsReported(bindings))
+
+    def _granted_expiry(self, response: Response, ours: SipUri) -> int | None:
+        """§10.2.1.1 / §10.2.4: our contact's expires param in the 200, else its Expires header,
+        else what we asked for.  None when the 200 does not list our contact."""
+        for contact in response.contacts:
+            if isinstance(contact.uri, SipUri) and uri_equal(contact.uri, ours):
+                if contact.expires is not None:
+                    return contact.expires
+                if response.expires is not None:
+                    return response.expires
+                return self._expires
+        return None
+
+    def _bindings(self, response: Response) -> tuple[Binding, ...]:
+        out = []
+        for contact in response.contacts:
+            ours = isinstance(contact.uri, SipUri) and any(
+                uri_equal(contact.uri, mine) for mine in self._sent_contacts
+            ) or any(isinstance(contact.uri, SipUri) and uri_equal(contact.uri, uri)
+                     for uri, _ in self._bound.values())
+            expires = contact.expires if contact.expires is not None else response.expires
+            out.append(Binding(str(contact.uri), expires, contact.q, ours))
+        return tuple(out)
+
+    def _observe_date(self, response: Response) -> None:
+        """§10.2.5: a Date header lets the UA learn the registrar's idea of the time."""
+        try:
+            date = response.date
+        except ParseError:
+            return
+        if date is not None:
+            self.clock_offset = date.astimezone(UTC).timestamp() - self._clock.wall()
+
+    def _on_accepted(self) -> None:
+        return  # outcome events are emitted by _on_success after the state has changed
+
+    _pending_failure: Failed = Failed(FailureReason.STATUS, None, "")
