@@ -22,10 +22,22 @@ Handler = Callable[[argparse.Namespace], int]
 def _cmd_parse(args: argparse.Namespace) -> int:
     from sipfsm.message import parse
 
-    data = sys.stdin.buffer.read() if args.file == "-" else open(args.file, "rb").read()
+    if args.file == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        with open(args.file, "rb") as handle:
+            data = handle.read()
     message = parse(data)
     print(message.to_bytes().decode("utf-8", "replace"), end="")
     return EXIT_OK
+
+
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    from sipfsm.conformance.runner import exit_code, render, run
+
+    verdicts = run(examples=args.examples)
+    print(render(verdicts, args.format))
+    return exit_code(verdicts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="parse a SIP message (file or - for stdin) and print it back")
     p.add_argument("file", help="path to a raw SIP message, or - for stdin")
     p.set_defaults(handler=_cmd_parse)
+    p = sub.add_parser("conformance", help="run every conformance check and print the checklist")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--examples", type=int, default=25, metavar="N",
+                   help="hypothesis examples per property check (default 25)")
+    p.set_defaults(handler=_cmd_conformance)
     return parser
 
 

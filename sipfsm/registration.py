@@ -711,7 +711,8 @@ class RegistrationClient:
         local = self._layer.local_address(target)
         host = f"[{local.host}]" if ":" in local.host else local.host
         user = f"{self.config.aor.user}@" if self.config.aor.user else ""
-        suffix = "" if target.transport.upper() == "UDP" else f";transport={target.transport.lower()}"
+        transport = target.transport.lower()
+        suffix = "" if transport == "udp" else f";transport={transport}"
         uri = parse_uri(f"sip:{user}{host}:{local.port}{suffix}")
         assert isinstance(uri, SipUri)
         return uri
@@ -877,7 +878,7 @@ class RegistrationClient:
                       else response.proxy_authenticate)
         if self._digest is None:
             self._reject(FailureReason.AUTH, response.status,
-                         f"{response.status}: the registrar asks for credentials and none are configured")
+                         f"{response.status}: credentials are asked for and none are configured")
             return
         if not challenges:
             self._reject(FailureReason.AUTH, response.status, f"{response.status} without {header}")
@@ -997,14 +998,13 @@ class RegistrationClient:
         return None
 
     def _bindings(self, response: Response) -> tuple[Binding, ...]:
+        mine = [*self._sent_contacts, *(uri for uri, _ in self._bound.values())]
         out = []
         for contact in response.contacts:
-            ours = isinstance(contact.uri, SipUri) and any(
-                uri_equal(contact.uri, mine) for mine in self._sent_contacts
-            ) or any(isinstance(contact.uri, SipUri) and uri_equal(contact.uri, uri)
-                     for uri, _ in self._bound.values())
+            uri = contact.uri
+            ours = isinstance(uri, SipUri) and any(uri_equal(uri, m) for m in mine)
             expires = contact.expires if contact.expires is not None else response.expires
-            out.append(Binding(str(contact.uri), expires, contact.q, ours))
+            out.append(Binding(str(uri), expires, contact.q, ours))
         return tuple(out)
 
     def _observe_date(self, response: Response) -> None:
