@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sipfsm.errors import AuthenticationFailed, ConfigError, LocalProtocolError, ParseError
 from sipfsm.fsm import SharedMachine
-from sipfsm.message import Headers, Request, Response, SipUri, parse_uri, uri_equal
+from sipfsm.message import Headers, Params, Request, Response, SipUri, parse_uri, uri_equal
 from sipfsm.ports import Clock, Random, Resolver, Target, TimerHandle, Timers
 
 if TYPE_CHECKING:
@@ -201,22 +201,45 @@ class RegistrationConfig:
     user_agent: str | None = "sipfsm"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.aor, SipUri):
-            raise ConfigError("the address-of-record must be a SIP URI",
+        if not isinstance(self.aor, SipUri) or self.aor.scheme == "sips":
+            # Seed decision: SIP URIs only; a SIPS AOR would need SIPS contacts (§10.2.1).
+            raise ConfigError(
+                f"the address-of-record {self.aor} must be a sip: URI (SIPS is not supported)",
+                spec_id="RFC3261-10.2-TO-AOR-SIP-URI")
+        if not self.aor.user:
+            raise ConfigError(f"the address-of-record {self.aor} has no user part",
                               spec_id="RFC3261-10.2-TO-AOR-SIP-URI")
-        if self.aor.scheme == "sips":
-            raise ConfigError("SIPS addresses-of-record are not supported by sipfsm (use sip:)",
-                              spec_id="RFC3261-10.2-TO-AOR-SIP-URI")
-        if self.registrar is not None and (self.registrar.user or self.registrar.password):
-            raise ConfigError("the registrar URI must not contain a user part",
-                              spec_id="RFC3261-10.2-REQUEST-URI-NO-USERINFO")
-        if not 0 <= self.expires <= 2**32 - 1:
-            raise ConfigError(f"expires {self.expires} is outside 0..4294967295")
+        if self.registrar is not None:
+            if self.registrar.scheme != "sip":
+                raise ConfigError(f"the registrar {self.registrar} must be a sip: URI",
+                                  spec_id="RFC3261-8.1.1.8-SIPS-CONTACT")
+            if self.registrar.user or self.registrar.password:
+                raise ConfigError(
+                    f"the registrar URI {self.registrar} must not contain a user part",
+                    spec_id="RFC3261-10.2-REQUEST-URI-DOMAIN")
+        for hop in (*((self.outbound_proxy,) if self.outbound_proxy else ()), *self.route_set):
+            if hop.scheme != "sip":
+                raise ConfigError(f"the route {hop} must be a sip: URI",
+                                  spec_id="RFC3261-8.1.1.8-SIPS-CONTACT")
+            if "lr" not in hop.params:
+                raise ConfigError(f"the route {hop} must be a loose router (add ;lr)",
+                                  spec_id="RFC3261-8.1.1.1-ROUTE-SET-PROCEDURES")
+        if not 0 < self.expires <= 2**32 - 1:
+            raise ConfigError(f"expires {self.expires} is outside 1..4294967295")
+        if not self.contacts:
+            raise ConfigError("at least one contact is needed (use query() to fetch bindings)")
         for contact in self.contacts:
-            if contact.q is not None and not 0.0 <= contact.q <= 1.0:
-                raise ConfigError(f"contact q value {contact.q} is outside 0..1")
-            if contact.uri is not None and contact.uri.scheme == "sips":
-                raise ConfigError("SIPS contacts are not supported by sipfsm (use sip:)")
+            validate_contact(contact, ConfigError)
+
+
+def validate_contact(contact: ContactSpec, error: type[Exception]) -> None:
+    if contact.q is not None and not 0.0 <= contact.q <= 1.0:
+        raise error(f"contact q value {contact.q} is outside 0..1")
+    if contact.uri is not None:
+        if contact.uri.scheme != "sip":
+            raise error(f"contact {contact.uri} must be a sip: URI (seed decision)")
+        if "action" in contact.uri.params or contact.uri.headers:
+            raise error(f"contact {contact.uri} must not carry an action parameter or headers")
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,17 +381,9 @@ def merge_intents(queue: deque[Intent], new: Intent) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _RegistrarDialogue:
-    """Per-registrar identity: one Call-ID (and From tag) for every REGISTER to it (§10.2)."""
-
-    call_id: str
-    from_tag: str
-    cseq: int = 0
-
-
 class _Attempt:
-    """The owner of one transaction: stale outcomes (of an abandoned attempt) are ignored."""
+    """The owner of one transaction (or one resolution): outcomes of an abandoned attempt are
+    ignored, so exactly one outcome per REGISTER reaches the machine."""
 
     __slots__ = ("client",)
 
@@ -376,7 +391,8 @@ class _Attempt:
         self.client = client
 
     def on_provisional(self, tx: NonInviteClientTransaction, response: Response) -> None:
-        return  # §10.2.7: provisional responses to REGISTER carry nothing for the client
+        # §8.1.3.2: any 1xx (an unknown one is a 183) changes nothing for a REGISTER.
+        return
 
     def on_final(self, tx: NonInviteClientTransaction, response: Response) -> None:
         if self.client._attempt is self:
@@ -406,6 +422,25 @@ def _default_port(transport: str) -> int:
     return 5061 if transport.upper() == "TLS" else 5060
 
 
+def read_expires(raw: str | None) -> int | None:
+    """An expires value read from a 2xx: above 2**32-1 is 2**32-1 (§10.2 MAY); a malformed one
+    is 3600 (§10.2 SHOULD).  None when absent."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit():
+        return 3600
+    return min(int(text), 2**32 - 1)
+
+
+# Option tags of the extensions the client implements (tag -> the standards-track RFC defining
+# it).  RFC 3261 §8.1.1.9: Supported lists exactly these; none today, so no Supported header.
+SUPPORTED_OPTION_TAGS: dict[str, str] = {}
+
+# §8.1.3: outcomes after which the request may succeed elsewhere or later.
+_TRANSIENT_STATUS = frozenset({408, 500, 503})
+
+
 class RegistrationClient:
     """One registration: an AOR's own contacts at one registrar (RFC 3261 §10.2)."""
 
@@ -422,8 +457,7 @@ class RegistrationClient:
         resolver: Resolver | None = None,
         credentials: CredentialStore | None = None,
         digest: DigestClient | None = None,
-        observer: RegistrationObserver | Callable[[RegistrationClient, RegistrationEvent], None]
-        | None = None,
+        observer: Callable[[RegistrationClient, RegistrationEvent], None] | None = None,
     ) -> None:
         self.config = config
         self._layer = layer
@@ -441,12 +475,20 @@ class RegistrationClient:
         self._last_state = "unregistered"
         self.machine.attach(self)
 
+        # §10.2 / §10.2.6: the Request-URI is the registrar's domain, by default the AOR's.
         self.registrar_uri: SipUri = config.registrar or SipUri(
             scheme="sip", host=config.aor.host, port=config.aor.port
         )
-        self._dialogues: dict[str, _RegistrarDialogue] = {}
-        self._targets: list[Target] = []
+        self._configured_registrar = self.registrar_uri
+        # §10.2 Call-ID, §10.2.4: one Call-ID for every REGISTER of this client's lifetime.
+        self._call_id: str | None = None
+        self._cseq = 0
+        self._from_tag = ""
+        self._targets: list[Target] = []  # RFC 3263 answer for the next hop, in order
         self._target_index = 0
+        self._hold_until: dict[Target, float] = {}  # §21.5.4: 503 + Retry-After hold-off
+        self._redirect_set: list[SipUri] = []  # §8.1.3.4 target set (each URI once)
+        self._redirect_index = 0
         self._attempt: _Attempt | None = None
         self._intent: Intent | None = None
         self._queue: deque[Intent] = deque()
@@ -459,20 +501,20 @@ class RegistrationClient:
         self._retry_delay = 0.0
         self._failures = 0
         self._interval_retries = 0
-        self._redirects = 0
         self._contact_missing = 0
-        self._resolving = False
+        self._pending_failure = Failed(FailureReason.STATUS, None, "")
         self.clock_offset: float | None = None  # §10.2.5: registrar Date minus our wall clock
         self.expires_at: float | None = None  # monotonic instant our shortest binding ends
         self.service_route: tuple[str, ...] = ()
         self.last_response: Response | None = None
         self.last_failure: Failed | None = None
+        self.last_target: Target | None = None
 
     # ---- public commands ---------------------------------------------------------------
 
     def register(self, contacts: Sequence[ContactSpec] | None = None,
                  expires: int | None = None) -> None:
-        """Add or update our bindings (§10.2.1).  Updating to fewer contacts removes the dropped
+        """Add or update our bindings (§10.2.1).  Updating to other contacts removes the dropped
         ones first, with their own REGISTER (Expires: 0), then registers the new set."""
         self._check_alive()
         if expires is not None and not 0 < expires <= 2**32 - 1:
@@ -480,16 +522,15 @@ class RegistrationClient:
         new = tuple(contacts) if contacts is not None else self._contacts
         if not new:
             raise LocalProtocolError("register() needs at least one contact; use query()")
-        for c in new:
-            if c.uri is not None and c.uri.scheme == "sips":
-                raise LocalProtocolError("SIPS contacts are not supported by sipfsm")
-        dropped = tuple(
-            ContactSpec(uri=uri) for key, (uri, _) in self._bound.items()
-            if not any(c.uri is not None and uri_equal(c.uri, uri) for c in new)
-            and any(c.uri is not None for c in new)
-        )
-        if dropped:
-            self._submit(Intent(IntentKind.UNREGISTER, contacts=dropped))
+        for spec in new:
+            validate_contact(spec, LocalProtocolError)
+        if contacts is not None:
+            dropped = tuple(
+                ContactSpec(uri=uri) for uri, _ in self._bound.values()
+                if not any(c.uri is not None and uri_equal(c.uri, uri) for c in new)
+            )
+            if dropped:
+                self._submit(Intent(IntentKind.UNREGISTER, contacts=dropped))
         self._submit(Intent(IntentKind.REGISTER, contacts=new, expires=expires))
 
     def update_contacts(self, contacts: Sequence[ContactSpec]) -> None:
@@ -519,14 +560,21 @@ class RegistrationClient:
         self._attempt = None
         self.machine.fire(self, "stop")
 
+    def close(self) -> None:
+        """Stop, and detach from the shared machine's bookkeeping."""
+        self.stop()
+
     @property
     def in_flight(self) -> bool:
         return self.state in IN_FLIGHT
 
     @property
     def call_id(self) -> str | None:
-        dialogue = self._dialogues.get(str(self.registrar_uri))
-        return dialogue.call_id if dialogue else None
+        return self._call_id
+
+    @property
+    def cseq(self) -> int:
+        return self._cseq
 
     @property
     def requested_expires(self) -> int:
@@ -540,6 +588,10 @@ class RegistrationClient:
     def bound_contacts(self) -> dict[str, int]:
         return {key: granted for key, (_, granted) in self._bound.items()}
 
+    @property
+    def pending(self) -> tuple[Intent, ...]:
+        return tuple(self._queue)
+
     # ---- command plumbing --------------------------------------------------------------
 
     def _check_alive(self) -> None:
@@ -547,28 +599,35 @@ class RegistrationClient:
             raise LocalProtocolError("this RegistrationClient has been stopped")
 
     def _submit(self, intent: Intent) -> None:
-        if self.state in IN_FLIGHT:
+        # §10.2: one REGISTER at a time; during a backoff or a Retry-After hold-off a command
+        # waits for the retry instant too (§10.2.7, §21.5.4), and replaces the retried intent.
+        if self.state in IN_FLIGHT or self.state == "waiting":
             merge_intents(self._queue, intent)
             return
         self._start(intent)
 
-    def _start(self, intent: Intent) -> None:
+    def _begin(self, intent: Intent) -> None:
+        """Per-intent state: a fresh From tag (§8.1.1.3), fresh retry budgets, and the
+        redirect target set seeded with the current registrar (§8.1.3.4)."""
         self._intent = intent
+        self._from_tag = self._random.token(64)
         self._interval_retries = 0
-        self._redirects = 0
         self._contact_missing = 0
+        self._redirect_set = [self.registrar_uri]
+        self._redirect_index = 0
         if intent.kind is IntentKind.REGISTER:
             self._contacts = intent.contacts or self._contacts
             if intent.expires is not None:
                 self._expires = intent.expires
-            self.machine.fire(self, "send_register")
-        elif intent.kind is IntentKind.UNREGISTER:
-            self.machine.fire(self, "send_unregister")
-        else:
-            self.machine.fire(self, "send_query")
+
+    def _start(self, intent: Intent) -> None:
+        self._begin(intent)
+        trigger = {IntentKind.REGISTER: "send_register", IntentKind.UNREGISTER: "send_unregister",
+                   IntentKind.QUERY: "send_query"}[intent.kind]
+        self.machine.fire(self, trigger)
 
     def _drain(self) -> None:
-        if self.state in IN_FLIGHT or self.state == "stopped" or not self._queue:
+        if self.state in (*IN_FLIGHT, "waiting", "stopped") or not self._queue:
             return
         self._start(self._queue.popleft())
 
@@ -610,8 +669,7 @@ class RegistrationClient:
         if self.state != "registered":
             return
         # §10.2.4: a refresh re-sends our own contacts only.
-        self._intent = Intent(IntentKind.REGISTER, contacts=self._contacts)
-        self._interval_retries = self._redirects = self._contact_missing = 0
+        self._begin(Intent(IntentKind.REGISTER, contacts=self._contacts))
         self.machine.fire(self, "refresh_due")
 
     def _arm_retry(self) -> None:
@@ -625,8 +683,12 @@ class RegistrationClient:
 
     def _retry_fired(self) -> None:
         self._retry_timer = None
-        if self.state == "waiting":
-            self.machine.fire(self, "retry_due")
+        if self.state != "waiting":
+            return
+        intent = self._queue.popleft() if self._queue else self._intent
+        assert intent is not None
+        self._begin(intent)
+        self.machine.fire(self, "retry_due")
 
     def _on_stopped(self) -> None:
         self._cancel_refresh()
@@ -636,6 +698,8 @@ class RegistrationClient:
     # ---- sending ------------------------------------------------------------------------
 
     def _next_hop(self) -> SipUri:
+        """§8.1.2: the first Route (the outbound proxy) when there is one, else the
+        Request-URI."""
         if self.config.outbound_proxy is not None:
             return self.config.outbound_proxy
         if self.config.route_set:
@@ -643,26 +707,22 @@ class RegistrationClient:
         return self.registrar_uri
 
     def _transmit(self) -> None:
-        """Send the current intent's REGISTER to the current target (resolving it first)."""
+        """Send the current intent's REGISTER to the current target, resolving it first."""
         if self._targets:
             self._send_now()
             return
         hop = self._next_hop()
         transport = (hop.params.get("transport") or self.config.transport or "").upper() or None
-        if self.config.registrar_target is not None and hop is self.registrar_uri:
-            self._targets = [self.config.registrar_target]
-            self._target_index = 0
-            self._send_now()
+        if (self.config.registrar_target is not None and hop is self.registrar_uri
+                and hop is self._configured_registrar):
+            self._use_targets([self.config.registrar_target])
             return
         if _is_ip_literal(hop.host) or self._resolver is None:
             # RFC 3263 §4.2: a numeric IP needs no DNS; without a resolver port the transport
             # resolves the name itself (A/AAAA, default port).
             chosen = transport or "UDP"
-            self._targets = [Target(chosen, hop.host, hop.port or _default_port(chosen))]
-            self._target_index = 0
-            self._send_now()
+            self._use_targets([Target(chosen, hop.host, hop.port or _default_port(chosen))])
             return
-        self._resolving = True
         attempt = _Attempt(self)
         self._attempt = attempt
 
@@ -670,86 +730,86 @@ class RegistrationClient:
             if self._attempt is not attempt:
                 return
             self._attempt = None
-            self._resolving = False
             if not targets:
-                self._fail_or_defer_resolution(f"{hop.host} resolved to no targets")
-                return
-            self._targets = list(targets)
-            self._target_index = 0
-            self._send_now()
+                self._transient(FailureReason.RESOLVE, None, f"{hop.host} resolved to no target")
+            else:
+                self._use_targets(list(targets))
+            self._drain()
 
         def failed(error: Exception) -> None:
             if self._attempt is not attempt:
                 return
             self._attempt = None
-            self._resolving = False
-            self._fail_or_defer_resolution(f"cannot locate {hop.host}: {error}")
+            self._transient(FailureReason.RESOLVE, None, f"cannot locate {hop.host}: {error}")
+            self._drain()
 
         self._resolver.resolve(hop.host, port=hop.port, transport=transport,
                                secure=hop.scheme == "sips", on_done=done, on_error=failed)
 
-    def _fail_or_defer_resolution(self, detail: str) -> None:
-        self._defer(FailureReason.RESOLVE, None, detail)
-
-    def _dialogue(self) -> _RegistrarDialogue:
-        key = str(self.registrar_uri)
-        dialogue = self._dialogues.get(key)
-        if dialogue is None:
-            # §10.2 Call-ID: made once per registrar and kept for every REGISTER to it.
-            dialogue = _RegistrarDialogue(call_id=self._random.token(96),
-                                          from_tag=self._random.token(64))
-            self._dialogues[key] = dialogue
-        return dialogue
-
-    def _contact_uris(self, target: Target) -> tuple[SipUri, ...]:
-        uris = []
-        for spec in self._contacts:
-            uris.append(spec.uri if spec.uri is not None else self._auto_contact(target))
-        return tuple(uris)
+    def _use_targets(self, targets: list[Target]) -> None:
+        self._targets = targets
+        self._target_index = 0
+        now = self._clock.monotonic()
+        # §21.5.4: skip targets still held off by a 503 Retry-After.
+        while (self._target_index < len(targets)
+               and self._hold_until.get(targets[self._target_index], 0.0) > now):
+            self._target_index += 1
+        if self._target_index >= len(targets):
+            self._target_index = 0
+            self._targets = []
+            wait = min(self._hold_until.get(t, now) for t in targets) - now
+            self._defer(FailureReason.STATUS, 503, "every target is held off by Retry-After",
+                        max(wait, 0.0))
+            return
+        self._send_now()
 
     def _auto_contact(self, target: Target) -> SipUri:
         local = self._layer.local_address(target)
         host = f"[{local.host}]" if ":" in local.host else local.host
-        user = f"{self.config.aor.user}@" if self.config.aor.user else ""
         transport = target.transport.lower()
         suffix = "" if transport == "udp" else f";transport={transport}"
-        uri = parse_uri(f"sip:{user}{host}:{local.port}{suffix}")
+        uri = parse_uri(f"sip:{self.config.aor.user}@{host}:{local.port}{suffix}")
         assert isinstance(uri, SipUri)
         return uri
 
+    def _contact_uris(self, target: Target) -> tuple[SipUri, ...]:
+        return tuple(spec.uri if spec.uri is not None else self._auto_contact(target)
+                     for spec in self._contacts)
+
     def build_request(self, target: Target) -> Request:
-        """The REGISTER for the current intent (§10.2); increments CSeq."""
+        """The REGISTER for the current intent (§10.2).  Each call is a new request: CSeq + 1."""
         intent = self._intent or Intent(IntentKind.QUERY)
-        dialogue = self._dialogue()
-        if dialogue.cseq >= MAX_CSEQ:
-            # §8.1.1.5: CSeq must stay below 2**31; start a new Call-ID rather than wrap.
-            self._dialogues.pop(str(self.registrar_uri))
-            dialogue = self._dialogue()
-        dialogue.cseq += 1
-        aor = str(self.config.aor)
+        if self._call_id is None:
+            self._call_id = self._random.token(128)
+        if self._cseq + 1 >= 2**31:
+            raise LocalProtocolError("CSeq would reach 2**31", spec_id="RFC3261-8.1.1.5-CSEQ-RANGE")
+        if not self._from_tag:
+            self._from_tag = self._random.token(64)
+        self._cseq += 1
         from_uri = str(self.config.from_uri or self.config.aor)
         items: list[tuple[str, str]] = []
+        # §8.1.1.1 / §8.1.2: the outbound proxy is a pre-existing one-URI route set.
         if self.config.outbound_proxy is not None:
-            items.append(("Route", f"<{self._loose(self.config.outbound_proxy)}>"))
+            items.append(("Route", f"<{self.config.outbound_proxy}>"))
         items.extend(("Route", f"<{uri}>") for uri in self.config.route_set)
         items += [
             ("Max-Forwards", str(MAX_FORWARDS)),
-            ("To", f"<{aor}>"),
-            ("From", f"<{from_uri}>;tag={dialogue.from_tag}"),
-            ("Call-ID", dialogue.call_id),
-            ("CSeq", f"{dialogue.cseq} REGISTER"),
+            ("To", f"<{self.config.aor}>"),
+            ("From", f"<{from_uri}>;tag={self._from_tag}"),
+            ("Call-ID", self._call_id),
+            ("CSeq", f"{self._cseq} REGISTER"),
         ]
         expires: int | None
         if intent.kind is IntentKind.REGISTER:
             uris = self._contact_uris(target)
             self._sent_contacts = uris
-            qs = [spec.q for spec in self._contacts]
-            for uri, q in zip(uris, qs, strict=True):
-                items.append(("Contact", f"<{uri}>" + (f";q={q:g}" if q is not None else "")))
+            for uri, spec in zip(uris, self._contacts, strict=True):
+                q = f";q={spec.q:.3g}" if spec.q is not None else ""  # §10.2.1.2
+                items.append(("Contact", f"<{uri}>{q}"))
             expires = self._expires
         elif intent.kind is IntentKind.UNREGISTER:
             if intent.remove_all:
-                items.append(("Contact", "*"))
+                items.append(("Contact", "*"))  # §10.2.2: alone, and with Expires: 0
                 self._sent_contacts = ()
             else:
                 if intent.contacts:
@@ -766,16 +826,13 @@ class RegistrationClient:
             expires = None
         if expires is not None:
             items.append(("Expires", str(expires)))  # seed: Expires header, no Contact param
+        if SUPPORTED_OPTION_TAGS:
+            items.append(("Supported", ", ".join(SUPPORTED_OPTION_TAGS)))
         if self.config.user_agent:
             items.append(("User-Agent", self.config.user_agent))
         if self._digest is not None:
             items.extend(self._digest.authorization_headers("REGISTER", str(self.registrar_uri)))
         return Request(method="REGISTER", uri=self.registrar_uri, headers=Headers(items), body=b"")
-
-    @staticmethod
-    def _loose(uri: SipUri) -> str:
-        text = str(uri)
-        return text if uri.params.get("lr") is not None or "lr" in uri.params else text + ";lr"
 
     def _send_now(self) -> None:
         target = self._targets[self._target_index]
@@ -786,6 +843,8 @@ class RegistrationClient:
             return
         attempt = _Attempt(self)
         self._attempt = attempt
+        self.last_target = target
+        # RFC 3263 §4: the target is fixed for the transaction's lifetime (retransmissions).
         self._layer.send_request(request, target, attempt)
 
     # ---- outcomes ---------------------------------------------------------------------
@@ -795,6 +854,7 @@ class RegistrationClient:
         status = response.status
         # §8.1.3.2: an unrecognised final response is treated as the x00 of its class.
         effective = status if status in KNOWN_STATUS_CODES else (status // 100) * 100
+        detail = f"{status} {response.reason}"
         try:
             if 200 <= effective < 300:
                 self._on_success(response)
@@ -804,56 +864,82 @@ class RegistrationClient:
                 self._on_interval_too_brief(response)
             elif 300 <= effective < 400:
                 self._on_redirect(response)
-            elif effective in (500, 503) and self._retry_after(response) is not None:
-                delay = float(self._retry_after(response) or 0)
-                self._defer(FailureReason.STATUS, status, f"{status} {response.reason}", delay)
-            elif effective in (503, 408):
-                # RFC 3263 §4.3: 503 → next server; 408 from a proxy: the registrar is silent.
-                self._try_next_target(FailureReason.STATUS, status, f"{status} {response.reason}")
+            elif effective in _TRANSIENT_STATUS:
+                self._on_server_failure(response, effective, detail)
             else:
-                self._reject(FailureReason.STATUS, status, f"{status} {response.reason}")
+                self._permanent(FailureReason.STATUS, status, detail)
         except ParseError as exc:
-            # RFC 3261 §8.1.3: a response we cannot read is as good as no answer.
-            self._try_next_target(FailureReason.STATUS, status, f"malformed {status}: {exc}")
+            # §8.1.3: a final response we cannot read counts as a server failure.
+            self._transient(FailureReason.STATUS, status, f"malformed {status}: {exc}")
         self._drain()
 
-    @staticmethod
-    def _retry_after(response: Response) -> int | None:
-        try:
-            ra = response.retry_after
-        except ParseError:
-            return None
-        return ra.seconds if ra is not None else None
-
     def _on_timeout(self) -> None:
-        self._try_next_target(FailureReason.TIMEOUT, None, "no final response (Timer F)")
+        # §8.1.3.1: a transaction timeout is handled as a 408.
+        self._transient(FailureReason.TIMEOUT, None, "no final response (Timer F)")
         self._drain()
 
     def _on_transport_error(self, error: Exception) -> None:
-        self._try_next_target(FailureReason.TRANSPORT, None, f"transport error: {error}")
+        # §8.1.3.1: a transport error is handled as a 503 without Retry-After.
+        self._transient(FailureReason.TRANSPORT, None, f"transport error: {error}")
         self._drain()
 
-    def _try_next_target(self, reason: FailureReason, status: int | None, detail: str) -> None:
-        if self._target_index + 1 < len(self._targets):
+    def _on_server_failure(self, response: Response, effective: int, detail: str) -> None:
+        retry_after: int | None = None
+        try:
+            ra = response.retry_after
+            retry_after = ra.seconds if ra is not None else None
+        except ParseError:
+            retry_after = None
+        target = self.last_target
+        if effective == 503 and retry_after is not None and target is not None:
+            # §21.5.4: no request to this server for Retry-After seconds.
+            self._hold_until[target] = self._clock.monotonic() + retry_after
+        self._transient(FailureReason.STATUS, response.status, detail,
+                        retry_after=float(retry_after) if retry_after is not None else None)
+
+    def _transient(self, reason: FailureReason, status: int | None, detail: str, *,
+                   retry_after: float | None = None) -> None:
+        """408 / 503 / 500 / timeout / transport error: next RFC 3263 address (§4.3), else the
+        next redirect target (§8.1.3.4), else wait: Retry-After or the RFC 5626 backoff."""
+        now = self._clock.monotonic()
+        while self._target_index + 1 < len(self._targets):
             self._target_index += 1
-            self.machine.fire(self, "next_target")
+            if self._hold_until.get(self._targets[self._target_index], 0.0) <= now:
+                self.machine.fire(self, "next_target")
+                return
+        if self._next_redirect_target():
             return
-        self._defer(reason, status, detail)
+        self._defer(reason, status, detail, retry_after)
+
+    def _permanent(self, reason: FailureReason, status: int | None, detail: str) -> None:
+        """A final failure of this registrar: next redirect target, else the intent fails."""
+        if reason is FailureReason.STATUS and self._next_redirect_target():
+            return
+        self._reject(reason, status, detail)
+
+    def _next_redirect_target(self) -> bool:
+        if self._redirect_index + 1 >= len(self._redirect_set):
+            return False
+        self._redirect_index += 1
+        self.registrar_uri = self._redirect_set[self._redirect_index]
+        self._targets = []
+        self._target_index = 0
+        self.machine.fire(self, "redirected")
+        return True
 
     def _defer(self, reason: FailureReason, status: int | None, detail: str,
-               delay: float | None = None) -> None:
+               retry_after: float | None = None) -> None:
         """§10.2.7 / RFC 5626 §4.5: count the failure and wait before retrying."""
         self._failures += 1
         limit = self.config.max_consecutive_failures
         if limit is not None and self._failures >= limit:
             self._reject(reason, status, f"{detail} ({self._failures} consecutive failures)")
             return
-        # Re-resolve on the retry: the targets may have changed (RFC 3263 TTLs).
+        # The retry resolves the next hop again (RFC 3263 answers have TTLs).
         self._targets = []
         self._target_index = 0
-        self._retry_delay = (
-            delay if delay is not None else self.config.backoff.delay(self._failures, self._random)
-        )
+        backoff = self.config.backoff.delay(self._failures, self._random)
+        self._retry_delay = backoff if retry_after is None else max(retry_after, 0.0)
         self._emit(Retrying(reason, self._retry_delay, self._failures, status))
         if self.state in IN_FLIGHT:
             self.machine.fire(self, "deferred")
@@ -888,49 +974,59 @@ class RegistrationClient:
         except AuthenticationFailed as exc:
             self._reject(FailureReason.AUTH, response.status, str(exc))
             return
-        # §22.2: resubmit with credentials: a new transaction, CSeq + 1, same Call-ID.
+        # §22.2 / §8.1.3.5: resubmit with credentials: a new transaction, CSeq + 1, same
+        # Call-ID, To and From.
         self.machine.fire(self, "challenged")
 
     def _on_interval_too_brief(self, response: Response) -> None:
         status = response.status
-        minimum = response.min_expires
         requested = self._expires
+        try:
+            minimum = response.min_expires
+        except ParseError:
+            minimum = None
         if self.state in ("unregistering", "querying") or minimum is None:
             self._reject(FailureReason.INTERVAL_TOO_BRIEF, status,
                          "423 without a usable Min-Expires")
             return
-        if minimum <= requested or self._interval_retries >= self.config.max_interval_retries:
+        if (minimum <= requested or minimum > 2**32 - 1
+                or self._interval_retries >= self.config.max_interval_retries):
             self._reject(FailureReason.INTERVAL_TOO_BRIEF, status,
                          f"423 again (Min-Expires {minimum}, asked {requested})")
             return
-        if minimum > 2**32 - 1:
-            self._reject(FailureReason.INTERVAL_TOO_BRIEF, status,
-                         f"Min-Expires {minimum} is out of range")
-            return
-        # §10.2.8: retry with every contact's expiry >= Min-Expires (the Expires header here).
+        # §10.2.8: retry with every contact's expiry >= Min-Expires (the Expires header here;
+        # no Contact carries its own expires).  The raised interval is kept for refreshes.
         self._interval_retries += 1
         self._expires = minimum
         self.machine.fire(self, "interval_too_brief")
 
     def _on_redirect(self, response: Response) -> None:
         status = response.status
-        candidates = [c for c in response.contacts if isinstance(c.uri, SipUri)]
-        candidates.sort(key=lambda c: -(c.q if c.q is not None else 1.0))
-        if not candidates or self._redirects >= self.config.max_redirects:
-            why = "without a SIP Contact" if not candidates else "too many times"
-            self._reject(FailureReason.REDIRECT, status, f"{status}: redirected {why}")
+        # §8.1.3.4: add each Contact once, in decreasing q; REGISTER Request-URIs carry no
+        # user part (§10.2), so such targets are skipped; method param and headers dropped.
+        ranked = sorted(enumerate(response.contacts),
+                        key=lambda ic: (-(ic[1].q if ic[1].q is not None else 1.0), ic[0]))
+        added = False
+        for _, contact in ranked:
+            uri = contact.uri
+            if not isinstance(uri, SipUri) or uri.scheme != "sip" or uri.user or uri.password:
+                continue
+            target = SipUri(scheme="sip", host=uri.host, port=uri.port,
+                            params=Params((k, v) for k, v in uri.params.items() if k != "method"))
+            if any(uri_equal(target, seen) for seen in self._redirect_set):
+                continue
+            if len(self._redirect_set) > self.config.max_redirects:
+                break
+            self._redirect_set.append(target)
+            added = True
+        if not added and self._redirect_index + 1 >= len(self._redirect_set):
+            self._reject(FailureReason.REDIRECT, status,
+                         f"{status} {response.reason}: no new registrar to try")
             return
-        self._redirects += 1
-        new = candidates[0].uri
-        assert isinstance(new, SipUri)
-        # The Request-URI names a registrar, never a user (§10.2).
-        self.registrar_uri = SipUri(scheme="sip", host=new.host, port=new.port, params=new.params)
-        self._targets = []
-        self._target_index = 0
-        self.machine.fire(self, "redirected")
+        self._next_redirect_target()
 
     def _on_success(self, response: Response) -> None:
-        self._failures = 0
+        self._failures = 0  # RFC 5626 §4.5: a 2xx resets the backoff
         if self._digest is not None:
             info = response.authentication_info
             if info:
@@ -990,21 +1086,27 @@ class RegistrationClient:
         else what we asked for.  None when the 200 does not list our contact."""
         for contact in response.contacts:
             if isinstance(contact.uri, SipUri) and uri_equal(contact.uri, ours):
-                if contact.expires is not None:
-                    return contact.expires
-                if response.expires is not None:
-                    return response.expires
-                return self._expires
+                param = read_expires(contact.params.get("expires"))
+                if param is not None:
+                    return param
+                header = read_expires(response.headers.get("Expires"))
+                return header if header is not None else self._expires
         return None
 
     def _bindings(self, response: Response) -> tuple[Binding, ...]:
         mine = [*self._sent_contacts, *(uri for uri, _ in self._bound.values())]
+        header = read_expires(response.headers.get("Expires"))
         out = []
         for contact in response.contacts:
             uri = contact.uri
             ours = isinstance(uri, SipUri) and any(uri_equal(uri, m) for m in mine)
-            expires = contact.expires if contact.expires is not None else response.expires
-            out.append(Binding(str(uri), expires, contact.q, ours))
+            param = read_expires(contact.params.get("expires"))
+            expires = param if param is not None else header
+            try:
+                q = contact.q
+            except (ParseError, ValueError):
+                q = None
+            out.append(Binding(str(uri), expires, q, ours))
         return tuple(out)
 
     def _observe_date(self, response: Response) -> None:
@@ -1017,6 +1119,4 @@ class RegistrationClient:
             self.clock_offset = date.astimezone(UTC).timestamp() - self._clock.wall()
 
     def _on_accepted(self) -> None:
-        return  # outcome events are emitted by _on_success after the state has changed
-
-    _pending_failure: Failed = Failed(FailureReason.STATUS, None, "")
+        return  # outcome events are emitted by _on_success once the state has changed

@@ -1,0 +1,270 @@
+"""``UdpTransport``: one datagram socket, used for every target (so the Via port is stable and
+responses come back to the socket that sent the request)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import struct
+import sys
+from types import TracebackType
+from typing import Any
+
+from sipfsm.aio._net import WILDCARDS, bare_host, is_ip_literal, route_source, unmapped
+from sipfsm.aio.trace import TraceSink
+from sipfsm.errors import TransportError
+from sipfsm.ports import HostPort, Receiver, Target
+
+__all__ = ["UdpTransport", "icmp_is_failure"]
+
+_log = logging.getLogger("sipfsm.aio")
+
+# Linux: with IP_RECVERR / IPV6_RECVERR an *unconnected* UDP socket learns of ICMP errors and
+# keeps each one, with the destination of the datagram that caused it, in its error queue.
+_IP_RECVERR = 11
+_IPV6_RECVERR = 25
+_MSG_ERRQUEUE = 0x2000
+_SO_EE_ORIGIN_LOCAL = 1
+_SO_EE_ORIGIN_ICMP = 2
+_SO_EE_ORIGIN_ICMP6 = 3
+_SOCK_EXTENDED_ERR = struct.Struct("=IBBBBII")
+
+SPEC_ICMP = "RFC3261-18.4-ICMP-UNREACHABLE-AIO"
+
+
+def icmp_is_failure(origin: int, icmp_type: int) -> bool:
+    """RFC 3261 §18.4: host, network, port or protocol unreachable and parameter problem errors
+    are failures to report; source quench and TTL exceeded are ignored."""
+    if origin == _SO_EE_ORIGIN_ICMP:
+        return icmp_type in (3, 12)  # destination unreachable, parameter problem
+    if origin == _SO_EE_ORIGIN_ICMP6:
+        return icmp_type in (1, 4)  # destination unreachable, parameter problem
+    return origin == _SO_EE_ORIGIN_LOCAL
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, owner: UdpTransport) -> None:
+        self._owner = owner
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        self._owner._datagram(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        self._owner._error(exc)
+
+
+class UdpTransport:
+    """The ``Transport`` port over UDP.  Create with ``await UdpTransport.open(receiver)``.
+
+    Targets must be IP literals (resolve names with :class:`~sipfsm.aio.DnsResolver` first).
+    A socket bound to ``::`` is dual-stack: IPv4 targets are reached through mapped addresses."""
+
+    def __init__(
+        self,
+        receiver: Receiver,
+        sock: socket.socket,
+        *,
+        trace: TraceSink | None = None,
+    ) -> None:
+        self._receiver = receiver
+        self._sock = sock
+        self._trace = trace
+        self._transport: asyncio.DatagramTransport | None = None
+        bound = sock.getsockname()
+        self._bound_host = unmapped(str(bound[0]))
+        self._bound_port = int(bound[1])
+        self._family = sock.family
+        self._errqueue = sys.platform == "linux"
+        self._advertised: str | None = None
+        self._route_cache: dict[str, str] = {}
+        self._last_target: Target | None = None
+        self._sending = False
+        self._send_error: Exception | None = None
+
+    @classmethod
+    async def open(
+        cls,
+        receiver: Receiver,
+        *,
+        local_host: str = "0.0.0.0",
+        local_port: int = 0,
+        trace: TraceSink | None = None,
+    ) -> UdpTransport:
+        """Bind ``local_host:local_port`` (``::`` or any IPv6 literal: an IPv6 socket)."""
+        loop = asyncio.get_running_loop()
+        host = bare_host(local_host)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            if family == socket.AF_INET6 and host in WILDCARDS:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            if sys.platform == "linux":
+                # RFC 3261 §18.4: learn of ICMP errors, and for which destination.
+                sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
+            sock.bind((host or "0.0.0.0", local_port))
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            raise TransportError(f"cannot bind UDP {host}:{local_port}: {exc}") from exc
+        self = cls(receiver, sock, trace=trace)
+        transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
+        self._transport = transport
+        return self
+
+    # -- the Transport port -------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return "UDP"
+
+    @property
+    def reliable(self) -> bool:
+        return False
+
+    @property
+    def bound_address(self) -> HostPort:
+        """The socket's own address (possibly a wildcard)."""
+        return HostPort(self._bound_host, self._bound_port)
+
+    def local_address(self) -> HostPort:
+        """The address to advertise: the bound address, or when bound to a wildcard the source
+        address last discovered for a target (see :meth:`local_address_for`)."""
+        if self._advertised is not None:
+            return HostPort(self._advertised, self._bound_port)
+        return self.bound_address
+
+    def local_address_for(self, target: Target | HostPort) -> HostPort:
+        """The address to advertise to ``target``; on a wildcard socket, the source address the
+        kernel routes to it from.  Remembered as what :meth:`local_address` returns."""
+        source = self._source_for(target)
+        if source is None:
+            return self.local_address()
+        if self._bound_host in WILDCARDS:
+            self._advertised = source
+        return HostPort(source, self._bound_port)
+
+    def _source_for(self, peer: Target | HostPort) -> str | None:
+        if self._bound_host not in WILDCARDS:
+            return self._bound_host
+        host = unmapped(bare_host(peer.host))
+        source = self._route_cache.get(host)
+        if source is None:
+            source = route_source(HostPort(host, peer.port))
+            if source is not None:
+                self._route_cache[host] = source
+        return source
+
+    def send(self, data: bytes, target: Target) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise TransportError("UDP transport is closed")
+        address = self._sockaddr(target)
+        local = self.local_address_for(target)
+        self._last_target = target
+        self._sending, self._send_error = True, None
+        try:
+            transport.sendto(data, address)
+        finally:
+            self._sending = False
+        if self._send_error is not None:
+            error = self._send_error
+            self._send_error = None
+            raise TransportError(f"UDP send to {target.address} failed: {error}") from error
+        if self._trace is not None:
+            self._trace.record("sent", "UDP", local, target.address, data)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    async def aclose(self) -> None:
+        self.close()
+        await asyncio.sleep(0)
+
+    async def __aenter__(self) -> UdpTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _sockaddr(self, target: Target) -> tuple[str, int]:
+        host = unmapped(bare_host(target.host))
+        if not is_ip_literal(host):
+            raise TransportError(
+                f"UDP target {target.address} is not an IP address: resolve it first"
+            )
+        if not 0 < target.port < 65536:
+            raise TransportError(f"UDP target {target.address}: bad port")
+        if self._family == socket.AF_INET6:
+            if ":" not in host:
+                if self._bound_host not in WILDCARDS:
+                    raise TransportError(f"IPv6 socket cannot reach IPv4 target {target.address}")
+                host = "::ffff:" + host
+        elif ":" in host:
+            raise TransportError(f"IPv4 socket cannot reach IPv6 target {target.address}")
+        return host, target.port
+
+    def _datagram(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        source = HostPort(unmapped(str(addr[0])), int(addr[1]))
+        if self._trace is not None:
+            local = HostPort(self._source_for(source) or self._bound_host, self._bound_port)
+            self._trace.record("received", "UDP", local, source, data)
+        try:
+            self._receiver.receive(data, source, self)
+        except Exception:
+            _log.exception("receiver failed on a datagram from %s", source)
+
+    def _error(self, exc: Exception) -> None:
+        if self._sending:
+            self._send_error = exc
+            return
+        reported = self._drain_error_queue() if self._errqueue else None
+        last = self._last_target
+        if reported is None and last is not None:
+            # No error queue: blame the last destination (what a connected socket would do).
+            self._report(last, f"UDP error from {last.address}: {exc}")
+
+    def _drain_error_queue(self) -> int | None:
+        """Report every queued ICMP error; the number drained, None if the queue is unusable."""
+        drained = 0
+        while True:
+            try:
+                _, ancdata, _, addr = self._sock.recvmsg(1, 512, _MSG_ERRQUEUE)
+            except (BlockingIOError, InterruptedError):
+                return drained
+            except OSError:
+                return None if drained == 0 else drained
+            drained += 1
+            for _level, _type, payload in ancdata:
+                if len(payload) < _SOCK_EXTENDED_ERR.size:
+                    continue
+                errno_, origin, icmp_type, icmp_code, _, _, _ = _SOCK_EXTENDED_ERR.unpack_from(
+                    payload
+                )
+                if not icmp_is_failure(origin, icmp_type) or not addr:
+                    continue
+                target = Target("UDP", unmapped(str(addr[0])), int(addr[1]))
+                self._report(
+                    target,
+                    f"ICMP error from {target.address}: {os.strerror(errno_)} "
+                    f"(type {icmp_type}, code {icmp_code})",
+                )
+
+    def _report(self, target: Target, message: str) -> None:
+        try:
+            self._receiver.transport_error(target, TransportError(message, spec_id=SPEC_ICMP))
+        except Exception:
+            _log.exception("receiver failed on a transport error for %s", target)

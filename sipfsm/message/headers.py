@@ -1,0 +1,287 @@
+"""Header fields: names, compact forms, and the ordered, immutable :class:`Headers` collection.
+
+RFC 3261 §7.3: field names are case-insensitive, compact forms (§7.3.3, §20) are the same field as
+their long names, and several rows of one list header are equivalent to one comma-separated row.
+:class:`Headers` keeps every row in order with the name in its canonical long form (unknown names
+as written), and answers lookups by any spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from sipfsm.errors import LocalProtocolError
+from sipfsm.message._syntax import TOKEN_CHARS, TOKEN_RE, comma_positions, split_commas
+
+__all__ = [
+    "AUTH_HEADERS",
+    "COMPACT_FORMS",
+    "LIST_HEADERS",
+    "Headers",
+    "canonical_name",
+    "header_key",
+]
+
+# §20 (and the registered extensions a registration client meets) in canonical spelling.
+_KNOWN = (
+    "Accept", "Accept-Contact", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow",
+    "Allow-Events", "Authentication-Info", "Authorization", "Call-ID", "Call-Info", "Contact",
+    "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
+    "Content-Type", "CSeq", "Date", "Error-Info", "Event", "Expires", "Flow-Timer", "From",
+    "Identity", "Identity-Info", "In-Reply-To", "Max-Forwards", "MIME-Version", "Min-Expires",
+    "Organization", "P-Asserted-Identity", "P-Associated-URI", "P-Preferred-Identity", "Path",
+    "Priority", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Require", "Reason",
+    "Record-Route", "Refer-To", "Referred-By", "Reject-Contact", "Reply-To", "Request-Disposition",
+    "Require", "Retry-After", "Route", "Security-Client", "Security-Server", "Security-Verify",
+    "Server", "Service-Route", "Session-Expires", "Subject", "Supported", "Timestamp", "To",
+    "Unsupported", "User-Agent", "Via", "Warning", "WWW-Authenticate",
+)  # fmt: skip
+
+# §7.3.3 / §20 compact forms (RFC 3261: i m e l c f s k t v; later RFCs: the rest).
+COMPACT_FORMS = {
+    "i": "Call-ID", "m": "Contact", "e": "Content-Encoding", "l": "Content-Length",
+    "c": "Content-Type", "f": "From", "s": "Subject", "k": "Supported", "t": "To", "v": "Via",
+    "o": "Event", "r": "Refer-To", "b": "Referred-By", "u": "Allow-Events", "x": "Session-Expires",
+    "a": "Accept-Contact", "j": "Reject-Contact", "d": "Request-Disposition", "y": "Identity",
+    "n": "Identity-Info",
+}  # fmt: skip
+
+# Headers whose grammar is ``header-value *(COMMA header-value)`` (§7.3): get_all splits them.
+LIST_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "Accept", "Accept-Contact", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow",
+        "Allow-Events", "Call-Info", "Contact", "Content-Encoding", "Content-Language",
+        "Error-Info", "In-Reply-To", "P-Asserted-Identity", "P-Associated-URI",
+        "P-Preferred-Identity", "Path", "Proxy-Require", "Reason", "Record-Route",
+        "Reject-Contact", "Require", "Route", "Security-Client", "Security-Server",
+        "Security-Verify", "Service-Route", "Supported", "Unsupported", "Via", "Warning",
+    )
+)  # fmt: skip
+
+# §7.3.1: these are not comma lists; each row carries one challenge or credentials.
+AUTH_HEADERS = frozenset(
+    ("www-authenticate", "proxy-authenticate", "authorization", "proxy-authorization")
+)
+
+# spelling -> (canonical name, lookup key).  Pre-filled with the usual spellings of known names
+# only, so attacker-chosen names never grow it.
+_SPELLINGS: dict[str, tuple[str, str]] = {}
+for _name in _KNOWN:
+    _entry = (_name, _name.lower())
+    for _spelling in (_name, _name.lower(), _name.upper(), _name.title()):
+        _SPELLINGS[_spelling] = _entry
+for _short, _long in COMPACT_FORMS.items():
+    _entry = (_long, _long.lower())
+    _SPELLINGS[_short] = _entry
+    _SPELLINGS[_short.upper()] = _entry
+del _name, _entry, _spelling, _short, _long
+
+_CHALLENGE_CONTINUATION_RE = re.compile(f"[ \\t]*[{TOKEN_CHARS}]+[ \\t]*=")
+_BAD_VALUE_CHARS = re.compile("[\r\n\x00]")
+
+
+def _lookup(name: str) -> tuple[str, str]:
+    """(canonical name, lookup key) of a field name in any spelling."""
+    entry = _SPELLINGS.get(name)
+    if entry is not None:
+        return entry
+    lower = name.lower()
+    entry = _SPELLINGS.get(lower)
+    if entry is not None:
+        return entry
+    return name, lower
+
+
+def canonical_name(name: str) -> str:
+    """The canonical long form of a known field name (``v`` -> ``Via``); others as given."""
+    return _lookup(name)[0]
+
+
+def header_key(name: str) -> str:
+    """The case-insensitive key of a field name: canonical long form, lower-cased."""
+    return _lookup(name)[1]
+
+
+class Headers:
+    """An immutable, ordered list of header field rows ``(name, value)``.
+
+    Names are normalised to their canonical long form (``m`` and ``CONTACT`` become ``Contact``);
+    values are unfolded text.  Equality compares the rows in order.
+    """
+
+    __slots__ = ("_index", "_items")
+
+    _items: tuple[tuple[str, str], ...]
+    _index: dict[str, list[int]] | None
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        rows: list[tuple[str, str]] = []
+        for name, value in items:
+            if not isinstance(name, str):
+                raise LocalProtocolError(f"header name must be str, not {type(name)}")
+            entry = _SPELLINGS.get(name) or _SPELLINGS.get(name.lower())
+            if entry is None:
+                if TOKEN_RE.fullmatch(name) is None:
+                    raise LocalProtocolError(f"invalid header field name {name!r}")
+                canonical = name
+            else:
+                canonical = entry[0]
+            if not isinstance(value, str):
+                raise LocalProtocolError(f"header {name!r}: value must be str, not {type(value)}")
+            if _BAD_VALUE_CHARS.search(value):
+                raise LocalProtocolError(f"header {name!r}: value contains CR, LF or NUL")
+            rows.append((canonical, value.strip(" \t")))
+        self._items = tuple(rows)
+        self._index = None
+
+    @classmethod
+    def _trusted(
+        cls, items: tuple[tuple[str, str], ...], index: dict[str, list[int]] | None = None
+    ) -> Headers:
+        """Already-normalised rows (parser fast path)."""
+        obj = cls.__new__(cls)
+        obj._items = items
+        obj._index = index
+        return obj
+
+    def _positions(self, name: str) -> list[int] | None:
+        index = self._index
+        if index is None:
+            index = {}
+            for i, (row_name, _) in enumerate(self._items):
+                key = _lookup(row_name)[1]
+                found = index.get(key)
+                if found is None:
+                    index[key] = [i]
+                else:
+                    found.append(i)
+            self._index = index
+        entry = _SPELLINGS.get(name)
+        return index.get(entry[1] if entry is not None else name.lower())
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        """The first row's whole value, or None."""
+        positions = self._positions(name)
+        return self._items[positions[0]][1] if positions else None
+
+    def get_lines(self, name: str) -> list[str]:
+        """Every row's whole value, in order (no splitting)."""
+        positions = self._positions(name)
+        if not positions:
+            return []
+        items = self._items
+        return [items[i][1] for i in positions]
+
+    def get_all(self, name: str) -> list[str]:
+        """Every element across all rows.
+
+        * List headers (§7.3: Via, Contact, Route, Supported ...) are split at the commas outside
+          quoted-strings and ``<...>``; empty elements are dropped.
+        * WWW-Authenticate, Proxy-Authenticate, Authorization and Proxy-Authorization are *not*
+          comma lists (§7.3.1): each element is one challenge or credentials.  A row normally
+          holds one, and then is returned whole; a row holding several is split only where a new
+          challenge starts (an element that is not ``name=value``, i.e. an auth-scheme).
+        * Every other header gives one element per row (Date, for instance, contains a comma).
+        """
+        lines = self.get_lines(name)
+        if not lines:
+            return []
+        key = header_key(name)
+        if key in LIST_HEADERS:
+            where = canonical_name(name)
+            out: list[str] = []
+            for line in lines:
+                out.extend(split_commas(line, where))
+            return out
+        if key in AUTH_HEADERS:
+            where = canonical_name(name)
+            result: list[str] = []
+            for line in lines:
+                result.extend(_split_challenges(line, where))
+            return result
+        return lines
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and bool(self._positions(name))
+
+    @property
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return self._items
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return self._items == other._items
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({list(self._items)!r})"
+
+    # -- building ------------------------------------------------------------------------------
+
+    def with_added(self, name: str, value: str) -> Headers:
+        """A copy with a row appended."""
+        return Headers._trusted(self._items + Headers([(name, value)])._items)
+
+    def with_prepended(self, name: str, value: str) -> Headers:
+        """A copy with a row put first (a new topmost Via, for instance)."""
+        return Headers._trusted(Headers([(name, value)])._items + self._items)
+
+    def with_replaced(self, name: str, value: str) -> Headers:
+        """A copy where the rows of ``name`` become one row at the first one's place (appended
+        when there was none)."""
+        new = Headers([(name, value)])._items[0]
+        key = header_key(new[0])
+        rows: list[tuple[str, str]] = []
+        placed = False
+        for row in self._items:
+            if header_key(row[0]) == key:
+                if not placed:
+                    rows.append(new)
+                    placed = True
+            else:
+                rows.append(row)
+        if not placed:
+            rows.append(new)
+        return Headers._trusted(tuple(rows))
+
+    def without(self, name: str) -> Headers:
+        """A copy without any row of ``name``."""
+        key = header_key(name)
+        return Headers._trusted(tuple(row for row in self._items if header_key(row[0]) != key))
+
+
+def _split_challenges(line: str, where: str) -> list[str]:
+    commas = comma_positions(line, where)
+    if not commas:
+        stripped = line.strip(" \t")
+        return [stripped] if stripped else []
+    out: list[str] = []
+    start = 0
+    for comma in commas:
+        following = line[comma + 1 :]
+        if not following.strip(" \t"):
+            continue
+        if following.lstrip(" \t").startswith(","):
+            continue
+        if _CHALLENGE_CONTINUATION_RE.match(following) is None:
+            part = line[start:comma].strip(" \t")
+            if part:
+                out.append(part)
+            start = comma + 1
+    part = line[start:].strip(" \t").rstrip(",").strip(" \t")
+    if part:
+        out.append(part)
+    return out

@@ -1,0 +1,291 @@
+"""Bytes to :class:`Request` / :class:`Response` (RFC 3261 §7, §18.3 datagram framing).
+
+The parser splits the start line and the header rows once, canonicalises field names, checks the
+mandatory header fields are present, and frames the body; header values are interpreted only when
+a typed property asks for them.  Every malformed input raises :class:`ParseError` -- never any
+other exception.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sipfsm.errors import ParseError
+from sipfsm.message import spec_ids
+from sipfsm.message._syntax import TOKEN_RE
+from sipfsm.message.headers import _SPELLINGS, Headers
+from sipfsm.message.limits import DEFAULT_LIMITS, Limits
+from sipfsm.message.messages import Request, Response
+from sipfsm.message.uri import Uri, parse_uri
+
+__all__ = ["parse"]
+
+# §8.1.1: "A valid SIP request formulated by a UAC MUST, at a minimum, contain the following
+# header fields: To, From, CSeq, Call-ID, Max-Forwards, and Via"; §20 Table 2: responses carry
+# Via, From, To, Call-ID and CSeq.
+_REQUEST_MANDATORY = ("To", "From", "CSeq", "Call-ID", "Max-Forwards", "Via")
+_RESPONSE_MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+_REQUEST_KEYS = frozenset(name.lower() for name in _REQUEST_MANDATORY)
+_RESPONSE_KEYS = frozenset(name.lower() for name in _RESPONSE_MANDATORY)
+_CRLF = b"\r\n\r\n"
+
+
+class Head(NamedTuple):
+    """A parsed header section: start line pieces, rows and the row index by key."""
+
+    request: bool
+    method: str
+    uri: Uri | None
+    status: int
+    reason: str
+    rows: tuple[tuple[str, str], ...]
+    positions: dict[str, list[int]]
+
+    def content_length(self) -> int | None:
+        positions = self.positions.get("content-length")
+        if positions is None:
+            return None
+        if len(positions) > 1:
+            raise ParseError(
+                "Content-Length appears more than once",
+                where="Content-Length",
+                spec_id=spec_ids.CONTENT_LENGTH_SYNTAX,
+            )
+        text = self.rows[positions[0]][1]
+        if not text.isdigit() or not text.isascii() or len(text) > 10:
+            raise ParseError(
+                f"invalid Content-Length {text[:20]!r}",
+                where="Content-Length",
+                spec_id=spec_ids.CONTENT_LENGTH_SYNTAX,
+            )
+        return int(text)
+
+    def message(self, body: bytes) -> Request | Response:
+        headers = Headers._trusted(self.rows, self.positions)
+        if self.request:
+            assert self.uri is not None
+            return Request(self.method, self.uri, headers, body)
+        return Response(self.status, self.reason, headers, body)
+
+
+def _line_offset(lines: list[str], i: int) -> int:
+    return sum(len(line.encode("utf-8")) + 2 for line in lines[:i])
+
+
+def _first_bad_char(text: str) -> int:
+    for i, char in enumerate(text):
+        if char == "\x00":
+            return i
+        if char == "\r" and text[i + 1 : i + 2] != "\n":
+            return i
+        if char == "\n" and (i == 0 or text[i - 1] != "\r"):
+            return i
+    return 0  # pragma: no cover - only called when one exists
+
+
+def parse_head(head: bytes, limits: Limits) -> Head:
+    """Parse the header section ``head`` (start line and rows, without the final empty line)."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            "the header section is not UTF-8", offset=exc.start, spec_id=spec_ids.UTF8
+        ) from None
+    lines = text.split("\r\n")
+    crlfs = len(lines) - 1
+    if text.count("\r") != crlfs or text.count("\n") != crlfs or "\x00" in text:
+        bad = _first_bad_char(text)
+        what = "NUL" if text[bad] == "\x00" else "bare CR or LF"
+        raise ParseError(
+            f"{what} in the header section (lines end with CRLF)",
+            offset=len(text[:bad].encode("utf-8")),
+            spec_id=spec_ids.CRLF_LINES,
+        )
+    if crlfs > limits.max_headers:
+        raise ParseError(
+            f"more than {limits.max_headers} header lines",
+            where="headers",
+            spec_id=spec_ids.SIZE_LIMITS,
+        )
+    max_line = limits.max_header_line
+
+    # -- start line (§7.1, §7.2) --
+    first = lines[0]
+    if len(first) > max_line:
+        raise ParseError(
+            f"start line longer than {max_line}", where="start line", spec_id=spec_ids.SIZE_LIMITS
+        )
+    request = first[:4].upper() != "SIP/"
+    method = ""
+    uri: Uri | None = None
+    status = 0
+    reason = ""
+    if request:
+        parts = first.split(" ")
+        if len(parts) != 3 or not all(parts):
+            raise ParseError(
+                f"a Request-Line is 'Method SP Request-URI SP SIP-Version', got {first[:80]!r}",
+                where="start line",
+                offset=0,
+                spec_id=spec_ids.REQUEST_LINE,
+            )
+        method, uri_text, version = parts
+        if TOKEN_RE.fullmatch(method) is None:
+            raise ParseError(
+                f"method {method[:20]!r} is not a token",
+                where="start line",
+                offset=0,
+                spec_id=spec_ids.REQUEST_LINE,
+            )
+        if version.upper() != "SIP/2.0":
+            raise ParseError(
+                f"unsupported SIP version {version[:20]!r}",
+                where="start line",
+                offset=len(method) + len(uri_text) + 2,
+                spec_id=spec_ids.SIP_VERSION,
+            )
+        try:
+            uri = parse_uri(uri_text)
+        except ParseError as exc:
+            raise ParseError(
+                exc.message, where="Request-URI", offset=len(method) + 1,
+                spec_id=spec_ids.REQUEST_LINE,
+            ) from None  # fmt: skip
+    else:
+        version, _, rest = first.partition(" ")
+        if version.upper() != "SIP/2.0":
+            raise ParseError(
+                f"unsupported SIP version {version[:20]!r}",
+                where="start line",
+                offset=0,
+                spec_id=spec_ids.SIP_VERSION,
+            )
+        code, _, reason = rest.partition(" ")
+        if len(code) != 3 or not code.isdigit() or not code.isascii() or code[0] not in "123456":
+            raise ParseError(
+                f"status code {code[:20]!r} is not 100..699",
+                where="start line",
+                offset=len(version) + 1,
+                spec_id=spec_ids.STATUS_LINE,
+            )
+        status = int(code)
+
+    # -- header rows (§7.3): canonical names, unfolding, order kept --
+    rows: list[tuple[str, str]] = []
+    index: dict[str, list[int]] = {}
+    spellings = _SPELLINGS
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if len(line) > max_line:
+            raise ParseError(
+                f"header line longer than {max_line}",
+                offset=_line_offset(lines, i),
+                spec_id=spec_ids.SIZE_LIMITS,
+            )
+        first_char = line[:1]
+        if first_char == " " or first_char == "\t":
+            # §7.3.1: the line break and the leading whitespace count as a single SP.
+            if not rows:
+                raise ParseError(
+                    "continuation line before any header field", offset=_line_offset(lines, i)
+                )
+            name, value = rows[-1]
+            more = line.strip(" \t")
+            if more:
+                value = f"{value} {more}" if value else more
+                if len(value) > max_line:
+                    raise ParseError(
+                        f"header field longer than {max_line} after unfolding",
+                        where=name,
+                        spec_id=spec_ids.SIZE_LIMITS,
+                    )
+                rows[-1] = (name, value)
+            continue
+        colon = line.find(":")
+        if colon <= 0:
+            raise ParseError(
+                f"header line without a field name and colon: {line[:40]!r}",
+                offset=_line_offset(lines, i),
+            )
+        raw_name = line[:colon]
+        entry = spellings.get(raw_name)
+        if entry is None:
+            # HCOLON = *( SP / HTAB ) ":" SWS; names are case-insensitive (§7.3.1).
+            raw_name = raw_name.rstrip(" \t")
+            entry = spellings.get(raw_name) or spellings.get(raw_name.lower())
+            if entry is None:
+                if TOKEN_RE.fullmatch(raw_name) is None:
+                    raise ParseError(
+                        f"header field name {raw_name[:40]!r} is not a token",
+                        offset=_line_offset(lines, i),
+                        spec_id=spec_ids.HEADER_NAME_CASE,
+                    )
+                entry = (raw_name, raw_name.lower())
+        positions = index.get(entry[1])
+        if positions is None:
+            index[entry[1]] = [len(rows)]
+        else:
+            positions.append(len(rows))
+        rows.append((entry[0], line[colon + 1 :].strip(" \t")))
+
+    mandatory = _REQUEST_KEYS if request else _RESPONSE_KEYS
+    if not mandatory <= index.keys():
+        names = _REQUEST_MANDATORY if request else _RESPONSE_MANDATORY
+        missing = [name for name in names if name.lower() not in index]
+        kind = "request" if request else "response"
+        raise ParseError(
+            f"{kind} lacks mandatory header field(s) {', '.join(missing)}",
+            where=missing[0],
+            spec_id=spec_ids.MANDATORY_REQUEST if request else spec_ids.MANDATORY_RESPONSE,
+        )
+    return Head(request, method, uri, status, reason, tuple(rows), index)
+
+
+def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response:
+    """Parse one SIP message received as a datagram (or already framed).
+
+    §18.3: with a Content-Length, the body is that many bytes -- extra bytes are discarded and a
+    shorter body is an error; without one, the body is the rest of the data.  Raises
+    :class:`ParseError` (and nothing else) for anything malformed or over ``limits``.
+    """
+    if not isinstance(data, bytes):
+        if isinstance(data, bytearray | memoryview):
+            data = bytes(data)
+        else:
+            raise TypeError(f"parse() takes bytes, not {type(data).__name__}")
+    try:
+        return _parse(data, limits)
+    except ParseError:
+        raise
+    except Exception as exc:  # pragma: no cover - the fuzz tests prove this is never reached
+        raise ParseError(f"internal parser failure: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(data: bytes, limits: Limits) -> Request | Response:
+    size = len(data)
+    if size > limits.max_message_size:
+        raise ParseError(
+            f"message of {size} bytes exceeds the limit of {limits.max_message_size}",
+            spec_id=spec_ids.SIZE_LIMITS,
+        )
+    end = data.find(_CRLF)
+    if end < 0:
+        raise ParseError(
+            "no empty line (CRLF CRLF) ends the header section",
+            offset=size,
+            spec_id=spec_ids.CRLF_LINES,
+        )
+    head = parse_head(data[:end], limits)
+    body = data[end + 4 :]
+    length = head.content_length()
+    if length is not None:
+        if length > len(body):
+            raise ParseError(
+                f"Content-Length {length} but only {len(body)} body bytes in the datagram",
+                where="Content-Length",
+                offset=end + 4 + len(body),
+                spec_id=spec_ids.DATAGRAM_SHORT_BODY,
+            )
+        if length < len(body):
+            body = body[:length]
+    return head.message(body)

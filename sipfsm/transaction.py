@@ -1,0 +1,596 @@
+"""RFC 3261 §17.1.2: the non-INVITE client transaction, and the client transaction layer.
+
+Everything that decides what a transaction does is in this file.  The machine is the table just
+below (:data:`STATES`, :data:`TRANSITIONS`, built once per process into
+:data:`TRANSACTION_MACHINE`); what does not fit a table row is a named method of
+:class:`NonInviteClientTransaction` (the row's action) or of :class:`TransactionLayer` (which
+transaction a response belongs to, RFC 3261 §17.1.3 and §18.1.2).
+
+Inputs (triggers)
+  provisional(response)   a 1xx matched to the transaction
+  final(response)         a 2xx-6xx matched to the transaction
+  timer_e / timer_f / timer_k   the timers of §17.1.2.2, through the ``Timers`` port
+  transport_error(error)  the transport could not send (at once, or later through
+                          ``Receiver.transport_error``)
+
+Outputs
+  bytes to ``Transport.send``; timers through ``Timers.start``; and to the owner (the TU):
+  ``on_provisional`` for each 1xx, then exactly one of ``on_final``, ``on_timeout``,
+  ``on_transport_error``, once.
+
+Timer E (retransmission) runs only over unreliable transports: T1, then doubling up to T2 in
+Trying, T2 in Proceeding.  Timer F (64*T1) ends Trying/Proceeding with a timeout.  Timer K
+(T4 unreliable, 0 reliable) ends Completed, where response retransmissions are absorbed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from sipfsm.errors import ConfigError, LocalProtocolError, ParseError, TransportError
+from sipfsm.fsm import SharedMachine
+from sipfsm.message import Limits, Request, Response, Via, parse
+from sipfsm.ports import HostPort, Random, Target, TimerHandle, Timers, Transport
+
+__all__ = [
+    "BRANCH_COOKIE",
+    "STATES",
+    "TRANSACTION_MACHINE",
+    "TRANSITIONS",
+    "DropReason",
+    "Dropped",
+    "NonInviteClientTransaction",
+    "TimerValues",
+    "TransactionLayer",
+    "TransactionOwner",
+]
+
+# --------------------------------------------------------------------------------------------
+# The machine (RFC 3261 Figure 6)
+# --------------------------------------------------------------------------------------------
+
+TRYING, PROCEEDING, COMPLETED, TERMINATED = "Trying", "Proceeding", "Completed", "Terminated"
+ACTIVE = [TRYING, PROCEEDING]
+
+STATES: list[dict[str, Any]] = [
+    # Trying is entered from outside the table: NonInviteClientTransaction.start() sets Timer F,
+    # sends the request and (unreliable transport) sets Timer E.
+    {"name": TRYING},
+    {"name": PROCEEDING},
+    # §17.1.2.2: no more retransmissions; Timer K = T4 (unreliable) or 0 (reliable).
+    {"name": COMPLETED, "on_enter": "_enter_completed"},
+    # §17.1.2.2: "Once the transaction is in the terminated state, it MUST be destroyed
+    # immediately": timers cancelled, forgotten by the layer.
+    {"name": TERMINATED, "on_enter": "_enter_terminated"},
+]
+
+TRANSITIONS: list[dict[str, Any]] = [
+    # ---- Trying
+    {"trigger": "timer_e", "source": TRYING, "dest": None, "after": "_retransmit_backing_off"},
+    {"trigger": "provisional", "source": TRYING, "dest": PROCEEDING, "after": "_pass_provisional"},
+    {"trigger": "final", "source": ACTIVE, "dest": COMPLETED, "after": "_pass_final"},
+    {"trigger": "timer_f", "source": ACTIVE, "dest": TERMINATED, "after": "_inform_timeout"},
+    # §18.1.1: a request moved to TCP for its size goes back to UDP if TCP fails.
+    {"trigger": "transport_error", "source": TRYING, "dest": None,
+     "conditions": "_moved_to_tcp_for_size", "after": "_fall_back_to_udp"},
+    {"trigger": "transport_error", "source": ACTIVE, "dest": TERMINATED,
+     "after": "_inform_transport_error"},
+    # ---- Proceeding
+    {"trigger": "timer_e", "source": PROCEEDING, "dest": None, "after": "_retransmit_at_t2"},
+    {"trigger": "provisional", "source": PROCEEDING, "dest": None, "after": "_pass_provisional"},
+    # ---- Completed: response retransmissions (and late transport errors) are absorbed.
+    {"trigger": "provisional", "source": COMPLETED, "dest": None},
+    {"trigger": "final", "source": COMPLETED, "dest": None},
+    {"trigger": "transport_error", "source": COMPLETED, "dest": None},
+    {"trigger": "timer_k", "source": COMPLETED, "dest": TERMINATED},
+]
+
+TRANSACTION_MACHINE = SharedMachine(
+    name="NonInviteClientTransaction",
+    states=STATES,
+    transitions=TRANSITIONS,
+    initial=TRYING,
+)
+
+BRANCH_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7 magic cookie
+BRANCH_BITS = 72  # random bits after the cookie (§8.1.1.7 uniqueness; at least 64)
+UDP_SIZE_LIMIT = 1300  # RFC 3261 §18.1.1: path MTU unknown
+
+
+@dataclass(frozen=True, slots=True)
+class TimerValues:
+    """RFC 3261 §17.1.1.1 / Table 4 timer base values, in seconds (defaults: the RFC's)."""
+
+    t1: float = 0.5
+    t2: float = 4.0
+    t4: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.t1 > 0 or not self.t2 > 0:
+            raise ConfigError(f"T1 and T2 must be positive (T1={self.t1}, T2={self.t2})")
+        if not self.t4 >= 0:
+            raise ConfigError(f"T4 must not be negative (T4={self.t4})")
+
+    @property
+    def timer_f(self) -> float:
+        return 64 * self.t1
+
+    def timer_k(self, reliable: bool) -> float:
+        return 0.0 if reliable else self.t4
+
+
+class TransactionOwner(Protocol):
+    """The transaction user (TU): told of each provisional response, then of exactly one outcome
+    (a final response, a timeout or a transport error), once."""
+
+    def on_provisional(self, tx: NonInviteClientTransaction, response: Response) -> None: ...
+
+    def on_final(self, tx: NonInviteClientTransaction, response: Response) -> None: ...
+
+    def on_timeout(self, tx: NonInviteClientTransaction) -> None: ...
+
+    def on_transport_error(self, tx: NonInviteClientTransaction, error: Exception) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# The transaction
+# --------------------------------------------------------------------------------------------
+
+
+class NonInviteClientTransaction:
+    """One non-INVITE client transaction (RFC 3261 §17.1.2), created by
+    :meth:`TransactionLayer.send_request`.
+
+    ``state`` is one of ``Trying``, ``Proceeding``, ``Completed``, ``Terminated``.  ``request`` is
+    the request as the TU gave it; ``sent_request`` is what goes on the wire (with the top Via
+    this transaction added).
+    """
+
+    __slots__ = (
+        "_data",
+        "_interval",
+        "_layer",
+        "_timer_e",
+        "_timer_f",
+        "_timer_k",
+        "_transport",
+        "branch",
+        "method",
+        "moved_to_tcp",
+        "owner",
+        "request",
+        "retransmissions",
+        "sent_by",
+        "state",
+        "target",
+        "via",
+    )
+
+    machine = TRANSACTION_MACHINE
+
+    state: str
+    target: Target
+    via: str
+    sent_by: HostPort
+
+    def __init__(
+        self,
+        layer: TransactionLayer,
+        request: Request,
+        target: Target,
+        transport: Transport,
+        owner: TransactionOwner,
+        branch: str,
+        *,
+        moved_to_tcp: bool = False,
+    ) -> None:
+        self._layer = layer
+        self.request = request
+        self.method = request.method
+        self.owner = owner
+        self.branch = branch
+        self.moved_to_tcp = moved_to_tcp
+        self.retransmissions = 0
+        self._interval = layer.timer_values.t1
+        self._timer_e: TimerHandle | None = None
+        self._timer_f: TimerHandle | None = None
+        self._timer_k: TimerHandle | None = None
+        self._use(transport, target)
+        TRANSACTION_MACHINE.attach(self)
+
+    def _use(self, transport: Transport, target: Target) -> None:
+        # §18.1.1 / §8.1.1.7: the top Via names the transport actually used, our sent-by, the
+        # branch; RFC 3581 §3: rport as a flag without a value.
+        self._transport = transport
+        self.target = target
+        self.sent_by = transport.local_address()
+        self.via = f"SIP/2.0/{transport.name} {self.sent_by};branch={self.branch};rport"
+        self._data = self.sent_request.to_bytes()
+
+    # ---- public view -------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    @property
+    def reliable(self) -> bool:
+        return bool(self._transport.reliable)
+
+    @property
+    def sent_request(self) -> Request:
+        """The request as sent: the TU's request with this transaction's Via on top."""
+        return self.request.with_headers(self.request.headers.with_prepended("Via", self.via))
+
+    @property
+    def terminated(self) -> bool:
+        return self.state == TERMINATED
+
+    def __repr__(self) -> str:
+        return f"<NonInviteClientTransaction {self.method} {self.branch} {self.state}>"
+
+    # ---- inputs ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Enter Trying (§17.1.2.2): set Timer F, set Timer E (unreliable transport only), pass
+        the request to the transport.  A send failure is reported to the owner at once."""
+        timers = self._layer.timers
+        values = self._layer.timer_values
+        self._timer_f = timers.start("F", values.timer_f, self._timer_f_fired)
+        if not self._transport.reliable:
+            self._timer_e = timers.start("E", values.t1, self._timer_e_fired)
+        self._transmit()
+
+    def receive_response(self, response: Response) -> None:
+        """A response the layer matched to this transaction (§17.1.3)."""
+        if 100 <= response.status < 200:
+            TRANSACTION_MACHINE.fire(self, "provisional", response)
+        else:
+            TRANSACTION_MACHINE.fire(self, "final", response)
+
+    def transport_failed(self, error: Exception) -> None:
+        TRANSACTION_MACHINE.fire(self, "transport_error", error)
+
+    def _timer_e_fired(self) -> None:
+        self._timer_e = None
+        TRANSACTION_MACHINE.fire(self, "timer_e")
+
+    def _timer_f_fired(self) -> None:
+        self._timer_f = None
+        TRANSACTION_MACHINE.fire(self, "timer_f")
+
+    def _timer_k_fired(self) -> None:
+        self._timer_k = None
+        TRANSACTION_MACHINE.fire(self, "timer_k")
+
+    # ---- actions (named in the table) --------------------------------------------------------
+
+    def _transmit(self) -> None:
+        try:
+            self._transport.send(self._data, self.target)
+        except TransportError as error:
+            TRANSACTION_MACHINE.fire(self, "transport_error", error)
+            return
+        if self._transport.reliable and not self.moved_to_tcp:
+            self._data = b""  # never retransmitted: keep no copy
+
+    def _retransmit_backing_off(self) -> None:
+        # §17.1.2.2: T1, then MIN(2*T1, T2), MIN(4*T1, T2), ...
+        self._interval = min(2 * self._interval, self._layer.timer_values.t2)
+        self._retransmit()
+
+    def _retransmit_at_t2(self) -> None:
+        # §17.1.2.2: in Proceeding, Timer E is reset with T2.
+        self._interval = self._layer.timer_values.t2
+        self._retransmit()
+
+    def _retransmit(self) -> None:
+        self._timer_e = self._layer.timers.start("E", self._interval, self._timer_e_fired)
+        self.retransmissions += 1
+        self._transmit()
+
+    def _pass_provisional(self, response: Response) -> None:
+        self.owner.on_provisional(self, response)
+
+    def _pass_final(self, response: Response) -> None:
+        self.owner.on_final(self, response)
+
+    def _inform_timeout(self) -> None:
+        self.owner.on_timeout(self)
+
+    def _inform_transport_error(self, error: Exception) -> None:
+        self.owner.on_transport_error(self, error)
+
+    def _enter_completed(self, *_: object) -> None:
+        self._cancel_timers()
+        delay = self._layer.timer_values.timer_k(bool(self._transport.reliable))
+        self._timer_k = self._layer.timers.start("K", delay, self._timer_k_fired)
+
+    def _enter_terminated(self, *_: object) -> None:
+        self._cancel_timers()
+        self._data = b""
+        self._layer._forget(self)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._timer_e, self._timer_f, self._timer_k):
+            if timer is not None:
+                timer.cancel()
+        self._timer_e = self._timer_f = self._timer_k = None
+
+    def _moved_to_tcp_for_size(self, error: Exception) -> bool:
+        return self.moved_to_tcp and self._layer.transport_named("UDP") is not None
+
+    def _fall_back_to_udp(self, error: Exception) -> None:
+        # §18.1.1: "the element SHOULD retry the request, using UDP" (same transaction).
+        udp = self._layer.transport_named("UDP")
+        assert udp is not None
+        self.moved_to_tcp = False
+        self._use(udp, Target("UDP", self.target.host, self.target.port))
+        self._interval = self._layer.timer_values.t1
+        self._timer_e = self._layer.timers.start("E", self._interval, self._timer_e_fired)
+        self._transmit()
+
+
+# --------------------------------------------------------------------------------------------
+# The layer: creating transactions and matching responses to them
+# --------------------------------------------------------------------------------------------
+
+
+class DropReason(str, Enum):
+    """Why the layer discarded what a transport delivered."""
+
+    PARSE_ERROR = "parse-error"  # not a SIP message (or a malformed Via / CSeq)
+    REQUEST = "request"  # this layer is a client: requests are not handled
+    NO_VIA = "no-via"
+    MULTIPLE_VIAS = "multiple-vias"  # RFC 3261 §8.1.3.3
+    FOREIGN_SENT_BY = "foreign-sent-by"  # RFC 3261 §18.1.2
+    UNMATCHED = "unmatched"  # RFC 3261 §17.1.3 / §18.1.2: a stray response, discarded by a UA
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """Reported to the layer's observer for each discarded message."""
+
+    reason: DropReason
+    source: HostPort
+    transport: str
+    detail: str
+
+
+def _same_host(a: str, b: str) -> bool:
+    if a.lower() == b.lower():
+        return True
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
+def _via_port(via: Via) -> int:
+    if via.port is not None:
+        return via.port
+    return 5061 if via.transport == "TLS" else 5060  # §18.1.1 default ports
+
+
+class TransactionLayer:
+    """The client transaction layer: ``ports.Receiver`` for the transports.
+
+    ``transports`` maps transport names (``UDP``, ``TCP``, ``TLS``) to transports, or is one
+    transport.  ``observer`` (optional) is called with a :class:`Dropped` for every message
+    discarded; ``dropped`` counts them by reason.
+    """
+
+    def __init__(
+        self,
+        transports: Mapping[str, Transport] | Transport,
+        timers: Timers,
+        random: Random,
+        *,
+        timer_values: TimerValues | None = None,
+        observer: Callable[[Dropped], None] | None = None,
+        limits: Limits | None = None,
+        udp_size_limit: int = UDP_SIZE_LIMIT,
+    ) -> None:
+        if isinstance(transports, Transport):
+            transports = {transports.name: transports}
+        self._transports: dict[str, Transport] = {
+            name.upper(): transport for name, transport in transports.items()
+        }
+        if not self._transports:
+            raise ConfigError("a transaction layer needs at least one transport")
+        self.timers = timers
+        self.random = random
+        self.timer_values = timer_values or TimerValues()
+        self.observer = observer
+        self.limits = limits or Limits()
+        self.udp_size_limit = udp_size_limit
+        self.dropped: Counter[str] = Counter()
+        self._transactions: dict[str, NonInviteClientTransaction] = {}
+
+    # ---- sending -----------------------------------------------------------------------------
+
+    def transport_named(self, name: str) -> Transport | None:
+        return self._transports.get(name.upper())
+
+    def send_request(
+        self, request: Request, target: Target, owner: TransactionOwner
+    ) -> NonInviteClientTransaction:
+        """Start a non-INVITE client transaction for ``request`` towards ``target``.
+
+        The request must carry no Via (the transaction adds the top Via).  A target whose
+        transport this layer does not have, and a send that fails at once, are reported to the
+        owner as a transport error before this returns."""
+        if request.method in ("INVITE", "ACK"):
+            raise LocalProtocolError(f"{request.method} needs an INVITE transaction, not this one")
+        if "Via" in request.headers:
+            raise LocalProtocolError("the request already has a Via: the transaction adds it")
+        try:
+            cseq = request.cseq
+        except ParseError as exc:
+            raise LocalProtocolError(f"malformed CSeq: {exc}") from None
+        if cseq is None or cseq.method != request.method:
+            # §8.1.1.5: the CSeq method MUST match the request method (and §17.1.3 matches on it)
+            raise LocalProtocolError("the CSeq method must be the request method")
+        branch = self._new_branch()
+        transport = self.transport_named(target.transport)
+        if transport is None:
+            tx = self._refuse(request, target, owner, branch)
+            tx.transport_failed(TransportError(f"no {target.transport.upper()} transport"))
+            return tx
+        tx = self._new_transaction(request, target, transport, owner, branch)
+        tx = self._apply_size_rule(tx)
+        self._transactions[branch] = tx
+        tx.start()
+        return tx
+
+    def _new_transaction(
+        self,
+        request: Request,
+        target: Target,
+        transport: Transport,
+        owner: TransactionOwner,
+        branch: str,
+        *,
+        moved_to_tcp: bool = False,
+    ) -> NonInviteClientTransaction:
+        return NonInviteClientTransaction(
+            self, request, target, transport, owner, branch, moved_to_tcp=moved_to_tcp
+        )
+
+    def _refuse(
+        self, request: Request, target: Target, owner: TransactionOwner, branch: str
+    ) -> NonInviteClientTransaction:
+        # A transaction over a stand-in transport that sends nothing: its only event is the
+        # transport error that the caller reports.
+        stand_in = _NoTransport(target.transport.upper(), next(iter(self._transports.values())))
+        tx = self._new_transaction(request, target, stand_in, owner, branch)
+        self._transactions[branch] = tx
+        return tx
+
+    def _apply_size_rule(self, tx: NonInviteClientTransaction) -> NonInviteClientTransaction:
+        # §18.1.1: a request larger than 1300 bytes (path MTU unknown) MUST go over a congestion
+        # controlled transport; the top Via then names TCP.
+        if tx.transport.name.upper() != "UDP" or len(tx._data) <= self.udp_size_limit:
+            return tx
+        tcp = self.transport_named("TCP")
+        if tcp is None:
+            return tx  # nothing better to use: sent over UDP (documented in spec/transaction.toml)
+        target = Target("TCP", tx.target.host, tx.target.port)
+        return self._new_transaction(
+            tx.request, target, tcp, tx.owner, tx.branch, moved_to_tcp=True
+        )
+
+    def _new_branch(self) -> str:
+        # §8.1.1.7: unique across space and time; the cookie marks an RFC 3261 branch.
+        while True:
+            branch = BRANCH_COOKIE + self.random.token(BRANCH_BITS)
+            if branch not in self._transactions:
+                return branch
+
+    def _forget(self, tx: NonInviteClientTransaction) -> None:
+        if self._transactions.get(tx.branch) is tx:
+            del self._transactions[tx.branch]
+
+    # ---- the live transactions ---------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._transactions)
+
+    def get(self, branch: str) -> NonInviteClientTransaction | None:
+        return self._transactions.get(branch)
+
+    @property
+    def transactions(self) -> list[NonInviteClientTransaction]:
+        return list(self._transactions.values())
+
+    # ---- ports.Receiver ----------------------------------------------------------------------
+
+    def receive(self, data: bytes, source: HostPort, transport: Transport) -> None:
+        """A message from a transport.  Never raises for what the peer sent: a message that is
+        not a response to one of our transactions is dropped (and reported to the observer)."""
+        try:
+            message = parse(data, limits=self.limits)
+        except ParseError as exc:
+            self._drop(DropReason.PARSE_ERROR, source, transport, str(exc))
+            return
+        if isinstance(message, Request):
+            self._drop(DropReason.REQUEST, source, transport, message.method)
+            return
+        try:
+            vias = message.vias
+            cseq = message.cseq
+        except ParseError as exc:
+            self._drop(DropReason.PARSE_ERROR, source, transport, str(exc))
+            return
+        if not vias:
+            self._drop(DropReason.NO_VIA, source, transport, "no Via")
+            return
+        if len(vias) > 1:
+            # §8.1.3.3: the message was misrouted or corrupted.
+            self._drop(DropReason.MULTIPLE_VIAS, source, transport, f"{len(vias)} Via values")
+            return
+        top = vias[0]
+        tx = self._transactions.get(top.branch) if top.branch else None
+        if not self._is_our_sent_by(top, tx):
+            self._drop(DropReason.FOREIGN_SENT_BY, source, transport, str(top.sent_by))
+            return
+        # §17.1.3: same top-Via branch and same CSeq method as the request.
+        if tx is None or cseq is None or cseq.method != tx.method:
+            detail = f"branch {top.branch} CSeq {cseq}"
+            self._drop(DropReason.UNMATCHED, source, transport, detail)
+            return
+        if not 100 <= message.status <= 699:
+            self._drop(DropReason.PARSE_ERROR, source, transport, f"status {message.status}")
+            return
+        tx.receive_response(message)
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        """A transport reports that messages to ``target`` cannot be delivered: every live
+        transaction sending there is told (§17.1.4)."""
+        key = (target.transport.upper(), target.host.lower(), target.port)
+        for tx in list(self._transactions.values()):
+            t = tx.target
+            if (t.transport.upper(), t.host.lower(), t.port) == key and not tx.terminated:
+                tx.transport_failed(error)
+
+    def _is_our_sent_by(self, via: Via, tx: NonInviteClientTransaction | None) -> bool:
+        # §18.1.2: a sent-by this layer inserts (now, or into the matched request).
+        port = _via_port(via)
+        candidates = [t.local_address() for t in self._transports.values()]
+        if tx is not None:
+            candidates.append(tx.sent_by)
+        return any(c.port == port and _same_host(c.host, via.host) for c in candidates)
+
+    def _drop(
+        self, reason: DropReason, source: HostPort, transport: Transport, detail: str
+    ) -> None:
+        self.dropped[reason.value] += 1
+        if self.observer is not None:
+            self.observer(Dropped(reason, source, transport.name, detail))
+
+
+class _NoTransport:
+    """Stands in for a transport the layer does not have: every send fails."""
+
+    def __init__(self, name: str, like: Transport) -> None:
+        self._name = name
+        self._like = like
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def reliable(self) -> bool:
+        return False
+
+    def local_address(self) -> HostPort:
+        return self._like.local_address()
+
+    def send(self, data: bytes, target: Target) -> None:
+        raise TransportError(f"no {self._name} transport")
