@@ -23,7 +23,7 @@ class SharedMachine(Machine):  # type: ignore[misc]
         self,
         *,
         name: str,
-        states: Sequence[str],
+        states: Sequence[str | dict[str, Any]],
         transitions: Sequence[dict[str, Any]],
         initial: str,
     ) -> None:

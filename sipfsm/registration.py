@@ -764,10 +764,15 @@ class RegistrationClient:
         self._send_now()
 
     def _auto_contact(self, target: Target) -> SipUri:
-        local = self._layer.local_address(target)
+        transport = self._layer.transport_named(target.transport)
+        if transport is None:
+            raise LocalProtocolError(f"no {target.transport} transport for {target}")
+        # A transport bound to a wildcard address learns the address to advertise per target.
+        for_target = getattr(transport, "local_address_for", None)
+        local = for_target(target) if callable(for_target) else transport.local_address()
         host = f"[{local.host}]" if ":" in local.host else local.host
-        transport = target.transport.lower()
-        suffix = "" if transport == "udp" else f";transport={transport}"
+        name = target.transport.lower()
+        suffix = "" if name == "udp" else f";transport={name}"
         uri = parse_uri(f"sip:{self.config.aor.user}@{host}:{local.port}{suffix}")
         assert isinstance(uri, SipUri)
         return uri

@@ -29,7 +29,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sipfsm.errors import ConfigError, LocalProtocolError, ParseError, TransportError
@@ -341,7 +341,7 @@ class NonInviteClientTransaction:
 # --------------------------------------------------------------------------------------------
 
 
-class DropReason(str, Enum):
+class DropReason(StrEnum):
     """Why the layer discarded what a transport delivered."""
 
     PARSE_ERROR = "parse-error"  # not a SIP message (or a malformed Via / CSeq)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sipfsm.aio._net import WILDCARDS, bare_host, route_source, unmapped
 from sipfsm.aio.framing import FramingError, RawStreamFramer
@@ -53,8 +53,7 @@ class _Connection(asyncio.Protocol):
         return not self.closed and not (self.transport is not None and self.transport.is_closing())
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport = cast(asyncio.Transport, transport)
         sockname = transport.get_extra_info("sockname")
         peername = transport.get_extra_info("peername")
         self.local = HostPort(unmapped(str(sockname[0])), int(sockname[1]))

@@ -473,6 +473,11 @@ class Registrar:
             return raw
         return f"{raw};tag={tag}"
 
+    def _bad(self, exchange: _Exchange, why: ParseError | str) -> _Reject:
+        """400, the reason phrase saying what is wrong."""
+        text = why.message if isinstance(why, ParseError) else why
+        return _Reject(self._reply(exchange, 400, reason=f"Bad Request ({text})"))
+
     def _date(self) -> tuple[str, str]:
         return "Date", format_date(datetime.fromtimestamp(self._clock.wall(), UTC))
 
@@ -503,16 +508,16 @@ class Registrar:
             name for name in ("From", "To", "Call-ID", "CSeq") if request.headers.get(name) is None
         ]
         if missing:
-            raise _Reject(self._reply(exchange, 400, reason=f"Missing {', '.join(missing)}"))
+            raise self._bad(exchange, f"missing {', '.join(missing)}")
         try:
             request.from_  # noqa: B018 - parsed for validity only
             request.to  # noqa: B018
             cseq = request.cseq
             exchange.call_id = request.call_id
         except ParseError as exc:
-            raise _Reject(self._reply(exchange, 400, reason=f"Bad Request ({exc.message})")) from None
+            raise self._bad(exchange, exc) from None
         if cseq.method.upper() != request.method:
-            raise _Reject(self._reply(exchange, 400, reason="CSeq method does not match"))
+            raise self._bad(exchange, "CSeq method does not match the request")
         exchange.cseq = cseq.number
 
     def _supported_header(self) -> list[tuple[str, str]]:
@@ -555,7 +560,7 @@ class Registrar:
         try:
             required = exchange.request.require
         except ParseError as exc:
-            raise _Reject(self._reply(exchange, 400, reason=f"Bad Require ({exc.message})")) from None
+            raise self._bad(exchange, exc) from None
         unsupported = [tag for tag in required if tag.lower() not in self.config.supported]
         if unsupported:
             raise _Reject(self._reply(exchange, 420, [("Unsupported", ", ".join(unsupported))]))
@@ -632,7 +637,7 @@ class Registrar:
             contacts = [] if star else request.contacts
             header_expires = request.expires
         except ParseError as exc:
-            raise _Reject(self._reply(exchange, 400, reason=f"Bad Request ({exc.message})")) from None
+            raise self._bad(exchange, exc) from None
         current = self._current(exchange.aor, exchange.now)
         if star:
             updated = self._remove_all(exchange, current, header_expires)
@@ -654,9 +659,9 @@ class Registrar:
         """Step 6: ``Contact: *`` alone, with ``Expires: 0``, removes every binding the
         Call-ID / CSeq rule lets it remove."""
         if len(exchange.request.headers.get_all("Contact")) != 1:
-            raise _Reject(self._reply(exchange, 400, reason="Invalid Request (* with other contacts)"))
+            raise self._bad(exchange, "* with other contacts")
         if header_expires != 0:
-            raise _Reject(self._reply(exchange, 400, reason="Invalid Request (* needs Expires: 0)"))
+            raise self._bad(exchange, "* needs Expires: 0")
         return [
             b for b in current
             if b.call_id == exchange.call_id and exchange.cseq <= b.cseq
@@ -727,16 +732,18 @@ class Registrar:
 
     def _ok(self, exchange: _Exchange, bindings: list[_Binding], own: list[Contact]) -> Response:
         """Step 8: every current binding with its remaining interval, and Date."""
+        now = exchange.now
         listed = bindings
         if bindings and any(isinstance(f, OmitContact) for f in self.config.faults):
             mine = [
                 b for b in bindings
-                if b.call_id == exchange.call_id or any(uri_equal(b.contact.uri, c.uri) for c in own)
+                if b.call_id == exchange.call_id
+                or any(uri_equal(b.contact.uri, c.uri) for c in own)
             ]  # fmt: skip
             if mine and self._fire(OmitContact) is not None:
                 listed = [b for b in bindings if b not in mine]
         extra: list[tuple[str, str]] = [
-            ("Contact", str(b.contact.with_params(expires=str(_remaining(b.expires_at, exchange.now)))))
+            ("Contact", str(b.contact.with_params(expires=str(_remaining(b.expires_at, now)))))
             for b in listed
         ]  # fmt: skip
         extra.append(self._date())

@@ -309,7 +309,10 @@ def _fault(text: str) -> Fault:
     if name == "423-loop":
         _arity(name, args, 0, 1)
         return IntervalTooBriefLoop(_int(args[0], name)) if args else IntervalTooBriefLoop()
-    known = "drop, drop-every, retry-after, server-error, stale-nonce, omit-contact, 423-loop, redirect"
+    known = (
+        "drop, drop-every, retry-after, server-error, stale-nonce, omit-contact, 423-loop, "
+        "redirect"
+    )
     raise ConfigError(f"unknown scenario {name!r} (known: {known})")
 
 

@@ -12,6 +12,7 @@ from sipfsm.sim.clock import Scheduler, SimTimer, SimulationError, VirtualClock
 from sipfsm.sim.network import LinkFaults, Network, SimTransport, address
 from sipfsm.sim.random import SeededRandom
 from sipfsm.sim.recorder import TRACE_FIELDS, Recorder, TraceEntry
+from sipfsm.sim.responder import StatelessResponder, response_to
 
 __all__ = [
     "TRACE_FIELDS",
@@ -23,7 +24,9 @@ __all__ = [
     "SimTimer",
     "SimTransport",
     "SimulationError",
+    "StatelessResponder",
     "TraceEntry",
     "VirtualClock",
     "address",
+    "response_to",
 ]
