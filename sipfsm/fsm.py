@@ -16,7 +16,7 @@ from transitions import Machine
 __all__ = ["SharedMachine"]
 
 
-class SharedMachine(Machine):  # type: ignore[misc]
+class SharedMachine(Machine):
     """A ``transitions.Machine`` built once from a table; models are attached with ``attach``."""
 
     def __init__(
@@ -43,10 +43,11 @@ class SharedMachine(Machine):  # type: ignore[misc]
         # Bind nothing onto models: they dispatch through ``fire``.
         return
 
-    def add_model(self, model: Any, initial: str | None = None) -> None:
+    def add_model(self, model: Any, initial: Any = None) -> None:
         # Machine.add_model keeps every model in a list (O(n) membership tests, and a strong
         # reference that would keep finished models alive); sipfsm only needs the initial state.
-        self.set_state(initial or self.initial, model=model)
+        state: Any = initial if initial is not None else self.initial
+        self.set_state(state, model=model)
 
     def attach(self, model: Any) -> None:
         self.add_model(model)

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from sipfsm.errors import ConfigError, LocalProtocolError, ParseError, TransportError
 from sipfsm.fsm import SharedMachine
-from sipfsm.message import Limits, Request, Response, Via, parse
+from sipfsm.message import Limits, Request, Response, Via, parse, parse_cseq
 from sipfsm.ports import HostPort, Random, Target, TimerHandle, Timers, Transport
 
 __all__ = [
@@ -168,14 +168,12 @@ class NonInviteClientTransaction:
         "sent_by",
         "state",
         "target",
-        "via",
     )
 
     machine = TRANSACTION_MACHINE
 
     state: str
     target: Target
-    via: str
     sent_by: HostPort
 
     def __init__(
@@ -204,12 +202,10 @@ class NonInviteClientTransaction:
         TRANSACTION_MACHINE.attach(self)
 
     def _use(self, transport: Transport, target: Target) -> None:
-        # §18.1.1 / §8.1.1.7: the top Via names the transport actually used, our sent-by, the
-        # branch; RFC 3581 §3: rport as a flag without a value.
+        # §18.1.1: the top Via names the transport actually used (see ``via``).
         self._transport = transport
         self.target = target
         self.sent_by = transport.local_address()
-        self.via = f"SIP/2.0/{transport.name} {self.sent_by};branch={self.branch};rport"
         self._data = self.sent_request.to_bytes()
 
     # ---- public view -------------------------------------------------------------------------
@@ -221,6 +217,11 @@ class NonInviteClientTransaction:
     @property
     def reliable(self) -> bool:
         return bool(self._transport.reliable)
+
+    @property
+    def via(self) -> str:
+        """The top Via this transaction adds (§8.1.1.7, §18.1.1; RFC 3581 ``rport``)."""
+        return f"SIP/2.0/{self._transport.name} {self.sent_by};branch={self.branch};rport"
 
     @property
     def sent_request(self) -> Request:
@@ -427,10 +428,16 @@ class TransactionLayer:
         owner as a transport error before this returns."""
         if request.method in ("INVITE", "ACK"):
             raise LocalProtocolError(f"{request.method} needs an INVITE transaction, not this one")
-        if "Via" in request.headers:
-            raise LocalProtocolError("the request already has a Via: the transaction adds it")
+        # Read the rows directly: looking headers up by name would build (and keep) an index
+        # on the caller's request.
+        cseq_text = None
+        for name, value in request.headers:
+            if name == "Via":
+                raise LocalProtocolError("the request already has a Via: the transaction adds it")
+            if name == "CSeq" and cseq_text is None:
+                cseq_text = value
         try:
-            cseq = request.cseq
+            cseq = parse_cseq(cseq_text) if cseq_text is not None else None
         except ParseError as exc:
             raise LocalProtocolError(f"malformed CSeq: {exc}") from None
         if cseq is None or cseq.method != request.method:

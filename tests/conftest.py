@@ -62,3 +62,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line("\n".join(lines), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _hypothesis_profile() -> None:
+    from hypothesis import HealthCheck, settings
+
+    # Simulated scenarios run hours of virtual time per example: no wall-clock deadline.
+    settings.register_profile(
+        "sipfsm",
+        deadline=None,
+        max_examples=int(os.environ.get("SIPFSM_EXAMPLES", "40")),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "sipfsm"))
+
+
+_hypothesis_profile()

@@ -79,7 +79,7 @@ for _short, _long in COMPACT_FORMS.items():
 del _name, _entry, _spelling, _short, _long
 
 _CHALLENGE_CONTINUATION_RE = re.compile(f"[ \\t]*[{TOKEN_CHARS}]+[ \\t]*=")
-_BAD_VALUE_CHARS = re.compile("[\r\n\x00]")
+_BAD_VALUE_CHARS = re.compile("[\r\n]")
 
 
 def _lookup(name: str) -> tuple[str, str]:
@@ -131,7 +131,7 @@ class Headers:
             if not isinstance(value, str):
                 raise LocalProtocolError(f"header {name!r}: value must be str, not {type(value)}")
             if _BAD_VALUE_CHARS.search(value):
-                raise LocalProtocolError(f"header {name!r}: value contains CR, LF or NUL")
+                raise LocalProtocolError(f"header {name!r}: value contains CR or LF")
             rows.append((canonical, value.strip(" \t")))
         self._items = tuple(rows)
         self._index = None

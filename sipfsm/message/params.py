@@ -123,7 +123,7 @@ def parse_header_params(text: str, pos: int, where: str) -> Params:
         if found is None:
             if not text[pos:].strip(" \t"):
                 break
-            raise ParseError(f"malformed parameter {text[pos:pos + 40]!r}", where=where)
+            raise ParseError(f"malformed parameter {text[pos : pos + 40]!r}", where=where)
         name = found.group(1).lower()
         if name in data:
             raise ParseError(f"parameter {name!r} appears twice", where=where)

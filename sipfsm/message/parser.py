@@ -20,10 +20,11 @@ from sipfsm.message.uri import Uri, parse_uri
 
 __all__ = ["parse"]
 
-# §8.1.1: "A valid SIP request formulated by a UAC MUST, at a minimum, contain the following
-# header fields: To, From, CSeq, Call-ID, Max-Forwards, and Via"; §20 Table 2: responses carry
-# Via, From, To, Call-ID and CSeq.
-_REQUEST_MANDATORY = ("To", "From", "CSeq", "Call-ID", "Max-Forwards", "Via")
+# §8.1.1 lists To, From, CSeq, Call-ID, Max-Forwards and Via as the minimum of a request; §20
+# Table 2 gives Via, From, To, Call-ID and CSeq as mandatory in responses.  Max-Forwards is not
+# required on parse: RFC 4475 "inv2543" (§3.4.1) asks elements to accept RFC 2543 requests
+# without it.
+_REQUEST_MANDATORY = ("To", "From", "CSeq", "Call-ID", "Via")
 _RESPONSE_MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 _REQUEST_KEYS = frozenset(name.lower() for name in _REQUEST_MANDATORY)
 _RESPONSE_KEYS = frozenset(name.lower() for name in _RESPONSE_MANDATORY)
@@ -74,8 +75,6 @@ def _line_offset(lines: list[str], i: int) -> int:
 
 def _first_bad_char(text: str) -> int:
     for i, char in enumerate(text):
-        if char == "\x00":
-            return i
         if char == "\r" and text[i + 1 : i + 2] != "\n":
             return i
         if char == "\n" and (i == 0 or text[i - 1] != "\r"):
@@ -93,11 +92,10 @@ def parse_head(head: bytes, limits: Limits) -> Head:
         ) from None
     lines = text.split("\r\n")
     crlfs = len(lines) - 1
-    if text.count("\r") != crlfs or text.count("\n") != crlfs or "\x00" in text:
+    if text.count("\r") != crlfs or text.count("\n") != crlfs:
         bad = _first_bad_char(text)
-        what = "NUL" if text[bad] == "\x00" else "bare CR or LF"
         raise ParseError(
-            f"{what} in the header section (lines end with CRLF)",
+            "bare CR or LF in the header section (lines end with CRLF)",
             offset=len(text[:bad].encode("utf-8")),
             spec_id=spec_ids.CRLF_LINES,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from sipfsm.errors import ParseError
 from sipfsm.message._syntax import QUOTED_RE, TOKEN_CHARS, TOKEN_RE, quote, unquote, valid_host
@@ -81,10 +81,10 @@ class NameAddr:
     def tag(self) -> str | None:
         return self.params.get("tag")
 
-    def with_tag(self, tag: str) -> NameAddr:
+    def with_tag(self, tag: str) -> Self:
         return replace(self, params=self.params.with_param("tag", tag))
 
-    def with_params(self, **params: str | None) -> NameAddr:
+    def with_params(self, **params: str | None) -> Self:
         data = dict(self.params)
         data.update((k.lower(), v) for k, v in params.items())
         return replace(self, params=Params._trusted(data))
@@ -163,8 +163,13 @@ def _parse_addr(text: str, where: str) -> tuple[Uri, str | None, Params]:
         uri = _uri(s[lt + 1 : gt], where)
         params = parse_header_params(s, gt + 1, where)
     else:
-        # addr-spec form: everything after the URI's first ';' is header parameters (§20.10).
+        # addr-spec form: everything after the URI's first ';' is header parameters, and a URI
+        # with a comma, semicolon or question mark needs the name-addr form (§20.10).
         semi = s.find(";")
+        if "?" in (s if semi < 0 else s[:semi]):
+            raise ParseError(
+                "a URI with '?' headers must be enclosed in <> (name-addr form)", where=where
+            )
         if semi < 0:
             uri = _uri(s, where)
             params = EMPTY_PARAMS
@@ -363,12 +368,19 @@ def _comment_end(text: str, start: int) -> int:
     raise ParseError("unterminated comment", where="Retry-After")
 
 
+def _retry_seconds(digits: str) -> int:
+    # §20.33 gives no cap rule: a value beyond 32 bits is malformed (RFC 4475 scalarlg).
+    if len(digits) > 10 or int(digits) > MAX_DELTA_SECONDS:
+        raise ParseError(f"{digits[:20]} seconds is beyond 2**32-1", where="Retry-After")
+    return int(digits)
+
+
 def parse_retry_after(text: str) -> RetryAfter:
     value = text.strip(" \t")
     found = _DIGITS_RE.match(value)
     if found is None:
         raise ParseError(f"expected a number of seconds, got {value[:40]!r}", where="Retry-After")
-    seconds = _int_or_clamped(found.group(), MAX_DELTA_SECONDS)
+    seconds = _retry_seconds(found.group())
     pos = found.end()
     while pos < len(value) and value[pos] in " \t":
         pos += 1
@@ -383,7 +395,9 @@ def parse_retry_after(text: str) -> RetryAfter:
         raw = params["duration"]
         if raw is None:
             raise ParseError("duration without a value", where="Retry-After")
-        duration = parse_delta_seconds(raw, "Retry-After")
+        if _DIGITS_RE.fullmatch(raw) is None:
+            raise ParseError(f"duration {raw[:20]!r} is not a number", where="Retry-After")
+        duration = _retry_seconds(raw)
         params = params.without("duration")
     return RetryAfter(seconds, comment, duration, params)
 

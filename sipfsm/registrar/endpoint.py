@@ -182,10 +182,9 @@ def bad_request_for(data: bytes, error: ParseError) -> Response | None:
     if any(name not in found for name in _NEEDED):
         return None
     rows = [(name, value) for name in _NEEDED for value in found[name]]
-    reason = "Bad Request"
-    where = "".join(c for c in (error.where or "") if c.isalnum() or c in "-_ ")[:40]
-    if where:
-        reason = f"Bad Request (malformed {where})"
+    # A reason phrase is free text but must stay on one line: keep it plain and short.
+    why = "".join(c for c in error.message if c.isalnum() or c in "-_ ,()")[:80].strip()
+    reason = f"Bad Request ({why})" if why else "Bad Request"
     try:
         return Response(400, reason, Headers(rows))
     except SipfsmError:

@@ -1,0 +1,111 @@
+"""The embedded registrar on real sockets: UDP and TCP servers around one :class:`Registrar`.
+
+Both listen on ``host`` (port 0 picks a free port; :attr:`RegistrarServer.udp_address` and
+:attr:`RegistrarServer.tcp_address` report what was bound).  The sockets are sipfsm's own asyncio
+transports (:mod:`sipfsm.aio`): TCP streams are framed by Content-Length, each framed message and
+each datagram goes to a :class:`~sipfsm.registrar.endpoint.RegistrarEndpoint`, and responses go
+back to the source address -- over TCP on the connection the request came in on.  A message that
+does not parse gets a 400 when possible and is dropped otherwise; a stream that cannot be framed
+is closed.  Nothing a peer sends stops the server.
+
+>>> async def main():
+...     async with await RegistrarServer.start(RegistrarConfig(), udp_port=0, tcp_port=0) as srv:
+...         print(srv.udp_address, srv.tcp_address)
+...         await srv.serve_forever()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+
+from sipfsm.aio import SecretsRandom, SystemClock, TcpTransport, UdpTransport
+from sipfsm.errors import ConfigError
+from sipfsm.ports import HostPort
+from sipfsm.registrar.core import Registrar, RegistrarConfig
+from sipfsm.registrar.endpoint import RegistrarEndpoint, RegistrarLog
+
+__all__ = ["RegistrarServer"]
+
+
+class RegistrarServer:
+    """A registrar listening on UDP and/or TCP.  Create with ``await RegistrarServer.start()``."""
+
+    def __init__(self, registrar: Registrar, *, log: RegistrarLog | None = None) -> None:
+        self.registrar = registrar
+        self.endpoint = RegistrarEndpoint(registrar, log=log)
+        self._udp: UdpTransport | None = None
+        self._tcp: TcpTransport | None = None
+        self._closed = asyncio.Event()
+
+    @classmethod
+    async def start(
+        cls,
+        config: RegistrarConfig | Registrar | None = None,
+        *,
+        host: str = "127.0.0.1",
+        udp_port: int | None = 5060,
+        tcp_port: int | None = 5060,
+        log: RegistrarLog | None = None,
+    ) -> RegistrarServer:
+        """Bind and start serving.  ``udp_port`` / ``tcp_port``: a port, 0 for a free one, or
+        None for no server of that kind.  A :class:`Registrar` may be given instead of a
+        config (its clock and randomness are then its own).  Raises
+        :class:`~sipfsm.errors.TransportError` when a port cannot be bound."""
+        if udp_port is None and tcp_port is None:
+            raise ConfigError("a registrar needs a UDP or a TCP port (or both)")
+        for port in (udp_port, tcp_port):
+            if port is not None and not 0 <= port <= 65535:
+                raise ConfigError(f"port {port} out of range 0-65535")
+        if isinstance(config, Registrar):
+            registrar = config
+        else:
+            registrar = Registrar(config or RegistrarConfig(), SystemClock(), SecretsRandom())
+        self = cls(registrar, log=log)
+        try:
+            if udp_port is not None:
+                self._udp = await UdpTransport.open(
+                    self.endpoint, local_host=host, local_port=udp_port
+                )
+            if tcp_port is not None:
+                self._tcp = await TcpTransport.open(
+                    self.endpoint, local_host=host, local_port=tcp_port, listen=True
+                )
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    @property
+    def udp_address(self) -> HostPort | None:
+        """The bound UDP address (None without a UDP server)."""
+        return None if self._udp is None else self._udp.bound_address
+
+    @property
+    def tcp_address(self) -> HostPort | None:
+        """The TCP listening address (None without a TCP server)."""
+        return None if self._tcp is None else self._tcp.listen_address
+
+    async def serve_forever(self) -> None:
+        """Wait until :meth:`aclose` is called (or the task is cancelled)."""
+        await self._closed.wait()
+
+    async def aclose(self) -> None:
+        self._closed.set()
+        udp, tcp = self._udp, self._tcp
+        self._udp = self._tcp = None
+        if udp is not None:
+            await udp.aclose()
+        if tcp is not None:
+            await tcp.aclose()
+
+    async def __aenter__(self) -> RegistrarServer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
