@@ -1,0 +1,370 @@
+"""The working client: a RegistrationClient wired to asyncio sockets, timers and DNS.
+
+Used by ``sipfsm register / unregister / query / demo``; usable from any asyncio program::
+
+    async with await AsyncRegistration.open(config, credentials=creds) as reg:
+        reg.client.register()
+        event = await reg.next_event(Registered, Failed)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TextIO
+
+from sipfsm.aio import (
+    AioTimers,
+    DnsResolver,
+    SecretsRandom,
+    SystemClock,
+    TcpTransport,
+    TraceWriter,
+    UdpTransport,
+)
+from sipfsm.errors import ConfigError
+from sipfsm.message import SipUri, parse_uri
+from sipfsm.ports import HostPort, Target
+from sipfsm.registration import (
+    Failed,
+    FailureReason,
+    RegistrationClient,
+    RegistrationConfig,
+    RegistrationEvent,
+    Retrying,
+    StateChanged,
+)
+from sipfsm.transaction import TransactionLayer
+
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_REJECTED",
+    "EXIT_UNREACHABLE",
+    "AsyncRegistration",
+    "TraceFanout",
+    "exit_code_for",
+    "parse_registrar_address",
+    "parse_sip_uri",
+]
+
+# Exit codes of the client commands (cli.py documents them too).
+EXIT_AUTH = 4
+EXIT_UNREACHABLE = 5
+EXIT_REJECTED = 6
+
+
+def exit_code_for(failure: Failed) -> int:
+    if failure.reason is FailureReason.AUTH:
+        return EXIT_AUTH
+    if failure.reason in (FailureReason.TIMEOUT, FailureReason.TRANSPORT, FailureReason.RESOLVE):
+        return EXIT_UNREACHABLE
+    return EXIT_REJECTED
+
+
+def parse_sip_uri(text: str, what: str) -> SipUri:
+    """A sip: URI from the command line or configuration, or a ConfigError naming ``what``."""
+    from sipfsm.errors import ParseError
+
+    try:
+        uri = parse_uri(text.strip())
+    except ParseError as exc:
+        raise ConfigError(f"{what}: {text!r} is not a SIP URI ({exc})") from None
+    if not isinstance(uri, SipUri):
+        raise ConfigError(f"{what}: {text!r} is not a sip: URI")
+    return uri
+
+
+def parse_registrar_address(text: str) -> Target:
+    """``udp:HOST:PORT``, ``tcp:HOST:PORT`` or ``HOST[:PORT]`` (UDP); IPv6 as ``[::1]:5060``."""
+    raw = text.strip()
+    transport = "UDP"
+    scheme, sep, rest = raw.partition(":")
+    if sep and scheme.lower() in ("udp", "tcp"):
+        transport, raw = scheme.upper(), rest
+    if raw.startswith("["):
+        host, end, tail = raw[1:].partition("]")
+        if not end:
+            raise ConfigError(f"registrar address {text!r}: unclosed '['")
+        port_text = tail[1:] if tail.startswith(":") else ""
+        if tail and not tail.startswith(":"):
+            raise ConfigError(f"registrar address {text!r}: junk after ']'")
+    else:
+        if raw.count(":") > 1:
+            raise ConfigError(f"registrar address {text!r}: put IPv6 addresses in brackets")
+        host, _, port_text = raw.partition(":")
+    if not host:
+        raise ConfigError(f"registrar address {text!r} has no host")
+    port = 5060
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"registrar address {text!r}: bad port {port_text!r}")
+        port = int(port_text)
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ConfigError(f"registrar address {text!r}: bad IPv6 address") from None
+    return Target(transport, host, port)
+
+
+class TraceFanout:
+    """A trace sink that forwards each record to several sinks (file, in-memory ladder)."""
+
+    def __init__(self, *sinks: Any) -> None:
+        self.sinks = [s for s in sinks if s is not None]
+
+    def record(self, direction: Any, transport: str, local: HostPort, remote: HostPort,
+               data: bytes) -> None:
+        for sink in self.sinks:
+            sink.record(direction, transport, local, remote, data)
+
+
+class AsyncRegistration:
+    """One RegistrationClient on real sockets; events arrive on an asyncio queue."""
+
+    def __init__(self) -> None:
+        self.client: RegistrationClient
+        self.events: asyncio.Queue[RegistrationEvent] = asyncio.Queue()
+        self._closers: list[Any] = []
+        self._listeners: list[Callable[[RegistrationEvent], None]] = []
+
+    @classmethod
+    async def open(
+        cls,
+        config: RegistrationConfig,
+        *,
+        credentials: Any = None,
+        local_host: str = "0.0.0.0",
+        trace: Any = None,
+        trace_path: Path | None = None,
+        listeners: list[Callable[[RegistrationEvent], None]] | None = None,
+    ) -> AsyncRegistration:
+        self = cls()
+        self._listeners = list(listeners or [])
+        random = SecretsRandom()
+        timers = AioTimers()
+        clock = SystemClock()
+        writer = TraceWriter(trace_path) if trace_path is not None else None
+        if writer is not None:
+            self._closers.append(writer)
+        sink = TraceFanout(writer, trace) if (writer or trace) else None
+        layer_box: list[TransactionLayer] = []
+
+        class _Deferred:
+            """Transports need their receiver before the layer exists."""
+
+            def receive(self, data: bytes, source: HostPort, transport: Any) -> None:
+                layer_box[0].receive(data, source, transport)
+
+            def transport_error(self, target: Target, error: Exception) -> None:
+                layer_box[0].transport_error(target, error)
+
+        receiver = _Deferred()
+        want_tcp = (config.transport or "").upper() == "TCP" or (
+            config.registrar_target is not None and config.registrar_target.transport == "TCP")
+        udp = await UdpTransport.open(receiver, local_host=local_host, trace=sink)
+        self._closers.append(udp)
+        transports: dict[str, Any] = {"UDP": udp}
+        if want_tcp:
+            tcp = await TcpTransport.open(receiver, local_host=local_host, listen=False,
+                                          trace=sink)
+            self._closers.append(tcp)
+            transports["TCP"] = tcp
+        layer = TransactionLayer(transports, timers, random)
+        layer_box.append(layer)
+        resolver = DnsResolver(random=random, transports=tuple(transports))
+        self._closers.append(resolver)
+        self.client = RegistrationClient(
+            config, layer=layer, timers=timers, clock=clock, random=random, resolver=resolver,
+            credentials=credentials, observer=self._observe,
+        )
+        return self
+
+    def _observe(self, client: RegistrationClient, event: RegistrationEvent) -> None:
+        self.events.put_nowait(event)
+        for listener in self._listeners:
+            listener(event)
+
+    async def next_event(self, *kinds: type[Any], timeout: float | None = None) -> Any:
+        """The next event of one of ``kinds`` (others are skipped); TimeoutError after
+        ``timeout`` seconds."""
+
+        async def wait() -> Any:
+            while True:
+                event = await self.events.get()
+                if isinstance(event, kinds):
+                    return event
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.stop()
+        for closer in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                result = closer.close()
+                if asyncio.iscoroutine(result):
+                    await result
+
+    async def __aenter__(self) -> AsyncRegistration:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+
+def progress_printer(out: TextIO, start: float) -> Callable[[RegistrationEvent], None]:
+    """Print state changes and retries as they happen (one line each)."""
+    loop_time = asyncio.get_running_loop().time
+
+    def show(event: RegistrationEvent) -> None:
+        stamp = f"[{loop_time() - start:7.3f}s]"
+        if isinstance(event, StateChanged):
+            print(f"{stamp} {event.old} -> {event.new}", file=out, flush=True)
+        elif isinstance(event, Retrying):
+            status = f" ({event.status})" if event.status else ""
+            print(f"{stamp} {event.reason.value}{status}: retry #{event.failures} in "
+                  f"{event.delay:.1f}s", file=out, flush=True)
+
+    return show
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """What the register / unregister / query commands were asked to do."""
+
+    aor: SipUri
+    registrar: Target | None
+    registrar_uri: SipUri | None
+    outbound_proxy: SipUri | None
+    username: str
+    password: str | None
+    expires: int
+    contacts: tuple[SipUri, ...]
+    duration: float | None
+    trace: Path | None
+    transport: str | None
+    local_host: str
+    max_failures: int
+
+
+def _config_from(options: ClientOptions) -> RegistrationConfig:
+    from sipfsm.registration import ContactSpec
+
+    contacts = tuple(ContactSpec(uri=u) for u in options.contacts) or (ContactSpec(),)
+    return RegistrationConfig(
+        aor=options.aor,
+        registrar=options.registrar_uri,
+        registrar_target=options.registrar,
+        outbound_proxy=options.outbound_proxy,
+        contacts=contacts,
+        expires=options.expires,
+        transport=options.transport,
+        max_consecutive_failures=options.max_failures,
+    )
+
+
+def _credentials(options: ClientOptions) -> Any:
+    if options.password is None:
+        return None
+    from sipfsm.auth import StaticCredentials
+
+    return StaticCredentials(options.username, options.password)
+
+
+def _print_bindings(event: Any, out: TextIO) -> None:
+    bindings = getattr(event, "bindings", ())
+    if not bindings:
+        print("  (no bindings)", file=out)
+    for b in bindings:
+        mark = "*" if b.ours else " "
+        expires = f"expires {b.expires}s" if b.expires is not None else "expires ?"
+        q = f" q={b.q:g}" if b.q is not None else ""
+        print(f"  {mark} {b.contact}  {expires}{q}", file=out)
+
+
+async def run_client(options: ClientOptions, action: str, out: TextIO, err: TextIO) -> int:
+    """``register`` (then refresh until the duration ends or Ctrl-C, then unregister),
+    ``unregister``, ``unregister-all`` or ``query``.  Returns the exit code."""
+    from sipfsm.registration import BindingsReported, Refreshed, Registered, Unregistered
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    config = _config_from(options)
+    registration = await AsyncRegistration.open(
+        config, credentials=_credentials(options), local_host=options.local_host,
+        trace_path=options.trace, listeners=[progress_printer(err, start)])
+    stop = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        import signal
+
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        client = registration.client
+        if action == "query":
+            client.query()
+            event = await registration.next_event(BindingsReported, Failed)
+            if isinstance(event, Failed):
+                print(f"sipfsm: query failed: {event.detail}", file=err)
+                return exit_code_for(event)
+            print(f"bindings of {options.aor}:", file=out)
+            _print_bindings(event, out)
+            return 0
+        if action in ("unregister", "unregister-all"):
+            if action == "unregister-all":
+                client.unregister_all()
+            else:
+                client.unregister()
+            event = await registration.next_event(Unregistered, Failed)
+            if isinstance(event, Failed):
+                print(f"sipfsm: unregister failed: {event.detail}", file=err)
+                return exit_code_for(event)
+            print(f"unregistered; remaining bindings of {options.aor}:", file=out)
+            _print_bindings(event, out)
+            return 0
+        client.register()
+        waiter = asyncio.ensure_future(registration.next_event(Registered, Failed))
+        stopper = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            print("sipfsm: interrupted before the registration completed", file=err)
+            return 130
+        stopper.cancel()
+        event = waiter.result()
+        if isinstance(event, Failed):
+            print(f"sipfsm: registration failed: {event.detail}", file=err)
+            return exit_code_for(event)
+        print(f"registered {options.aor} for {event.expires}s", file=out)
+        _print_bindings(event, out)
+
+        async def follow() -> None:
+            while True:
+                ev = await registration.next_event(Refreshed, Failed)
+                if isinstance(ev, Refreshed):
+                    print(f"refreshed for {ev.expires}s", file=out, flush=True)
+
+        follower = asyncio.ensure_future(follow())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), options.duration)
+        follower.cancel()
+        client.unregister()
+        try:
+            final = await registration.next_event(Unregistered, Failed, timeout=40.0)
+        except TimeoutError:
+            print("sipfsm: no answer to the unregister", file=err)
+            return EXIT_UNREACHABLE
+        if isinstance(final, Failed):
+            print(f"sipfsm: unregister failed: {final.detail}", file=err)
+            return exit_code_for(final)
+        print(f"unregistered {options.aor}", file=out)
+        return 0
+    finally:
+        await registration.aclose()

@@ -1,0 +1,447 @@
+"""Conformance checks of the non-INVITE client transaction and the transaction layer
+(spec/transaction.toml), run against the simulator's virtual clock.
+
+The central check is a hypothesis ``RuleBasedStateMachine``: any interleaving of responses
+(1xx, 2xx-6xx, duplicates, wrong branch, wrong CSeq method, an extra Via, a foreign sent-by,
+garbage), advances of virtual time and transport errors, for generated T1/T2/T4 and both kinds of
+transport.  After every step the transaction must agree with :func:`rfc_timeline`, the
+§17.1.2.2 rules written out independently of the machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from sipfsm.conformance.registry import check
+from sipfsm.errors import TransportError
+from sipfsm.message import Headers, Request, Response, parse, parse_uri
+from sipfsm.ports import HostPort, Target
+from sipfsm.sim import (
+    LinkFaults,
+    Network,
+    Scheduler,
+    SeededRandom,
+    StatelessResponder,
+    response_to,
+)
+from sipfsm.sim.harness import RecordingOwner, ScriptedTransport
+from sipfsm.transaction import (
+    BRANCH_COOKIE,
+    COMPLETED,
+    PROCEEDING,
+    TERMINATED,
+    TRYING,
+    NonInviteClientTransaction,
+    TimerValues,
+    TransactionLayer,
+)
+
+__all__ = ["TransactionMachineTest", "make_request", "mutate", "rfc_timeline"]
+
+SERVER = HostPort("192.0.2.1", 5060)
+CLIENT = HostPort("192.0.2.10", 5060)
+
+
+def make_request(number: int = 1, method: str = "REGISTER", *, padding: int = 0) -> Request:
+    """A REGISTER (or ``method``) request without a Via, as a TU hands it to the layer."""
+    rows = [
+        ("Max-Forwards", "70"),
+        ("To", "<sip:alice@example.com>"),
+        ("From", "<sip:alice@example.com>;tag=f00"),
+        ("Call-ID", "c0ffee@192.0.2.10"),
+        ("CSeq", f"{number} {method}"),
+        ("Contact", "<sip:alice@192.0.2.10:5060>"),
+        ("Expires", "3600"),
+    ]
+    if padding:
+        rows.append(("X-Padding", "x" * padding))
+    return Request(method, parse_uri("sip:example.com"), Headers(rows))
+
+
+MUTATIONS = (
+    "none",
+    "received-rport",  # RFC 3581 §4 server additions: still ours, still matching
+    "wrong-branch",
+    "wrong-method",
+    "extra-via",
+    "foreign-sent-by",
+    "no-via",
+)
+VALID_MUTATIONS = ("none", "received-rport")
+
+
+def mutate(response: Response, mutation: str) -> bytes:
+    """The response as bytes, changed as ``mutation`` says (see :data:`MUTATIONS`)."""
+    headers = response.headers
+    via = response.vias[0]
+    if mutation == "received-rport":
+        headers = headers.with_replaced(
+            "Via", str(via.with_params(received="198.51.100.77", rport="40000"))
+        )
+    elif mutation == "wrong-branch":
+        headers = headers.with_replaced("Via", str(via.with_params(branch=f"{via.branch}x")))
+    elif mutation == "wrong-method":
+        headers = headers.with_replaced("CSeq", f"{response.cseq.number} CANCEL")
+    elif mutation == "extra-via":
+        headers = headers.with_added("Via", "SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKproxy1")
+    elif mutation == "foreign-sent-by":
+        headers = headers.with_replaced("Via", str(dataclasses.replace(via, host="203.0.113.9")))
+    elif mutation == "no-via":
+        headers = headers.without("Via")
+    return response.with_headers(headers).to_bytes()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: str  # "final", "timeout", "transport_error"
+    time: float
+
+
+def rfc_timeline(
+    values: TimerValues,
+    *,
+    reliable: bool,
+    now: float,
+    provisional_at: float | None = None,
+    external: Outcome | None = None,
+    fail_after: float | None = None,
+) -> tuple[list[float], Outcome | None]:
+    """RFC 3261 §17.1.2.2 for a transaction started at time 0: the instants the request is sent
+    (first send included) up to ``now``, and the outcome by ``now``.
+
+    ``provisional_at``: when the first 1xx arrived; ``external``: a final response or a transport
+    error reported from outside (at most one, before any timeout); ``fail_after``: sends after
+    this instant fail.  Ties: events due at an instant run before input injected at that instant,
+    and Timer F (set first) fires before a Timer E due at the same instant.
+    """
+    timeout_at = 64 * values.t1  # Timer F
+    sends = [0.0]
+    if not reliable:
+        interval = values.t1  # Timer E starts at T1 ...
+        due = values.t1
+        while due <= now and due < timeout_at:
+            if external is not None and due > external.time:
+                break
+            sends.append(due)
+            if fail_after is not None and due > fail_after:
+                return sends, Outcome("transport_error", due)
+            if provisional_at is not None and provisional_at < due:
+                interval = values.t2  # ... is T2 in Proceeding ...
+            else:
+                interval = min(2 * interval, values.t2)  # ... and doubles, capped at T2, in Trying
+            due = due + interval
+    if external is not None:
+        return sends, external
+    if now >= timeout_at:
+        return sends, Outcome("timeout", timeout_at)
+    return sends, None
+
+
+t1_values = st.floats(min_value=0.02, max_value=1.0, allow_nan=False, allow_infinity=False)
+t2_values = st.floats(min_value=0.05, max_value=8.0, allow_nan=False, allow_infinity=False)
+t4_values = st.floats(min_value=0.0, max_value=6.0, allow_nan=False, allow_infinity=False)
+statuses = st.one_of(
+    st.sampled_from([100, 180, 183, 199]),
+    st.sampled_from([200, 202, 299, 302, 401, 407, 423, 480, 500, 503, 600, 699]),
+    st.integers(min_value=100, max_value=699),
+)
+
+
+class TransactionMachineTest(RuleBasedStateMachine):
+    """Any interleaving of inputs; the transaction must follow :func:`rfc_timeline`."""
+
+    values: TimerValues
+    clock: Scheduler
+    transport: ScriptedTransport
+    layer: TransactionLayer
+    owner: RecordingOwner
+    tx: NonInviteClientTransaction
+    request: Request
+    reliable: bool
+
+    @initialize(t1=t1_values, t2=t2_values, t4=t4_values, reliable=st.booleans())
+    def start(self, t1: float, t2: float, t4: float, reliable: bool) -> None:
+        self.values = TimerValues(t1=t1, t2=t2, t4=t4)
+        self.reliable = reliable
+        self.clock = Scheduler()
+        name = "TCP" if reliable else "UDP"
+        self.transport = ScriptedTransport(self.clock, name, CLIENT)
+        self.layer = TransactionLayer(
+            self.transport, self.clock, SeededRandom(7), timer_values=self.values
+        )
+        self.owner = RecordingOwner(self.clock)
+        self.target = Target(name, SERVER.host, SERVER.port)
+        self.tx = self.layer.send_request(make_request(), self.target, self.owner)
+        parsed = parse(self.transport.sent[0].data)
+        assert isinstance(parsed, Request)
+        self.request = parsed
+        self.provisional_at: float | None = None
+        self.provisionals = 0
+        self.external: Outcome | None = None
+        self.fail_after: float | None = None
+
+    # ---- the model --------------------------------------------------------------------------
+
+    def timeline(self) -> tuple[list[float], Outcome | None]:
+        return rfc_timeline(
+            self.values,
+            reliable=self.reliable,
+            now=self.clock.now,
+            provisional_at=self.provisional_at,
+            external=self.external,
+            fail_after=self.fail_after,
+        )
+
+    def expected_state(self) -> str:
+        _, outcome = self.timeline()
+        if outcome is None:
+            return TRYING if self.provisional_at is None else PROCEEDING
+        if outcome.kind == "final":
+            k = self.values.timer_k(self.reliable)
+            return TERMINATED if self.clock.now >= outcome.time + k else COMPLETED
+        return TERMINATED
+
+    # ---- inputs ------------------------------------------------------------------------------
+
+    @rule(dt=st.one_of(st.floats(min_value=0.0, max_value=3.0), st.sampled_from([0.0, 0.5, 4.0])))
+    def advance(self, dt: float) -> None:
+        self.clock.advance(dt)
+
+    @rule()
+    def advance_to_next_timer(self) -> None:
+        due = self.clock.next_time()
+        if due is not None:
+            self.clock.run(until=due)
+
+    @rule(
+        status=statuses,
+        mutation=st.one_of(st.just("none"), st.sampled_from(MUTATIONS)),
+        copies=st.integers(1, 2),
+    )
+    def respond(self, status: int, mutation: str, copies: int) -> None:
+        _, outcome = self.timeline()
+        data = mutate(response_to(self.request, status, source=CLIENT), mutation)
+        for _ in range(copies):
+            self.layer.receive(data, SERVER, self.transport)
+            if mutation in VALID_MUTATIONS and outcome is None:
+                if status < 200:
+                    self.provisionals += 1
+                    if self.provisional_at is None:
+                        self.provisional_at = self.clock.now
+                else:
+                    outcome = self.external = Outcome("final", self.clock.now)
+        self.clock.run(until=self.clock.now)  # a zero Timer K is due now
+
+    # The terminal inputs act one time in four: the others still run their course.
+    @rule(act=st.integers(0, 3))
+    def transport_error_reported(self, act: int) -> None:
+        if act:
+            return
+        _, outcome = self.timeline()
+        self.layer.transport_error(self.target, TransportError("ICMP port unreachable"))
+        if outcome is None:
+            self.external = Outcome("transport_error", self.clock.now)
+
+    @rule(act=st.integers(0, 3))
+    def next_send_fails(self, act: int) -> None:
+        if not act and self.fail_after is None:
+            self.fail_after = self.clock.now
+            self.transport.fail_always = True
+
+    @rule(data=st.binary(max_size=120))
+    def garbage(self, data: bytes) -> None:
+        self.layer.receive(data, SERVER, self.transport)
+
+    @rule()
+    def a_request_arrives(self) -> None:
+        self.layer.receive(self.request.to_bytes(), SERVER, self.transport)
+
+    # ---- what must hold after every step -----------------------------------------------------
+
+    @invariant()
+    def sends_follow_the_schedule(self) -> None:
+        sends, _ = self.timeline()
+        assert self.transport.send_times == sends, (self.transport.send_times, sends)
+
+    @invariant()
+    def exactly_the_expected_outcome(self) -> None:
+        _, outcome = self.timeline()
+        got = [(e.kind, e.time) for e in self.owner.outcomes]
+        assert got == ([] if outcome is None else [(outcome.kind, outcome.time)]), got
+
+    @invariant()
+    def every_matched_provisional_reaches_the_owner(self) -> None:
+        assert len(self.owner.provisionals) == self.provisionals
+
+    @invariant()
+    def state_as_the_rfc_says(self) -> None:
+        assert self.tx.state == self.expected_state(), (self.tx.state, self.expected_state())
+
+    @invariant()
+    def terminated_means_destroyed(self) -> None:
+        live = self.layer.get(self.tx.branch) is self.tx
+        assert live == (self.tx.state != TERMINATED)
+        if self.tx.state == TERMINATED:
+            assert self.clock.pending() == 0  # no timer outlives the transaction
+
+    @invariant()
+    def always_terminates(self) -> None:
+        if self.clock.now >= 64 * self.values.t1 + self.values.t4:
+            assert self.tx.state == TERMINATED
+
+
+TransactionMachineTest.TestCase.settings = settings(deadline=None, stateful_step_count=50)
+
+_STATE_MACHINE_REQUIREMENTS = (
+    "RFC3261-17.1.2.2-TIMER-F-START",
+    "RFC3261-17.1.2.2-SEND-REQUEST",
+    "RFC3261-17.1.2.2-TIMER-E-START",
+    "RFC3261-17.1.2.2-TIMER-E-DOUBLING",
+    "RFC3261-17.1.2.2-TIMEOUT-TRYING",
+    "RFC3261-17.1.2.2-PROVISIONAL-TO-TU",
+    "RFC3261-17.1.2.2-PROCEEDING",
+    "RFC3261-17.1.2.2-FINAL-TRYING",
+    "RFC3261-17.1.2.2-TIMER-E-PROCEEDING",
+    "RFC3261-17.1.2.2-TIMEOUT-PROCEEDING",
+    "RFC3261-17.1.2.2-FINAL-PROCEEDING",
+    "RFC3261-17.1.2.2-TIMER-K",
+    "RFC3261-17.1.2.2-TIMER-K-TERMINATED",
+    "RFC3261-17.1.2.2-DESTROY",
+    "RFC3261-17.1.2.1-SINGLE-FINAL",
+    "RFC3261-17.1.2.1-NO-RETRANSMIT-AFTER-FINAL",
+    "RFC3261-17.1.1.2-T1-BACKOFF",
+    "RFC3261-17.1.3-MATCH-BRANCH",
+    "RFC3261-17.1.3-MATCH-METHOD",
+    "RFC3261-17.1.4-TRANSPORT-ERROR",
+    "RFC3261-18.1.2-FOREIGN-SENT-BY",
+    "RFC3261-18.1.2-PASS-TO-TRANSACTION",
+    "RFC3261-18.1.2-STRAY-TO-CORE",
+    "RFC3261-8.1.3.3-MULTIPLE-VIAS",
+    "RFC3581-3-RECEIVE-SOURCE",
+)
+
+
+@check(*_STATE_MACHINE_REQUIREMENTS)
+def transaction_follows_rfc3261_17_1_2() -> None:
+    """Any interleaving of responses, timer firings and transport errors: sends at exactly the
+    §17.1.2.2 instants, one outcome, the RFC's state, destroyed when terminated, always ends."""
+    run_state_machine_as_test(TransactionMachineTest)
+
+
+@check("RFC3261-17.1.1.2-T1-BACKOFF", "RFC3261-17.1.2.2-TIMER-E-DOUBLING",
+       "RFC3261-17.1.2.2-TIMER-F-START", "RFC3261-17.1.2.2-TIMEOUT-TRYING")
+@settings(deadline=None)
+@given(t1=t1_values, t2=t2_values)
+def unanswered_request_follows_the_schedule(t1: float, t2: float) -> None:
+    """Over UDP with no answer: sends at 0, T1, T1+MIN(2T1,T2), ... and a timeout at 64*T1."""
+    values = TimerValues(t1=t1, t2=t2)
+    clock = Scheduler()
+    transport = ScriptedTransport(clock, "UDP", CLIENT)
+    layer = TransactionLayer(transport, clock, SeededRandom(1), timer_values=values)
+    owner = RecordingOwner(clock)
+    layer.send_request(make_request(), Target("UDP", SERVER.host, SERVER.port), owner)
+    clock.run_until_idle()
+    # The rule, written out: intervals T1, MIN(2*T1, T2), MIN(4*T1, T2) ... before 64*T1.
+    # (2**k * T1 overflows a float long before k stops growing: cap as we go.)
+    expected, at, interval = [0.0], 0.0, 0.0
+    while True:
+        interval = t1 if not interval else min(2 * interval, t2)
+        at = at + interval
+        if at >= 64 * t1:
+            break
+        expected.append(at)
+    assert transport.send_times == expected
+    assert [(e.kind, e.time) for e in owner.events] == [("timeout", 64 * t1)]
+    assert len(layer) == 0 and clock.pending() == 0
+
+
+@check("RFC3261-8.1.1.7-BRANCH-PRESENT", "RFC3261-8.1.1.7-BRANCH-COOKIE",
+       "RFC3261-8.1.1.7-BRANCH-UNIQUE", "RFC3581-3-RPORT-INCLUDE", "RFC3581-3-RPORT-NO-VALUE",
+       "RFC3261-18.1.1-SENT-BY", "RFC3581-3-RECEIVE-SENT-BY",
+       "RFC3261-8.1.1.7-VIA-PRESENT", "RFC3261-8.1.1.7-VIA-SIP-2-0")
+@settings(deadline=None)
+@given(seed=st.integers(0, 2**32), count=st.integers(1, 40), reliable=st.booleans(),
+       port=st.integers(1, 65535))
+def every_request_gets_one_fresh_via(seed: int, count: int, reliable: bool, port: int) -> None:
+    """Each request leaves with exactly one Via: SIP/2.0, the transport's name and sent-by,
+    a z9hG4bK branch with >= 64 random bits, unique, and a bare rport flag."""
+    clock = Scheduler()
+    name = "TCP" if reliable else "UDP"
+    local = HostPort("192.0.2.10", port)
+    transport = ScriptedTransport(clock, name, local)
+    layer = TransactionLayer(transport, clock, SeededRandom(seed))
+    owner = RecordingOwner(clock)
+    branches = set()
+    for number in range(1, count + 1):
+        layer.send_request(make_request(number), Target(name, SERVER.host, SERVER.port), owner)
+        sent = parse(transport.sent[-1].data)
+        vias = sent.vias
+        assert len(vias) == 1
+        via = vias[0]
+        assert (sent.headers.get("Via") or "").startswith(f"SIP/2.0/{name} ")
+        assert via.transport == name
+        assert (via.host, via.port) == (local.host, local.port)
+        branch = via.branch
+        assert branch is not None and branch.startswith(BRANCH_COOKIE)
+        assert len(branch) - len(BRANCH_COOKIE) >= 13  # >= 64 bits at 5 bits per character
+        assert via.has_rport and via.params["rport"] is None
+        branches.add(branch)
+    assert len(branches) == count
+
+
+@check("RFC3261-17.1.4-TRANSPORT-ERROR", "RFC3261-17.1.2.1-SINGLE-FINAL",
+       "RFC3261-18.1.1-ANY-SOURCE")
+@settings(deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    loss=st.floats(0.0, 0.6),
+    duplicate=st.floats(0.0, 0.5),
+    reorder=st.floats(0.0, 0.5),
+    delay=st.tuples(st.floats(0.0, 0.3), st.floats(0.0, 0.3)).map(lambda d: (min(d), max(d))),
+    reliable=st.booleans(),
+    answers=st.lists(st.sampled_from([100, 180, 200, 403, 503]), min_size=0, max_size=3),
+)
+def lossy_network_still_one_outcome(
+    seed: int,
+    loss: float,
+    duplicate: float,
+    reorder: float,
+    delay: tuple[float, float],
+    reliable: bool,
+    answers: list[int],
+) -> None:
+    """Through the simulated network with seeded loss, duplication, reordering and delay, to a
+    stateless server answering every copy: exactly one outcome, and termination by 64*T1 + T4
+    (plus the network's delay)."""
+    clock = Scheduler()
+    faults = LinkFaults(loss=loss, duplicate=duplicate, reorder=reorder, delay=delay)
+    network = Network(clock, seed=seed, faults=faults)
+    name = "TCP" if reliable else "UDP"
+    client = network.endpoint(CLIENT, name)
+    server = network.endpoint(SERVER, name)
+    layer = TransactionLayer(client, clock, SeededRandom(seed))
+    client.bind(layer)
+    server.bind(StatelessResponder(clock, answers))
+    owner = RecordingOwner(clock)
+    tx = layer.send_request(make_request(), Target(name, SERVER.host, SERVER.port), owner)
+    values = layer.timer_values
+    clock.run(until=values.timer_f + values.t4 + 1.0)
+    assert tx.state == TERMINATED
+    assert len(owner.outcomes) == 1
+    finals = [a for a in answers if a >= 200]
+    if owner.outcomes[0].kind == "final":
+        assert owner.outcomes[0].response.status in finals
+    else:
+        assert owner.outcomes[0].kind == "timeout"
+        assert not finals or not reliable
