@@ -15,6 +15,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_PARSE = 3
+# 4: authentication failed, 5: registrar unreachable / timed out, 6: rejected by the registrar
+# (see sipfsm.app), 130: interrupted.
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -107,6 +109,120 @@ def _cmd_registrar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_password(args: argparse.Namespace) -> str | None:
+    import getpass
+    import os
+
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if value is None:
+            raise ConfigError(f"--password-env: ${args.password_env} is not set")
+        return value
+    if args.no_auth:
+        return None
+    if sys.stdin.isatty():
+        return getpass.getpass(f"password for {args.user or 'the AOR user'}: ")
+    raise ConfigError("no password: use --password-env NAME, run interactively, or --no-auth")
+
+
+def _client_options(args: argparse.Namespace) -> object:
+    from pathlib import Path
+
+    from sipfsm.app import ClientOptions, parse_registrar_address, parse_sip_uri
+
+    aor = parse_sip_uri(args.aor, "--aor")
+    if aor.scheme != "sip" or not aor.user:
+        raise ConfigError("--aor: give a sip: address-of-record with a user, e.g. "
+                          "sip:alice@example.com")
+    if not 0 < args.expires < 2**32:
+        raise ConfigError(f"--expires {args.expires}: must be 1..4294967295")
+    if args.duration is not None and args.duration < 0:
+        raise ConfigError("--duration must not be negative")
+    proxy = None
+    if args.outbound_proxy:
+        proxy = parse_sip_uri(args.outbound_proxy, "--outbound-proxy")
+        if "lr" not in proxy.params:
+            proxy = proxy.with_param("lr")
+    registrar = parse_registrar_address(args.registrar) if args.registrar else None
+    return ClientOptions(
+        aor=aor,
+        registrar=registrar,
+        registrar_uri=parse_sip_uri(args.registrar_uri, "--registrar-uri")
+        if args.registrar_uri else None,
+        outbound_proxy=proxy,
+        username=args.user or aor.user or "",
+        password=_read_password(args),
+        expires=args.expires,
+        contacts=tuple(parse_sip_uri(c, "--contact") for c in args.contact),
+        duration=args.duration,
+        trace=Path(args.trace) if args.trace else None,
+        transport=registrar.transport if registrar else (args.transport or None),
+        local_host=args.local_host,
+        max_failures=args.max_failures,
+    )
+
+
+def _cmd_client(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from sipfsm.app import ClientOptions, run_client
+
+    options = _client_options(args)
+    assert isinstance(options, ClientOptions)
+    action = args.command
+    if action == "unregister" and args.all:
+        action = "unregister-all"
+    return asyncio.run(run_client(options, action, sys.stdout, sys.stderr))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from sipfsm.demo import run_demo
+
+    return asyncio.run(run_demo(sys.stdout, timeout=args.timeout))
+
+
+def _cmd_ladder(args: argparse.Namespace) -> int:
+    from sipfsm.ladder import mermaid, read_trace, svg, text_ladder
+
+    records = read_trace(args.trace)
+    if args.format == "svg":
+        text = svg(records)
+    elif args.format == "text":
+        text = text_ladder(records)
+    else:
+        text = mermaid(records)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
+def _add_client_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--aor", required=True, help="address-of-record, e.g. sip:alice@example.com")
+    p.add_argument("--registrar", metavar="udp:HOST:PORT",
+                   help="registrar address (udp:… or tcp:…); default: RFC 3263 DNS for the AOR")
+    p.add_argument("--registrar-uri", metavar="URI",
+                   help="Request-URI (default: sip:<AOR domain>)")
+    p.add_argument("--outbound-proxy", metavar="URI", help="outbound proxy (a loose route)")
+    p.add_argument("--transport", choices=("UDP", "TCP", "udp", "tcp"), default=None,
+                   help="transport when --registrar does not say")
+    p.add_argument("--user", help="Digest user name (default: the AOR's user)")
+    p.add_argument("--password-env", metavar="NAME",
+                   help="read the password from this environment variable")
+    p.add_argument("--no-auth", action="store_true", help="send no credentials")
+    p.add_argument("--expires", type=int, default=3600, help="requested expiry in seconds")
+    p.add_argument("--contact", action="append", default=[], metavar="URI",
+                   help="contact to bind (repeatable; default: made from the local address)")
+    p.add_argument("--local-host", default="0.0.0.0", help="local address to bind")
+    p.add_argument("--trace", metavar="FILE.jsonl", help="write every message sent and received")
+    p.add_argument("--max-failures", type=int, default=3, metavar="N",
+                   help="give up after N consecutive failures (default 3)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sipfsm", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sipfsm {__version__}")
@@ -146,6 +262,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "server-error:1:500, stale-nonce[:N], omit-contact[:N], 423-loop[:STEP], "
                         "redirect:[N:]URI (comma-separated or repeated)")
     p.set_defaults(handler=_cmd_registrar)
+    p = sub.add_parser("demo", help="register, refresh, query and unregister against the "
+                                    "embedded registrar on loopback")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each step")
+    p.set_defaults(handler=_cmd_demo)
+    p = sub.add_parser("register", help="register, refresh until --duration or Ctrl-C, then "
+                                        "unregister")
+    _add_client_arguments(p)
+    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                   help="stay registered this long (default: until Ctrl-C)")
+    p.set_defaults(handler=_cmd_client)
+    p = sub.add_parser("unregister", help="remove our bindings (--all: every binding)")
+    _add_client_arguments(p)
+    p.add_argument("--all", action="store_true", help="Contact: * (remove every binding)")
+    p.set_defaults(handler=_cmd_client, duration=None)
+    p = sub.add_parser("query", help="list the AOR's bindings")
+    _add_client_arguments(p)
+    p.set_defaults(handler=_cmd_client, duration=None)
+    p = sub.add_parser("ladder", help="draw a trace (JSON lines) as a message ladder")
+    p.add_argument("trace", help="trace file written by --trace")
+    p.add_argument("--format", choices=("mermaid", "text", "svg"), default="mermaid")
+    p.add_argument("--output", "-o", help="write here instead of stdout")
+    p.set_defaults(handler=_cmd_ladder)
     return parser
 
 
