@@ -165,7 +165,7 @@ class BackoffPolicy:
     maximum: float = 1800.0
 
     def upper_bound(self, failures: int) -> float:
-        return min(self.maximum, self.base * (2 ** min(failures, 62)))
+        return min(self.maximum, self.base * float(2 ** min(failures, 62)))
 
     def delay(self, failures: int, random: Random) -> float:
         upper = self.upper_bound(failures)

@@ -7,6 +7,7 @@ client against it, and the check states the RFC's rule over what went on the wir
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -487,7 +488,7 @@ def outbound_proxy_is_a_loose_route(proxy_host: str, registrar_host: str) -> Non
     world.client.register()
     world.run(5)
     assert resolver.calls and set(resolver.calls) == {proxy_host}
-    for branch_, _, request, remote in transactions(world):
+    for _, _, request, remote in transactions(world):
         assert str(request.uri) == f"sip:{registrar_host}"
         assert [str(r.uri) for r in request.routes] == [f"sip:{proxy_host};lr"]
         assert remote == str(PROXY)
@@ -537,7 +538,7 @@ def never_two_registers_in_flight(s: Scenario) -> None:
     world = run(s)
     txs = transactions(world)
     finals = finals_received(world)
-    for (b1, t1, _, _), (_, t2, _, _) in zip(txs, txs[1:], strict=False):
+    for (b1, t1, _, _), (_, t2, _, _) in itertools.pairwise(txs):
         ended = min(finals.get(b1, float("inf")), t1 + TIMER_F)
         assert t2 >= ended - 1e-9, (t1, t2, ended)
 
@@ -552,7 +553,7 @@ def refresh_comes_before_the_granted_expiry(granted: int, seed: int) -> None:
     world.run(granted * 3.5)
     times = [t for _, t, _, _ in transactions(world)]
     assert len(times) >= 4
-    for a, b in zip(times, times[1:], strict=False):
+    for a, b in itertools.pairwise(times):
         assert 0 < b - a < granted
 
 
@@ -647,7 +648,7 @@ def backoff_after_timeouts(failures: int, seed: int, policy: tuple[float, float]
     world.run(horizon)
     txs = transactions(world)
     assert len(txs) >= failures + 1
-    for k, (prev, nxt) in enumerate(zip(txs, txs[1:], strict=False), start=1):
+    for k, (prev, nxt) in enumerate(itertools.pairwise(txs), start=1):
         upper = min(maximum, base * 2**k)
         gap = nxt[1] - (prev[1] + TIMER_F)
         assert upper / 2 - 1e-6 <= gap <= upper + 1e-6, (k, gap, upper)
@@ -779,7 +780,8 @@ def responses_with_several_vias_are_discarded(extra: int) -> None:
         response = ok_echo(request)
         headers = response.headers
         for i in range(extra):
-            headers = headers.with_added("Via", f"SIP/2.0/UDP 198.51.100.{i + 1};branch=z9hG4bKx{i}")
+            via = f"SIP/2.0/UDP 198.51.100.{i + 1};branch=z9hG4bKx{i}"
+            headers = headers.with_added("Via", via)
         return response.with_headers(headers)
 
     world = World(responder)
@@ -910,7 +912,8 @@ def redirects_follow_contacts_in_q_order(qb: float, qc: float, status: int) -> N
     assert [t[3] for t in txs] == [str(REG_A), *(str(o) for o in order)]
     for _, _, request, remote in txs[1:]:
         assert str(request.uri) == f"sip:{remote}"
-        assert "method" not in request.uri.params and not getattr(request.uri, "headers", ())
+        assert isinstance(request.uri, SipUri)
+        assert "method" not in request.uri.params and not request.uri.headers
         for name in ("To", "From", "Call-ID", "Contact", "Expires", "Max-Forwards"):
             assert request.headers.get(name) == first.headers.get(name)
     numbers = [t[2].cseq.number for t in txs]
@@ -975,7 +978,7 @@ def registration_survives_loss_duplication_and_reordering(
     assert numbers == sorted(set(numbers))
     assert len({t[2].call_id for t in txs}) == 1
     finals = finals_received(world)
-    for (b1, t1, _, _), (_, t2, _, _) in zip(txs, txs[1:], strict=False):
+    for (b1, t1, _, _), (_, t2, _, _) in itertools.pairwise(txs):
         assert t2 >= min(finals.get(b1, float("inf")), t1 + TIMER_F) - 1e-9
 
 
@@ -1011,3 +1014,83 @@ def query_carries_no_contact_and_reports_bindings(others: int) -> None:
 
 
 _ = (Failed,)
+
+
+# --------------------------------------------------------------------------------------------
+# §8.1.3.5 / §22.2: 401 and 407
+# --------------------------------------------------------------------------------------------
+
+
+def _challenger(status: int, *, accept: bool, algorithm: str = "MD5", stale_first: bool = False
+                ) -> Any:
+    """A registrar answering REGISTERs without credentials with ``status`` and a Digest
+    challenge; with credentials: 200 when ``accept`` (after one stale=true round when
+    ``stale_first``), else the same challenge again."""
+    challenge_header = "WWW-Authenticate" if status == 401 else "Proxy-Authenticate"
+    credentials_header = "Authorization" if status == 401 else "Proxy-Authorization"
+
+    def responder(request: Request, reg: ScriptedRegistrar) -> Response:
+        n = reg.state.setdefault("nonce", 0)
+        if request.headers.get(credentials_header) is None:
+            reg.state["nonce"] = n + 1
+            return reply(request, status, headers=[(challenge_header,
+                         f'Digest realm="example.com", nonce="n{n}", qop="auth", '
+                         f"algorithm={algorithm}")])
+        if stale_first and not reg.state.get("staled"):
+            reg.state["staled"] = True
+            reg.state["nonce"] = n + 1
+            return reply(request, status, headers=[(challenge_header,
+                         f'Digest realm="example.com", nonce="n{n}", qop="auth", '
+                         f"algorithm={algorithm}, stale=true")])
+        if accept:
+            return ok_echo(request)
+        return reply(request, status, headers=[(challenge_header,
+                     f'Digest realm="example.com", nonce="n{n}", qop="auth", '
+                     f"algorithm={algorithm}")])
+
+    return responder
+
+
+@check("RFC3261-8.1.3.5-401-407-CREDENTIALS", "RFC3261-8.1.3.5-RETRY-SAME-IDS")
+@given(st.sampled_from([401, 407]), st.sampled_from(["MD5", "SHA-256"]), st.booleans(),
+       st.integers(0, 2**16))
+def challenges_are_answered_with_credentials(status: int, algorithm: str, stale: bool,
+                                             seed: int) -> None:
+    """A 401 (407) is answered by a new transaction carrying Authorization
+    (Proxy-Authorization), with the same Call-ID, To and From (tag included) and CSeq + 1;
+    a stale=true challenge is answered again without counting as a failure."""
+    from sipfsm.auth import StaticCredentials
+
+    world = World(_challenger(status, accept=True, algorithm=algorithm, stale_first=stale),
+                  credentials=StaticCredentials("alice", "secret"), seed=seed)
+    world.client.register()
+    world.run(10)
+    regs = world.sent_registers()
+    assert world.client.state == "registered", world.events
+    assert len(regs) == (3 if stale else 2)
+    header = "Authorization" if status == 401 else "Proxy-Authorization"
+    first = regs[0]
+    for prev, nxt in itertools.pairwise(regs):
+        assert nxt.headers.get(header) is not None
+        assert nxt.vias[0].branch != prev.vias[0].branch
+        assert nxt.cseq.number == prev.cseq.number + 1
+        for name in ("Call-ID", "To", "From"):
+            assert nxt.headers.get(name) == first.headers.get(name)
+
+
+@check("RFC3261-8.1.3.5-401-407-CREDENTIALS")
+@given(st.sampled_from([401, 407]), st.integers(0, 2**16))
+def rejected_credentials_end_in_an_authentication_failure(status: int, seed: int) -> None:
+    """Credentials challenged again (not stale) are not resent in a loop: the registration
+    fails with an authentication failure after one credentialed attempt."""
+    from sipfsm.auth import StaticCredentials
+    from sipfsm.registration import FailureReason
+
+    world = World(_challenger(status, accept=False),
+                  credentials=StaticCredentials("alice", "wrong"), seed=seed)
+    world.client.register()
+    world.run(600)
+    assert world.client.state == "failed"
+    failure = world.events_of(Failed)[-1]
+    assert failure.reason is FailureReason.AUTH
+    assert len(world.sent_registers()) == 2
