@@ -44,6 +44,8 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
 
 def _cmd_registrar(args: argparse.Namespace) -> int:
     import asyncio
+    import contextlib
+    import signal
 
     from sipfsm.registrar import LogEvent, RegistrarConfig, Scenario, parse_scenario
     from sipfsm.registrar.server import RegistrarServer
@@ -86,6 +88,8 @@ def _cmd_registrar(args: argparse.Namespace) -> int:
     def show(event: LogEvent) -> None:
         print(event, flush=True)
 
+    stopping: set[asyncio.Future[None]] = set()
+
     async def serve() -> None:
         server = await RegistrarServer.start(
             config, host=args.host, udp_port=udp_port, tcp_port=tcp_port, log=show
@@ -100,6 +104,11 @@ def _cmd_registrar(args: argparse.Namespace) -> int:
             who = ", ".join(sorted(users)) if users else "anyone, no authentication"
             print(f"sipfsm registrar on {where}  domains: {domains}  users: {who}  "
                   f"scenario: {scenario}  (Ctrl-C to stop)", flush=True)
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                # SIGTERM (what a test harness sends) stops as cleanly as Ctrl-C.
+                asyncio.get_running_loop().add_signal_handler(
+                    signal.SIGTERM, lambda: stopping.add(asyncio.ensure_future(server.aclose()))
+                )
             await server.serve_forever()
 
     try:

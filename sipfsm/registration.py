@@ -24,9 +24,8 @@ timeout).
 from __future__ import annotations
 
 import ipaddress
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sipfsm.errors import AuthenticationFailed, ConfigError, LocalProtocolError, ParseError
 from sipfsm.fsm import SharedMachine
 from sipfsm.message import Headers, Params, Request, Response, SipUri, parse_uri, uri_equal
-from sipfsm.ports import Clock, Random, Resolver, Target, TimerHandle, Timers
+from sipfsm.ports import Clock, HostPort, Random, Resolver, Target, TimerHandle, Timers
 
 if TYPE_CHECKING:
     from sipfsm.auth import CredentialStore, DigestClient
@@ -192,13 +191,17 @@ class RegistrationConfig:
     contacts: tuple[ContactSpec, ...] = (ContactSpec(),)
     expires: int = 3600
     transport: str | None = None  # preferred transport when the next hop does not say
-    refresh: RefreshPolicy = field(default_factory=RefreshPolicy)
-    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    # Immutable defaults shared by every config (a factory would make two objects per client).
+    refresh: RefreshPolicy = RefreshPolicy()
+    backoff: BackoffPolicy = BackoffPolicy()
     max_interval_retries: int = 2  # 423 resubmissions for one intent
     max_redirects: int = 3
     max_contact_missing_retries: int = 2
     max_consecutive_failures: int | None = None  # None: keep retrying with backoff
     user_agent: str | None = "sipfsm"
+    # Keep the last final response as ``RegistrationClient.last_response`` (a debugging aid).  A
+    # parsed response costs 2-3 KiB; an application running many clients may turn it off.
+    keep_last_response: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.aor, SipUri) or self.aor.scheme == "sips":
@@ -354,7 +357,7 @@ class Intent:
     remove_all: bool = False  # Contact: * (§10.2.2)
 
 
-def merge_intents(queue: deque[Intent], new: Intent) -> None:
+def merge_intents(queue: list[Intent], new: Intent) -> None:
     """Merge a command into the queue of commands waiting for the REGISTER in flight.
 
     The last word on bindings wins: an unregister supersedes queued registrations and a
@@ -437,12 +440,28 @@ def read_expires(raw: str | None) -> int | None:
 # it).  RFC 3261 §8.1.1.9: Supported lists exactly these; none today, so no Supported header.
 SUPPORTED_OPTION_TAGS: dict[str, str] = {}
 
+# The placeholder of ``_pending_failure`` (immutable, so every client shares it).
+_NO_FAILURE = Failed(FailureReason.STATUS, None, "")
+
 # §8.1.3: outcomes after which the request may succeed elsewhere or later.
 _TRANSIENT_STATUS = frozenset({408, 500, 503})
 
 
 class RegistrationClient:
     """One registration: an AOR's own contacts at one registrar (RFC 3261 §10.2)."""
+
+    # Slots: a client is long-lived and there may be tens of thousands in one process; a
+    # __dict__ for ~40 attributes costs ~1.5 KiB a client.  ``state`` is set by the machine.
+    __slots__ = (
+        "_attempt", "_auto_contact_cache", "_bound", "_call_id", "_clock", "_configured_registrar",
+        "_contact_missing", "_contacts", "_cseq", "_digest", "_expires", "_failures", "_from_tag",
+        "_hold_until", "_intent", "_interval_retries", "_last_state", "_layer", "_observer",
+        "_pending_failure", "_queue", "_random", "_redirect_index", "_redirect_set",
+        "_refresh_timer", "_resolver", "_retry_delay", "_retry_timer", "_sent_contacts",
+        "_target_index", "_targets", "_timers", "clock_offset", "config", "expires_at",
+        "last_failure", "last_response", "last_target", "registrar_uri", "service_route",
+        "state",
+    )
 
     machine = REGISTRATION_MACHINE
 
@@ -491,7 +510,9 @@ class RegistrationClient:
         self._redirect_index = 0
         self._attempt: _Attempt | None = None
         self._intent: Intent | None = None
-        self._queue: deque[Intent] = deque()
+        # A list, not a deque: it holds at most a couple of intents, and an empty deque costs
+        # ~600 bytes a client where an empty list costs 56.
+        self._queue: list[Intent] = []
         self._expires = config.expires
         self._contacts: tuple[ContactSpec, ...] = config.contacts
         self._bound: dict[str, tuple[SipUri, int]] = {}  # our contacts the registrar holds
@@ -502,13 +523,15 @@ class RegistrationClient:
         self._failures = 0
         self._interval_retries = 0
         self._contact_missing = 0
-        self._pending_failure = Failed(FailureReason.STATUS, None, "")
+        self._pending_failure = _NO_FAILURE
         self.clock_offset: float | None = None  # §10.2.5: registrar Date minus our wall clock
         self.expires_at: float | None = None  # monotonic instant our shortest binding ends
         self.service_route: tuple[str, ...] = ()
         self.last_response: Response | None = None
         self.last_failure: Failed | None = None
         self.last_target: Target | None = None
+        # (transport name, local address, URI) of the last contact made by _auto_contact.
+        self._auto_contact_cache: tuple[str, HostPort, SipUri] | None = None
 
     # ---- public commands ---------------------------------------------------------------
 
@@ -629,7 +652,7 @@ class RegistrationClient:
     def _drain(self) -> None:
         if self.state in (*IN_FLIGHT, "waiting", "stopped") or not self._queue:
             return
-        self._start(self._queue.popleft())
+        self._start(self._queue.pop(0))
 
     def _emit(self, event: RegistrationEvent) -> None:
         if self._observer is not None:
@@ -685,7 +708,7 @@ class RegistrationClient:
         self._retry_timer = None
         if self.state != "waiting":
             return
-        intent = self._queue.popleft() if self._queue else self._intent
+        intent = self._queue.pop(0) if self._queue else self._intent
         assert intent is not None
         self._begin(intent)
         self.machine.fire(self, "retry_due")
@@ -770,11 +793,17 @@ class RegistrationClient:
         # A transport bound to a wildcard address learns the address to advertise per target.
         for_target = getattr(transport, "local_address_for", None)
         local = for_target(target) if callable(for_target) else transport.local_address()
+        # The same transport and local address give the same URI: reuse the last one rather
+        # than format and parse it again for every REGISTER (a refresh always hits this).
+        cached = self._auto_contact_cache
+        if cached is not None and cached[0] == target.transport and cached[1] == local:
+            return cached[2]
         host = f"[{local.host}]" if ":" in local.host else local.host
         name = target.transport.lower()
         suffix = "" if name == "udp" else f";transport={name}"
         uri = parse_uri(f"sip:{self.config.aor.user}@{host}:{local.port}{suffix}")
         assert isinstance(uri, SipUri)
+        self._auto_contact_cache = (target.transport, local, uri)
         return uri
 
     def _contact_uris(self, target: Target) -> tuple[SipUri, ...]:
@@ -855,7 +884,8 @@ class RegistrationClient:
     # ---- outcomes ---------------------------------------------------------------------
 
     def _on_final(self, response: Response) -> None:
-        self.last_response = response
+        if self.config.keep_last_response:
+            self.last_response = response
         status = response.status
         # §8.1.3.2: an unrecognised final response is treated as the x00 of its class.
         effective = status if status in KNOWN_STATUS_CODES else (status // 100) * 100
@@ -1041,7 +1071,13 @@ class RegistrationClient:
                     self._reject(FailureReason.AUTH, response.status, str(exc))
                     return
         self._observe_date(response)
-        bindings = self._bindings(response)
+        # The bindings only go into the events: without an observer, only parse the contacts
+        # (a malformed Contact must still count as a malformed 200, as with an observer).
+        if self._observer is not None:
+            bindings = self._bindings(response)
+        else:
+            response.contacts  # noqa: B018 - parsed for its ParseError
+            bindings = ()
         intent = self._intent or Intent(IntentKind.QUERY)
         if intent.kind is IntentKind.REGISTER:
             granted: dict[str, tuple[SipUri, int]] = {}

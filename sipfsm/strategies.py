@@ -10,6 +10,7 @@ Importing this module imports hypothesis; the core never imports it.
 from __future__ import annotations
 
 import string
+from functools import cache
 
 from hypothesis import strategies as st
 
@@ -63,11 +64,13 @@ _HEX = "0123456789ABCDEFabcdef"
 _TEXT_CHAR = st.characters(codec="utf-8", exclude_characters="\r\n")
 
 
+@cache
 def tokens(min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
     """§25 token."""
     return st.text(TOKEN_ALPHABET, min_size=min_size, max_size=max_size)
 
 
+@cache
 def casings(name: str) -> st.SearchStrategy[str]:
     """``name`` with every letter in either case."""
     return st.lists(st.booleans(), min_size=len(name), max_size=len(name)).map(
@@ -77,6 +80,7 @@ def casings(name: str) -> st.SearchStrategy[str]:
     )
 
 
+@cache
 def methods() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(["REGISTER", "INVITE", "OPTIONS", "ACK", "BYE", "CANCEL", "SUBSCRIBE"]),
@@ -84,30 +88,44 @@ def methods() -> st.SearchStrategy[str]:
     )
 
 
+@cache
 def _escaped() -> st.SearchStrategy[str]:
     return st.tuples(st.sampled_from(_HEX), st.sampled_from(_HEX)).map(lambda t: "%" + "".join(t))
 
 
+@cache
 def _chars(alphabet: str, min_size: int, max_size: int) -> st.SearchStrategy[str]:
-    piece = st.one_of(st.sampled_from(alphabet), _escaped())
-    return st.lists(piece, min_size=min_size, max_size=max_size).map("".join)
+    """Text of ``alphabet`` with an occasional %HEX HEX escape (drawn in runs: fast)."""
+    run = st.text(alphabet, min_size=1, max_size=max(1, max_size))
+    plain = st.text(alphabet, min_size=max(min_size, 0), max_size=max_size)
+    escaped = st.tuples(run, _escaped(), st.text(alphabet, max_size=3)).map("".join)
+    return st.one_of(plain, plain, escaped)
 
 
+@cache
+def _optional(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str | None]:
+    return st.none() | strategy
+
+
+@cache
 def users() -> st.SearchStrategy[str]:
     """§25 user: unreserved / escaped / user-unreserved."""
     return _chars(_UNRESERVED + "&=+$,;?/", 1, 12)
 
 
+@cache
 def passwords() -> st.SearchStrategy[str]:
     return _chars(_UNRESERVED + "&=+$,", 0, 10)
 
 
+@cache
 def _label(first: str) -> st.SearchStrategy[str]:
     return st.tuples(
         st.sampled_from(first), st.text(_ALNUM + "-", max_size=8), st.sampled_from(_ALNUM)
     ).map(lambda t: (t[0] + t[1] + t[2]) if t[1] or t[2] else t[0])
 
 
+@cache
 def hostnames() -> st.SearchStrategy[str]:
     """§25 hostname: labels, the last one starting with a letter."""
     return st.tuples(st.lists(_label(_ALNUM), max_size=3), _label(string.ascii_letters)).map(
@@ -115,18 +133,22 @@ def hostnames() -> st.SearchStrategy[str]:
     )
 
 
+@cache
 def ipv4_addresses() -> st.SearchStrategy[str]:
     return st.ip_addresses(v=4).map(str)
 
 
+@cache
 def ipv6_addresses() -> st.SearchStrategy[str]:
     return st.ip_addresses(v=6).map(str)
 
 
+@cache
 def hosts() -> st.SearchStrategy[str]:
     return st.one_of(hostnames(), ipv4_addresses(), ipv6_addresses())
 
 
+@cache
 def ports() -> st.SearchStrategy[int | None]:
     return st.one_of(st.none(), st.integers(0, 65535))
 
@@ -134,6 +156,7 @@ def ports() -> st.SearchStrategy[int | None]:
 _PARAMCHAR = _UNRESERVED + "[]/:&+$"
 
 
+@cache
 def uri_params(max_size: int = 4) -> st.SearchStrategy[Params]:
     """uri-parameters: lower-case names (parameter names are case-insensitive), flag or value."""
     name = _chars(_PARAMCHAR, 1, 8).map(str.lower)
@@ -141,6 +164,7 @@ def uri_params(max_size: int = 4) -> st.SearchStrategy[Params]:
     return st.dictionaries(name, value, max_size=max_size).map(Params)
 
 
+@cache
 def uri_headers(max_size: int = 2) -> st.SearchStrategy[tuple[tuple[str, str], ...]]:
     hnv = _UNRESERVED + "[]/?:+$"
     return st.lists(st.tuples(_chars(hnv, 1, 8), _chars(hnv, 0, 8)), max_size=max_size).map(tuple)
@@ -148,10 +172,10 @@ def uri_headers(max_size: int = 2) -> st.SearchStrategy[tuple[tuple[str, str], .
 
 @st.composite
 def sip_uris(draw: st.DrawFn, *, headers: bool = True) -> SipUri:
-    user = draw(st.none() | users())
-    password = draw(st.none() | passwords()) if user is not None else None
+    user = draw(_optional(users()))
+    password = draw(_optional(passwords())) if user is not None else None
     return SipUri(
-        scheme=draw(st.sampled_from(["sip", "sips"])),
+        scheme=draw(_SCHEMES),
         host=draw(hosts()),
         user=user,
         password=password,
@@ -161,16 +185,19 @@ def sip_uris(draw: st.DrawFn, *, headers: bool = True) -> SipUri:
     )
 
 
+@cache
 def absolute_uris() -> st.SearchStrategy[AbsoluteUri]:
     scheme = st.sampled_from(["tel", "mailto", "urn", "http", "isbn", "x-custom"])
     rest = _chars(_UNRESERVED + ";/?:@&=+$,", 1, 20)
     return st.builds(AbsoluteUri, scheme, rest)
 
 
+@cache
 def uris() -> st.SearchStrategy[Uri]:
     return st.one_of(sip_uris(), sip_uris(), absolute_uris())
 
 
+@cache
 def display_names() -> st.SearchStrategy[str]:
     """Any text without CR or LF: str() quotes it, escaping DQUOTE and backslash."""
     return st.text(_TEXT_CHAR, max_size=20)
@@ -198,55 +225,78 @@ def header_params(
     return with_extra()
 
 
+@cache
 def tags() -> st.SearchStrategy[str]:
     return tokens(min_size=4, max_size=16)
 
 
+# Built once: constructing strategies inside composites costs more than drawing from them.
+_BOOL = st.booleans()
+_SCHEMES = st.sampled_from(["sip", "sips"])
+_TRANSPORTS = st.sampled_from(["UDP", "TCP", "TLS", "SCTP", "WS"])
+_SECONDS = st.integers(0, 2**32 - 1)
+_MAX_FORWARDS = st.integers(0, 255)
+_STATUS = st.integers(100, 699)
+_BODIES = st.binary(max_size=64)
+_PLAIN_PARAMS = header_params()
+_CONTACT_PARAMS = header_params(
+    extra={
+        "expires": _SECONDS.map(str),
+        "q": st.sampled_from(["0", "0.5", "0.25", "1", "1.0", "0.001", "0.999"]),
+    }
+)
+_VIA_PARAMS = header_params(
+    2,
+    extra={
+        "received": st.one_of(ipv4_addresses(), ipv6_addresses()),
+        "rport": st.one_of(st.none(), st.integers(1, 65535).map(str)),
+    },
+)
+
+
 @st.composite
 def name_addrs(draw: st.DrawFn, *, tag: bool | None = None) -> NameAddr:
-    params = draw(header_params())
-    want_tag = draw(st.booleans()) if tag is None else tag
+    params = draw(_PLAIN_PARAMS)
+    want_tag = draw(_BOOL) if tag is None else tag
     params = params.with_param("tag", draw(tags())) if want_tag else params.without("tag")
-    return NameAddr(draw(uris()), draw(st.none() | display_names()), params)
+    return NameAddr(draw(uris()), draw(_optional(display_names())), params)
 
 
 @st.composite
 def contacts(draw: st.DrawFn) -> Contact:
-    expires = st.integers(0, 2**32 - 1).map(str)
-    q = st.sampled_from(["0", "0.5", "0.25", "1", "1.0", "0.001", "0.999"])
-    params = draw(header_params(extra={"expires": expires, "q": q}))
-    return Contact(draw(uris()), draw(st.none() | display_names()), params)
+    params = draw(_CONTACT_PARAMS)
+    return Contact(draw(uris()), draw(_optional(display_names())), params)
 
 
 @st.composite
 def vias(draw: st.DrawFn) -> Via:
-    extra: dict[str, st.SearchStrategy[str | None]] = {
-        "received": st.one_of(ipv4_addresses(), ipv6_addresses()),
-        "rport": st.one_of(st.none(), st.integers(1, 65535).map(str)),
-    }
-    params = draw(header_params(2, extra=extra))
+    params = draw(_VIA_PARAMS)
     params = params.with_param("branch", "z9hG4bK" + draw(tokens()))
     return Via(
-        draw(st.sampled_from(["UDP", "TCP", "TLS", "SCTP", "WS"])),
+        draw(_TRANSPORTS),
         draw(hosts()),
         draw(ports()),
         params,
     )
 
 
+@cache
 def cseqs() -> st.SearchStrategy[CSeq]:
     return st.builds(CSeq, st.integers(0, 2**31 - 1), methods())
 
 
+@cache
 def call_ids() -> st.SearchStrategy[str]:
     word = st.text(TOKEN_ALPHABET + '()<>:\\"/[]?{}', min_size=1, max_size=16)
     return st.one_of(word, st.tuples(word, word).map("@".join))
 
 
+@cache
 def _header_values() -> st.SearchStrategy[str]:
     return st.text(_TEXT_CHAR, max_size=30).map(lambda v: v.strip(" \t"))
 
 
+@cache
 def _extension_names() -> st.SearchStrategy[str]:
     # Not a known name's spelling: those are canonicalised (which is tested apart).
     return (
@@ -254,23 +304,26 @@ def _extension_names() -> st.SearchStrategy[str]:
     )
 
 
+_VIA_LIST = st.lists(vias(), min_size=1, max_size=3)
+_CONTACT_LIST = st.lists(contacts(), max_size=3)
+_EXTENSION_ROWS = st.lists(st.tuples(_extension_names(), _header_values()), max_size=4)
+
+
 @st.composite
 def _header_rows(draw: st.DrawFn, *, request: bool) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = [
-        ("Via", str(v)) for v in draw(st.lists(vias(), min_size=1, max_size=3))
-    ]
+    rows: list[tuple[str, str]] = [("Via", str(v)) for v in draw(_VIA_LIST)]
     rows += [
         ("From", str(draw(name_addrs(tag=True)))),
         ("To", str(draw(name_addrs()))),
         ("Call-ID", draw(call_ids())),
         ("CSeq", str(draw(cseqs()))),
     ]
-    if request or draw(st.booleans()):
-        rows.append(("Max-Forwards", str(draw(st.integers(0, 255)))))
-    rows += [("Contact", str(c)) for c in draw(st.lists(contacts(), max_size=3))]
-    if draw(st.booleans()):
-        rows.append(("Expires", str(draw(st.integers(0, 2**32 - 1)))))
-    rows += draw(st.lists(st.tuples(_extension_names(), _header_values()), max_size=4))
+    if request or draw(_BOOL):
+        rows.append(("Max-Forwards", str(draw(_MAX_FORWARDS))))
+    rows += [("Contact", str(c)) for c in draw(_CONTACT_LIST)]
+    if draw(_BOOL):
+        rows.append(("Expires", str(draw(_SECONDS))))
+    rows += draw(_EXTENSION_ROWS)
     return draw(st.permutations(rows))
 
 
@@ -280,10 +333,11 @@ def requests(draw: st.DrawFn) -> Request:
         draw(methods()),
         draw(uris()),
         Headers(draw(_header_rows(request=True))),
-        draw(st.binary(max_size=64)),
+        draw(_BODIES),
     )
 
 
+@cache
 def _reasons() -> st.SearchStrategy[str]:
     return st.text(_TEXT_CHAR, max_size=24)
 
@@ -291,38 +345,50 @@ def _reasons() -> st.SearchStrategy[str]:
 @st.composite
 def responses(draw: st.DrawFn) -> Response:
     return Response(
-        draw(st.integers(100, 699)),
+        draw(_STATUS),
         draw(_reasons()),
         Headers(draw(_header_rows(request=False))),
-        draw(st.binary(max_size=64)),
+        draw(_BODIES),
     )
 
 
+@cache
 def messages() -> st.SearchStrategy[Request | Response]:
     return st.one_of(requests(), responses())
+
+
+_INTERESTING = st.sampled_from(
+    [b"\r\n", b"\r", b"\n", b" ", b"\t", b":", b";", b",", b'"', b"<", b">", b"\\", b"=",
+     b"%", b"\x00", b"\xff", b"\xc3", b"@", b"[", b"]", b"?", b"*", b"(", b")", b"9" * 30,
+     b"Content-Length: 99\r\n", b"l: -1\r\n", b"\r\n\r\n", b"SIP/2.0", b"sip:"]
+) | st.binary(min_size=1, max_size=4)  # fmt: skip
+_ACTIONS = st.sampled_from(["flip", "delete", "insert", "insert", "truncate", "dup"])
+_EDITS = st.integers(1, 4)
+_BYTE = st.integers(0, 255)
+_SPAN = st.integers(1, 8)
+
+
+@cache
+def _message_bytes() -> st.SearchStrategy[bytes]:
+    return messages().map(lambda m: m.to_bytes())
 
 
 @st.composite
 def mutated(draw: st.DrawFn, base: st.SearchStrategy[bytes] | None = None) -> bytes:
     """Valid message bytes with a few random edits: flips, deletions, insertions of bytes that
     matter to the grammar, duplicated or truncated lines."""
-    data = bytearray(draw(base if base is not None else messages().map(lambda m: m.to_bytes())))
-    interesting = st.sampled_from(
-        [b"\r\n", b"\r", b"\n", b" ", b"\t", b":", b";", b",", b"\"", b"<", b">", b"\\", b"=",
-         b"%", b"\x00", b"\xff", b"\xc3", b"@", b"[", b"]", b"?", b"*", b"(", b")", b"9" * 30,
-         b"Content-Length: 99\r\n", b"l: -1\r\n", b"\r\n\r\n", b"SIP/2.0", b"sip:"]
-    )  # fmt: skip
-    for _ in range(draw(st.integers(1, 4))):
+    data = bytearray(draw(base if base is not None else _message_bytes()))
+    for _ in range(draw(_EDITS)):
         if not data:
             break
         at = draw(st.integers(0, len(data) - 1))
-        action = draw(st.sampled_from(["flip", "delete", "insert", "insert", "truncate", "dup"]))
+        action = draw(_ACTIONS)
         if action == "flip":
-            data[at] = draw(st.integers(0, 255))
+            data[at] = draw(_BYTE)
         elif action == "delete":
-            del data[at : at + draw(st.integers(1, 8))]
+            del data[at : at + draw(_SPAN)]
         elif action == "insert":
-            data[at:at] = draw(interesting | st.binary(min_size=1, max_size=4))
+            data[at:at] = draw(_INTERESTING)
         elif action == "truncate":
             del data[at:]
         else:

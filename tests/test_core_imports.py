@@ -20,6 +20,8 @@ NOT_CORE = (
     "registrar/",
     "conformance/",
     "cli.py",
+    "app.py",  # the asyncio client wiring
+    "demo.py",
     "__main__.py",
     "strategies.py",
     "diagrams.py",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,7 @@ def run_udp(seed: int, faults: LinkFaults, n: int = 200) -> list[tuple[float, by
     sink = Sink(clock)
     net.endpoint(B, "UDP", sink)
     for i in range(n):
-        clock.start("send", i * 0.01, lambda i=i: sender.send(b"%d" % i, Target("UDP", *B_T)))
+        clock.start("send", i * 0.01, partial(sender.send, b"%d" % i, Target("UDP", *B_T)))
     clock.run_until_idle()
     return [(t, d) for t, d, _, _ in sink.got]
 

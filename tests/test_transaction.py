@@ -253,7 +253,7 @@ def test_target_without_a_transport_is_a_transport_error() -> None:
     assert rig.udp.sent == [] and rig.tcp.sent == []
 
 
-# ---- §17.1.3 / §18.1.2 matching and discarding ----------------------------------------------------
+# ---- §17.1.3 / §18.1.2 matching and discarding ---------------------------------------------
 
 
 @pytest.mark.requirement("RFC3261-17.1.3-MATCH-BRANCH")

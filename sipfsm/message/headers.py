@@ -78,7 +78,8 @@ for _short, _long in COMPACT_FORMS.items():
     _SPELLINGS[_short.upper()] = _entry
 del _name, _entry, _spelling, _short, _long
 
-_CHALLENGE_CONTINUATION_RE = re.compile(f"[ \\t]*[{TOKEN_CHARS}]+[ \\t]*=")
+# After a comma: an auth-param (``name = value``) or an empty element continues the challenge.
+_CHALLENGE_CONTINUATION_RE = re.compile(f"[ \\t]*(?:[{TOKEN_CHARS}]+[ \\t]*=|,|$)")
 _BAD_VALUE_CHARS = re.compile("[\r\n]")
 
 
@@ -270,18 +271,15 @@ def _split_challenges(line: str, where: str) -> list[str]:
         return [stripped] if stripped else []
     out: list[str] = []
     start = 0
+    continuation = _CHALLENGE_CONTINUATION_RE.match
     for comma in commas:
-        following = line[comma + 1 :]
-        if not following.strip(" \t"):
-            continue
-        if following.lstrip(" \t").startswith(","):
-            continue
-        if _CHALLENGE_CONTINUATION_RE.match(following) is None:
+        # A new challenge starts with an auth-scheme.
+        if continuation(line, comma + 1) is None:
             part = line[start:comma].strip(" \t")
             if part:
                 out.append(part)
             start = comma + 1
-    part = line[start:].strip(" \t").rstrip(",").strip(" \t")
+    part = line[start:].strip(" \t").rstrip(", \t")  # empty trailing elements
     if part:
         out.append(part)
     return out

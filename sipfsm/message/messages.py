@@ -317,6 +317,11 @@ class Request(_MessageBase):
     def _start_line(self) -> str:
         return f"{self.method} {self.uri} SIP/2.0"
 
+    def with_headers(self, headers: Headers) -> Self:
+        # Direct, not dataclasses.replace (which inspects the fields on every call): the client
+        # transaction adds its Via this way to every request it sends.
+        return type(self)(self.method, self.uri, headers, self.body)
+
     def _equality_key(self) -> tuple[object, ...]:
         return (self.method, self.uri, self._rows_for_equality(), self.body)
 
@@ -337,6 +342,9 @@ class Response(_MessageBase):
 
     def _start_line(self) -> str:
         return f"SIP/2.0 {self.status} {self.reason}"
+
+    def with_headers(self, headers: Headers) -> Self:
+        return type(self)(self.status, self.reason, headers, self.body)  # see Request's
 
     def _equality_key(self) -> tuple[object, ...]:
         return (self.status, self.reason, self._rows_for_equality(), self.body)

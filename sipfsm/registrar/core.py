@@ -246,6 +246,15 @@ def _remaining(expires_at: float, now: float) -> int:
     return max(1, math.ceil(expires_at - now - 1e-9))
 
 
+def _same_host(a: str, b: str) -> bool:
+    if a.lower() == b.lower():
+        return True
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -432,7 +441,7 @@ class Registrar:
         if top.has_rport:
             params["rport"] = str(source.port)
             params["received"] = source.host
-        elif top.host.lower() != source.host.lower():
+        elif not _same_host(top.host, source.host):
             params["received"] = source.host
         first = str(top.with_params(**params)) if params else str(top)
         rest = request.headers.get_all("Via")[1:]

@@ -3,7 +3,7 @@
 Whatever delivers bytes -- the asyncio transports of :mod:`sipfsm.aio`, the simulator's
 ``SimTransport``, a test double -- hands them to :meth:`RegistrarEndpoint.receive`; the endpoint
 parses them, asks the :class:`~sipfsm.registrar.core.Registrar`, and sends each response back
-through the same transport to the request's source address (RFC 3581 §4 / RFC 3261 §18.2.2:
+through the same transport where RFC 3261 §18.2.2 and RFC 3581 §4 say (:func:`response_target`:
 the core has already stamped ``received`` and ``rport`` into the top Via).
 
 Bytes that do not parse as a message get a best-effort 400 when the headers a response needs can
@@ -22,7 +22,7 @@ from sipfsm.message import Headers, Limits, Request, Response, parse
 from sipfsm.ports import HostPort, Target, Transport
 from sipfsm.registrar.core import Registrar
 
-__all__ = ["LogEvent", "RegistrarEndpoint", "RegistrarLog", "bad_request_for"]
+__all__ = ["LogEvent", "RegistrarEndpoint", "RegistrarLog", "bad_request_for", "response_target"]
 
 _log = logging.getLogger("sipfsm.registrar")
 
@@ -122,7 +122,9 @@ class RegistrarEndpoint:
             self._emit(LogEvent("bad", transport.name, source, note=f"unparseable: {exc}"))
             response = bad_request_for(data, exc)
             if response is not None:
-                self._send(response, source, transport)
+                # Best effort: the Via was not parsed, so straight back to the source.
+                back = Target(transport.name, source.host, source.port)
+                self._send(response, source, transport, back)
             return
         if isinstance(message, Response):
             self._emit(LogEvent("bad", transport.name, source, message, "unexpected response"))
@@ -134,10 +136,14 @@ class RegistrarEndpoint:
         for response in responses:
             self._send(response, source, transport)
 
-    def _send(self, response: Response, source: HostPort, transport: Transport) -> None:
-        # The response goes back where the request came from (RFC 3581 §4; over TCP, the
-        # connection the request arrived on, which the transport keeps under the peer address).
-        target = Target(transport.name, source.host, source.port)
+    def _send(
+        self,
+        response: Response,
+        source: HostPort,
+        transport: Transport,
+        target: Target | None = None,
+    ) -> None:
+        target = target or response_target(response, source, transport)
         try:
             transport.send(response.to_bytes(), target)
         except SipfsmError as exc:
@@ -152,6 +158,38 @@ class RegistrarEndpoint:
             self._log(event)
         except Exception:
             _log.exception("registrar log callback failed")
+
+
+def response_target(response: Response, source: HostPort, transport: Transport) -> Target:
+    """Where a response goes (RFC 3261 §18.2.2, RFC 3581 §4), from the top Via the core
+    stamped with ``received`` / ``rport``:
+
+    * reliable transport: back to the source, i.e. over the connection the request came in on
+      (the transport keeps it under the peer's address);
+    * a ``maddr``: that address, at the sent-by port (default 5060);
+    * ``rport`` (the client asked for symmetric response routing): the source IP and port;
+    * otherwise the source IP (the ``received`` address) at the sent-by port (default 5060).
+    """
+    name = transport.name
+    if transport.reliable:
+        return Target(name, source.host, source.port)
+    try:
+        vias = response.vias
+    except ParseError:
+        vias = []
+    if not vias:
+        return Target(name, source.host, source.port)
+    top = vias[0]
+    default_port = 5061 if name.upper() == "TLS" else 5060
+    if top.maddr:
+        return Target(name, top.maddr, top.port or default_port)
+    try:
+        rport = top.rport
+    except ParseError:
+        rport = None
+    if rport is not None:
+        return Target(name, source.host, rport)
+    return Target(name, source.host, top.port or default_port)
 
 
 _NEEDED = ("Via", "From", "To", "Call-ID", "CSeq")

@@ -68,7 +68,7 @@ class DropRandom:
             raise ConfigError(f"drop: probability must be in (0, 1], not {p!r}")
 
     def __str__(self) -> str:
-        return f"drop:{self.probability:g}"
+        return f"drop:{self.probability}"
 
 
 @dataclass(frozen=True, slots=True)

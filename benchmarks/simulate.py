@@ -1,0 +1,671 @@
+"""Benchmark: many registration clients refreshing for hours of virtual time over a lossy network.
+
+N UAs (one :class:`~sipfsm.registration.RegistrationClient` each, one AOR each, distinct
+Call-IDs) register and keep refreshing for H virtual hours against ONE simulated registrar, all on
+ONE simulator :class:`~sipfsm.sim.Scheduler` and ONE :class:`~sipfsm.sim.Network` whose links lose
+a fraction P of the datagrams (both ways).  No trace is recorded.
+
+Phases (each bounded by what is left of ``--max-wall``; a phase cut short reports partial results):
+
+1. ``scaled``: the same run with N/10 UAs (the baseline for how the cost scales);
+2. ``hand``: the same N/10 UAs as a minimal hand-written refresh loop with no state machine (no
+   transaction layer, no registration machine): the floor that the simulator, the network, the
+   message layer and the registrar cost by themselves;
+3. ``main``: the N-UA run, timed, with the RSS delta;
+4. ``memory``: N/10 UAs again under tracemalloc: bytes allocated and still live per UA after
+   setup and after the run (tracing slows Python down, so it is not the timed run).
+
+Layouts (``--layout``): ``per-ua`` gives every UA its own SimTransport endpoint address and its
+own TransactionLayer; ``shared`` puts ``--per-endpoint`` UAs behind each endpoint, sharing its
+TransactionLayer (responses are matched by branch; each UA's contact differs by its user part).
+
+Registrars (``--registrar``): ``echo`` parses each REGISTER and answers 200 listing the request's
+contacts with ``;expires=<requested>`` (the conformance harness's ``ok_echo`` without parsing the
+contact URIs); ``core`` is the embedded registrar (``Registrar`` behind ``RegistrarEndpoint``,
+authentication off); ``both`` runs the main phase once with each.
+
+Run: ``python benchmarks/simulate.py [--uas 10000] [--hours 24] [--loss 0.10] [--expires 3600]``.
+Targets: 10,000 UAs x 24 h with 10 % loss in <= 60 s wall; <= 8 KiB per registration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sipfsm.errors import ParseError
+from sipfsm.message import Headers, Request, Response, SipUri, parse
+from sipfsm.ports import HostPort, Target, Transport
+from sipfsm.registration import (
+    FailureReason,
+    Refreshed,
+    RefreshPolicy,
+    Registered,
+    RegistrationClient,
+    RegistrationConfig,
+    Retrying,
+)
+from sipfsm.sim import LinkFaults, Network, Scheduler, SeededRandom
+from sipfsm.transaction import TimerValues, TransactionLayer
+
+REGISTRAR = HostPort("192.0.2.1", 5060)
+REGISTRAR_TARGET = Target("UDP", REGISTRAR.host, REGISTRAR.port)
+DOMAIN = "example.com"
+CHUNK = 60.0  # virtual seconds run between two checks of the wall-clock limit
+
+
+# --------------------------------------------------------------------------------------------
+# Registrars
+# --------------------------------------------------------------------------------------------
+
+
+class EchoRegistrar:
+    """A ``ports.Receiver``: 200 to every REGISTER, listing its contacts with ``;expires=`` the
+    requested Expires (3600 when absent); none for ``Expires: 0`` or ``Contact: *``.  Stateless
+    (retransmissions are answered again), like ``ok_echo`` behind the conformance harness.
+
+    The request is parsed with :func:`sipfsm.message.parse`; the answer is written straight to
+    bytes -- exactly what ``Response(200, "OK", Headers(rows)).to_bytes()`` gives for the rows
+    that :func:`reply` would build (checked on the first request of every run) -- because the
+    registrar side is not what is measured and the generic builder doubles its cost."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.sent = 0
+        self.bad = 0
+        self._checked = False
+
+    def rows(self, request: Request) -> list[tuple[str, str]]:
+        headers = request.headers
+        expires = headers.get("Expires") or "3600"
+        # §8.2.6.2: Via rows, From, To (+ tag), Call-ID and CSeq copied.
+        rows = [("Via", via) for via in headers.get_lines("Via")]
+        rows.append(("From", headers.get("From") or ""))
+        to = headers.get("To") or ""
+        rows.append(("To", to if ";tag=" in to else f"{to};tag=reg"))
+        rows.append(("Call-ID", headers.get("Call-ID") or ""))
+        rows.append(("CSeq", headers.get("CSeq") or ""))
+        if expires.strip() != "0":
+            # The client sends each contact as <uri>[;params]: appending the param is enough.
+            rows.extend(("Contact", f"{contact};expires={expires}")
+                        for contact in headers.get_all("Contact") if contact != "*")
+        return rows
+
+    def receive(self, data: bytes, source: HostPort, transport: Transport) -> None:
+        self.received += 1
+        try:
+            request = parse(data)
+        except ParseError:
+            self.bad += 1
+            return
+        if not isinstance(request, Request):
+            return
+        rows = self.rows(request)
+        wire = "\r\n".join(["SIP/2.0 200 OK", *[f"{n}: {v}" for n, v in rows],
+                             "Content-Length: 0", "\r\n"]).encode()
+        if not self._checked:
+            assert wire == Response(200, "OK", Headers(rows)).to_bytes(), wire
+            self._checked = True
+        self.sent += 1
+        transport.send(wire, Target(transport.name, source.host, source.port))
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        return
+
+
+class CountingEndpoint:
+    """Counts the responses a ``RegistrarEndpoint`` sends (it has no counter of its own)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    def receive(self, data: bytes, source: HostPort, transport: Transport) -> None:
+        self.inner.receive(data, source, _CountingTransport(self, transport))
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        self.inner.transport_error(target, error)
+
+
+class _CountingTransport:
+    def __init__(self, counter: CountingEndpoint, inner: Transport) -> None:
+        self._counter = counter
+        self._inner = inner
+        self.name = inner.name
+        self.reliable = inner.reliable
+
+    def local_address(self) -> HostPort:
+        return self._inner.local_address()
+
+    def send(self, data: bytes, target: Target) -> None:
+        self._counter.sent += 1
+        self._inner.send(data, target)
+
+
+def make_registrar(kind: str, scheduler: Scheduler, expires: int, seed: int) -> Any:
+    if kind == "echo":
+        return EchoRegistrar()
+    from sipfsm.registrar.core import Registrar, RegistrarConfig
+    from sipfsm.registrar.endpoint import RegistrarEndpoint
+
+    config = RegistrarConfig(users=None, max_expires=max(expires, 3600),
+                             min_expires=min(60, expires))
+    core = Registrar(config, scheduler, SeededRandom(seed + 3))
+    return CountingEndpoint(RegistrarEndpoint(core))
+
+
+# --------------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------------
+
+
+def vm_rss() -> int:
+    """Resident set size now, in bytes (/proc/self/status VmRSS; ru_maxrss elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return peak_rss()
+
+
+def peak_rss() -> int:
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+@dataclass
+class Result:
+    name: str
+    uas: int
+    hours: float
+    wall: float = 0.0  # seconds of wall time for the run itself (setup excluded)
+    cpu: float = 0.0  # process CPU seconds for the same (other load on the machine shows here)
+    setup_wall: float = 0.0
+    virtual: float = 0.0  # virtual seconds reached
+    partial: bool = False
+    transactions: int = 0  # REGISTER transactions completed (final response or timeout)
+    successes: int = 0  # 2xx outcomes (Registered / Refreshed)
+    timeouts: int = 0
+    registers_sent: int = 0  # datagrams, retransmissions included
+    responses_sent: int = 0
+    lost: int = 0
+    events: int = 0  # scheduler events run
+    registered: int = 0  # UAs whose binding exists at the end (registered or refreshing)
+    states: dict[str, int] = field(default_factory=dict)
+    rss_setup: int = 0  # VmRSS growth over setup, bytes
+    rss_run: int = 0  # VmRSS growth over setup + run, bytes
+    traced_setup: float = 0.0  # tracemalloc bytes per UA, live after setup
+    traced_run: float = 0.0  # ... live after the run
+    traced_peak: float = 0.0  # ... peak during setup + run
+    top: list[str] = field(default_factory=list)
+
+    @property
+    def tx_per_s(self) -> float:
+        return self.transactions / self.wall if self.wall > 0 else 0.0
+
+
+class Counts:
+    """The observer shared by every client (one function, no per-UA state)."""
+
+    __slots__ = ("successes", "timeouts")
+
+    def __init__(self) -> None:
+        self.successes = 0
+        self.timeouts = 0
+
+    def __call__(self, client: RegistrationClient, event: object) -> None:
+        kind = type(event)
+        if kind is Registered or kind is Refreshed:
+            self.successes += 1
+        elif kind is Retrying and event.reason is FailureReason.TIMEOUT:  # type: ignore[attr-defined]
+            self.timeouts += 1
+
+
+def ua_address(index: int) -> HostPort:
+    # 10.0.0.1, 10.0.0.2, ...: one address per endpoint.
+    n = index + 1
+    return HostPort(f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}", 5060)
+
+
+def run_until(scheduler: Scheduler, end: float, deadline: float) -> bool:
+    """Run the scheduler to ``end`` in chunks; False when the wall-clock deadline cut it short."""
+    while scheduler.now < end:
+        scheduler.run(until=min(end, scheduler.now + CHUNK))
+        if time.perf_counter() >= deadline and scheduler.now < end:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# The simulated run (sipfsm's clients)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    uas: int
+    hours: float
+    loss: float
+    expires: int
+    seed: int
+    layout: str
+    per_endpoint: int
+    registrar: str
+    ramp: float
+    delay: tuple[float, float]
+    observer: bool = True  # one shared observer counting outcomes (as an application would)
+    keep_last_response: bool = True
+
+
+def simulate(name: str, opts: Options, deadline: float, *, trace_memory: bool = False,
+             top: int = 0) -> Result:
+    result = Result(name, opts.uas, opts.hours)
+    gc.collect()
+    rss0 = vm_rss()
+    if trace_memory:
+        tracemalloc.start()
+    traced0 = tracemalloc.get_traced_memory()[0] if trace_memory else 0
+    t0 = time.perf_counter()
+
+    scheduler = Scheduler()
+    net = Network(scheduler, seed=opts.seed,
+                  faults=LinkFaults(loss=opts.loss, delay=opts.delay))
+    registrar = make_registrar(opts.registrar, scheduler, opts.expires, opts.seed)
+    net.endpoint(REGISTRAR, "UDP", registrar)
+    # One Random for every layer and client: tokens (Call-IDs, tags, branches) stay distinct and
+    # a random.Random per UA would cost ~2.5 KiB each.
+    rng = SeededRandom(opts.seed + 1)
+    timer_values = TimerValues()
+    counts = Counts()
+    clients: list[RegistrationClient] = []
+    layer: TransactionLayer | None = None
+    per_endpoint = 1 if opts.layout == "per-ua" else max(1, opts.per_endpoint)
+    # Only when asked: the same script then also runs against versions without the option.
+    extra = {} if opts.keep_last_response else {"keep_last_response": False}
+    for i in range(opts.uas):
+        if i % per_endpoint == 0:
+            endpoint = net.endpoint(ua_address(i // per_endpoint), "UDP")
+            layer = TransactionLayer(endpoint, scheduler, rng, timer_values=timer_values)
+            endpoint.bind(layer)
+        assert layer is not None
+        config = RegistrationConfig(
+            aor=SipUri(scheme="sip", host=DOMAIN, user=f"u{i:06d}"),
+            registrar_target=REGISTRAR_TARGET,
+            expires=opts.expires,
+            **extra,
+        )
+        client = RegistrationClient(config, layer=layer, timers=scheduler, clock=scheduler,
+                                    random=rng, observer=counts if opts.observer else None)
+        clients.append(client)
+        # Spread the initial REGISTERs over the ramp so that they do not all leave at t=0.
+        scheduler.call_at(rng.uniform(0.0, opts.ramp), client.register, "start")
+    del config, client, layer
+    result.setup_wall = time.perf_counter() - t0
+    gc.collect()
+    result.rss_setup = vm_rss() - rss0
+    if trace_memory:
+        result.traced_setup = (tracemalloc.get_traced_memory()[0] - traced0) / opts.uas
+
+    t1, c1 = time.perf_counter(), time.process_time()
+    finished = run_until(scheduler, opts.hours * 3600.0, deadline)
+    result.wall = time.perf_counter() - t1
+    result.cpu = time.process_time() - c1
+    result.partial = not finished
+    result.virtual = scheduler.now
+
+    result.events = scheduler.events_run
+    result.transactions = sum(c.cseq for c in clients) - sum(1 for c in clients if c.in_flight)
+    result.successes = counts.successes
+    result.timeouts = counts.timeouts
+    result.responses_sent = registrar.sent
+    result.registers_sent = net.stats["sent"] - registrar.sent
+    result.lost = net.stats["lost"]
+    for c in clients:
+        result.states[c.state] = result.states.get(c.state, 0) + 1
+    result.registered = result.states.get("registered", 0) + result.states.get("refreshing", 0)
+    gc.collect()
+    result.rss_run = vm_rss() - rss0
+    if trace_memory:
+        current, peak = tracemalloc.get_traced_memory()
+        result.traced_run = (current - traced0) / opts.uas
+        result.traced_peak = (peak - traced0) / opts.uas
+        if top:
+            snapshot = tracemalloc.take_snapshot()
+            for stat in snapshot.statistics("lineno")[:top]:
+                frame = stat.traceback[0]
+                where = os.path.relpath(frame.filename)
+                result.top.append(f"{stat.size / opts.uas:8.0f} B/UA  {stat.count:9d} blocks  "
+                                  f"{where}:{frame.lineno}")
+        tracemalloc.stop()
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# The baseline: a minimal hand-written refresh loop, no state machine
+# --------------------------------------------------------------------------------------------
+
+
+class HandUA:
+    """One UA as plain code: a REGISTER from a template, Timer E/F-style retransmissions, and a
+    refresh when the 200 arrives.  Shares the scheduler, network, message parser and registrar
+    with the real run; has none of the transaction layer or the registration machine."""
+
+    __slots__ = (
+        "_branch",
+        "_cseq",
+        "_data",
+        "_endpoint",
+        "_interval",
+        "_prefix",
+        "_suffix",
+        "_tail",
+        "_timer_e",
+        "_timer_f",
+        "ctx",
+        "registered",
+        "transactions",
+    )
+
+    def __init__(self, ctx: HandContext, index: int, endpoint: Any, local: HostPort) -> None:
+        self.ctx = ctx
+        self._endpoint = endpoint
+        user = f"u{index:06d}"
+        call_id = ctx.rng.token(128)
+        tag = ctx.rng.token(64)
+        self._prefix = f"REGISTER sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch="
+        self._suffix = (
+            f";rport\r\nMax-Forwards: 70\r\nTo: <sip:{user}@{DOMAIN}>\r\n"
+            f"From: <sip:{user}@{DOMAIN}>;tag={tag}\r\nCall-ID: {call_id}\r\nCSeq: "
+        )
+        self._tail = (
+            f" REGISTER\r\nContact: <sip:{user}@{local}>\r\nExpires: {ctx.expires}\r\n"
+            "User-Agent: sipfsm\r\nContent-Length: 0\r\n\r\n"
+        )
+        self._cseq = 0
+        self._data = b""
+        self._branch = ""
+        self._timer_e: Any = None
+        self._timer_f: Any = None
+        self._interval = 0.5
+        self.registered = False
+        self.transactions = 0
+
+    def send(self) -> None:
+        self._cseq += 1
+        self._branch = "z9hG4bK" + self.ctx.rng.token(72)
+        self._data = f"{self._prefix}{self._branch}{self._suffix}{self._cseq}{self._tail}".encode()
+        self._interval = 0.5
+        sched = self.ctx.scheduler
+        self._timer_f = sched.start("F", 32.0, self._timeout)
+        self._timer_e = sched.start("E", 0.5, self._retransmit)
+        self._endpoint.send(self._data, REGISTRAR_TARGET)
+
+    def _retransmit(self) -> None:
+        self._interval = min(2 * self._interval, 4.0)
+        self._timer_e = self.ctx.scheduler.start("E", self._interval, self._retransmit)
+        self._endpoint.send(self._data, REGISTRAR_TARGET)
+
+    def _timeout(self) -> None:
+        self._timer_e.cancel()
+        self._timer_e = self._timer_f = None
+        self.transactions += 1
+        self.ctx.timeouts += 1
+        self.ctx.scheduler.start("retry", self.ctx.rng.uniform(15.0, 30.0), self.send)
+
+    def response(self, message: Response) -> None:
+        if self._timer_f is None or message.vias[0].branch != self._branch:
+            return  # a retransmitted 200 after the transaction ended
+        self._timer_e.cancel()
+        self._timer_f.cancel()
+        self._timer_e = self._timer_f = None
+        self.transactions += 1
+        self.ctx.successes += 1
+        self.registered = True
+        expiry = self.ctx.expires
+        for contact in message.contacts:
+            value = contact.params.get("expires")
+            if value is not None:
+                expiry = int(value)
+        delay = self.ctx.refresh.delay(expiry, self.ctx.rng)
+        self.ctx.scheduler.start("refresh", delay, self.send)
+
+
+class HandContext:
+    def __init__(self, scheduler: Scheduler, rng: SeededRandom, expires: int) -> None:
+        self.scheduler = scheduler
+        self.rng = rng
+        self.expires = expires
+        self.refresh = RefreshPolicy()
+        self.successes = 0
+        self.timeouts = 0
+
+
+class HandEndpointReceiver:
+    """The UAs behind one endpoint: responses are routed by user part (the To header)."""
+
+    def __init__(self) -> None:
+        self.uas: dict[str, HandUA] = {}
+
+    def receive(self, data: bytes, source: HostPort, transport: Transport) -> None:
+        try:
+            message = parse(data)
+        except ParseError:
+            return
+        if isinstance(message, Response):
+            ua = self.uas.get(message.call_id)
+            if ua is not None:
+                ua.response(message)
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        return
+
+
+def hand_loop(name: str, opts: Options, deadline: float) -> Result:
+    result = Result(name, opts.uas, opts.hours)
+    gc.collect()
+    rss0 = vm_rss()
+    t0 = time.perf_counter()
+    scheduler = Scheduler()
+    net = Network(scheduler, seed=opts.seed, faults=LinkFaults(loss=opts.loss, delay=opts.delay))
+    registrar = make_registrar(opts.registrar, scheduler, opts.expires, opts.seed)
+    net.endpoint(REGISTRAR, "UDP", registrar)
+    rng = SeededRandom(opts.seed + 1)
+    ctx = HandContext(scheduler, rng, opts.expires)
+    uas: list[HandUA] = []
+    per_endpoint = 1 if opts.layout == "per-ua" else max(1, opts.per_endpoint)
+    receiver = HandEndpointReceiver()
+    endpoint: Any = None
+    local = REGISTRAR
+    for i in range(opts.uas):
+        if i % per_endpoint == 0:
+            local = ua_address(i // per_endpoint)
+            receiver = HandEndpointReceiver()
+            endpoint = net.endpoint(local, "UDP", receiver)
+        ua = HandUA(ctx, i, endpoint, local)
+        receiver.uas[ua._suffix.split("Call-ID: ")[1].split("\r\n")[0]] = ua
+        uas.append(ua)
+        scheduler.call_at(rng.uniform(0.0, opts.ramp), ua.send, "start")
+    result.setup_wall = time.perf_counter() - t0
+    result.rss_setup = vm_rss() - rss0
+    t1, c1 = time.perf_counter(), time.process_time()
+    result.partial = not run_until(scheduler, opts.hours * 3600.0, deadline)
+    result.wall = time.perf_counter() - t1
+    result.cpu = time.process_time() - c1
+    result.virtual = scheduler.now
+    result.events = scheduler.events_run
+    result.transactions = sum(ua.transactions for ua in uas)
+    result.successes = ctx.successes
+    result.timeouts = ctx.timeouts
+    result.responses_sent = registrar.sent
+    result.registers_sent = net.stats["sent"] - registrar.sent
+    result.lost = net.stats["lost"]
+    result.registered = sum(1 for ua in uas if ua.registered)
+    result.rss_run = vm_rss() - rss0
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------------
+
+
+def kib(value: float) -> str:
+    return f"{value / 1024:.2f} KiB"
+
+
+def report(result: Result) -> None:
+    status = " PARTIAL (wall-clock limit hit)" if result.partial else ""
+    print(f"[{result.name}] {result.uas} UAs x {result.hours:g} h{status}")
+    print(f"  virtual time reached     {result.virtual / 3600:.2f} h")
+    print(f"  setup wall               {result.setup_wall:.2f} s")
+    print(f"  run wall                 {result.wall:.2f} s  (CPU {result.cpu:.2f} s)")
+    print(f"  transactions completed   {result.transactions}  ({result.successes} 2xx, "
+          f"{result.timeouts} timeouts)")
+    print(f"  transactions / s (wall)  {result.tx_per_s:,.0f}")
+    print(f"  REGISTERs sent (+rtx)    {result.registers_sent}  "
+          f"({result.registers_sent / max(result.transactions, 1):.3f} per transaction)")
+    print(f"  responses sent           {result.responses_sent}; datagrams lost {result.lost}")
+    print(f"  scheduler events         {result.events}")
+    print(f"  UAs registered at end    {result.registered} / {result.uas}"
+          + (f"   states {result.states}" if result.states else ""))
+    print(f"  RSS delta                setup {kib(result.rss_setup / result.uas)}/UA, "
+          f"after run {kib(result.rss_run / result.uas)}/UA "
+          f"({result.rss_run / 2**20:.1f} MiB in all)")
+    if result.traced_setup or result.traced_run:
+        print(f"  tracemalloc live         after setup {kib(result.traced_setup)}/UA, "
+              f"after run {kib(result.traced_run)}/UA, peak {kib(result.traced_peak)}/UA")
+    for line in result.top:
+        print(f"    {line}")
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--uas", type=int, default=10_000)
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--loss", type=float, default=0.10)
+    parser.add_argument("--expires", type=int, default=3600)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-wall", type=float, default=600.0,
+                        help="stop every phase when this many wall seconds have passed in all")
+    parser.add_argument("--layout", choices=("per-ua", "shared"), default="per-ua")
+    parser.add_argument("--per-endpoint", type=int, default=100,
+                        help="UAs behind one endpoint with --layout shared")
+    parser.add_argument("--registrar", choices=("echo", "core", "both"), default="echo")
+    parser.add_argument("--ramp", type=float, default=60.0,
+                        help="initial REGISTERs spread over this many virtual seconds")
+    parser.add_argument("--delay", type=float, nargs=2, default=(0.01, 0.05),
+                        metavar=("MIN", "MAX"), help="one-way network delay, seconds")
+    parser.add_argument("--no-observer", action="store_true",
+                        help="clients without an observer (no outcome events are built; the "
+                        "2xx / timeout split is then not counted)")
+    parser.add_argument("--drop-last-response", action="store_true",
+                        help="RegistrationConfig(keep_last_response=False)")
+    parser.add_argument("--phases", default="scaled,hand,main,memory",
+                        help="comma-separated subset of scaled,hand,main,memory")
+    parser.add_argument("--mem-uas", type=int, default=0, help="UAs of the memory phase "
+                        "(default N/10)")
+    parser.add_argument("--mem-top", type=int, default=0,
+                        help="show the top allocation sites of the memory phase")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    deadline = start + args.max_wall
+    small = max(1, args.uas // 10)
+    registrars = ["echo", "core"] if args.registrar == "both" else [args.registrar]
+    base = Options(uas=args.uas, hours=args.hours, loss=args.loss, expires=args.expires,
+                   seed=args.seed, layout=args.layout, per_endpoint=args.per_endpoint,
+                   registrar=registrars[0], ramp=args.ramp, delay=tuple(args.delay),
+                   observer=not args.no_observer,
+                   keep_last_response=not args.drop_last_response)
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    print(f"python {sys.version.split()[0]}; {args.uas} UAs x {args.hours:g} h, loss "
+          f"{args.loss:.0%} each way, expires {args.expires}, layout {args.layout}"
+          + (f" ({args.per_endpoint}/endpoint)" if args.layout == "shared" else "")
+          + f", registrar {args.registrar}, seed {args.seed}, max wall {args.max_wall:g} s"
+          + (", no observer" if args.no_observer else "")
+          + (", last_response not kept" if args.drop_last_response else ""))
+    print()
+
+    def remaining() -> bool:
+        return time.perf_counter() < deadline
+
+    results: dict[str, Result] = {}
+    runs: list[tuple[str, Callable[[], Result]]] = []
+    if "scaled" in phases:
+        runs.append(("scaled", lambda: simulate(f"scaled N/10, {registrars[0]}",
+                                                _with(base, uas=small), deadline)))
+    if "hand" in phases:
+        runs.append(("hand", lambda: hand_loop(f"hand-written loop N/10, {registrars[0]}",
+                                               _with(base, uas=small), deadline)))
+    if "main" in phases:
+        for kind in registrars:
+            runs.append((f"main-{kind}", lambda kind=kind: simulate(  # type: ignore[misc]
+                f"main, {kind}", _with(base, registrar=kind), deadline)))
+    if "memory" in phases:
+        mem_uas = args.mem_uas or small
+        runs.append(("memory", lambda: simulate(
+            f"memory (tracemalloc) {mem_uas} UAs, {registrars[0]}", _with(base, uas=mem_uas),
+            deadline, trace_memory=True, top=args.mem_top)))
+    for key, run in runs:
+        if not remaining():
+            print(f"[{key}] skipped: wall-clock limit reached")
+            continue
+        results[key] = run()
+        report(results[key])
+        print()
+
+    print("summary")
+    main_key = next((k for k in results if k.startswith("main")), None)
+    if main_key is not None:
+        m = results[main_key]
+        hit = "" if not m.partial else "  (PARTIAL)"
+        print(f"  main wall {m.wall:.1f} s (target <= 60 s){hit}; {m.tx_per_s:,.0f} tx/s; "
+              f"RSS {kib(m.rss_run / m.uas)}/UA")
+        if "scaled" in results:
+            s = results["scaled"]
+            print(f"  main / scaled N/10:  wall x{ratio(m.wall, s.wall)} for x"
+                  f"{ratio(m.uas, s.uas)} UAs; tx/s ratio {ratio(m.tx_per_s, s.tx_per_s)}; "
+                  f"RSS/UA ratio {ratio(m.rss_run / m.uas, s.rss_run / s.uas)}")
+        for k in results:
+            if k.startswith("main-") and k != main_key:
+                o = results[k]
+                print(f"  {k} / {main_key}: wall x{ratio(o.wall, m.wall)}, "
+                      f"tx/s ratio {ratio(o.tx_per_s, m.tx_per_s)}")
+    if "scaled" in results and "hand" in results:
+        s, h = results["scaled"], results["hand"]
+        print(f"  sipfsm / hand-written (N/10): tx/s ratio {ratio(s.tx_per_s, h.tx_per_s)} "
+              f"(hand {h.tx_per_s:,.0f} tx/s); REGISTERs per tx "
+              f"{s.registers_sent / max(s.transactions, 1):.3f} vs "
+              f"{h.registers_sent / max(h.transactions, 1):.3f}")
+    if "memory" in results:
+        mem = results["memory"]
+        print(f"  memory per registration: {kib(mem.traced_run)} live after the run, "
+              f"{kib(mem.traced_setup)} after setup (target <= 8 KiB)")
+    print(f"  total wall {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _with(opts: Options, **changes: Any) -> Options:
+    from dataclasses import replace
+
+    return replace(opts, **changes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

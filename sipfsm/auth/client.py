@@ -1,0 +1,440 @@
+"""``DigestClient``: the stateful Digest side of one registration (RFC 3261 §22, RFC 7616,
+RFC 8760).
+
+API (what :class:`sipfsm.registration.RegistrationClient` calls)::
+
+    client = DigestClient(credentials: CredentialStore, random: Random, *,
+                          max_attempts: int = 3, algorithms: Iterable[str] = SUPPORTED_ALGORITHMS)
+
+    client.handle_challenge(status: int, challenges: list[str]) -> None
+        A 401 (values of WWW-Authenticate) or 407 (values of Proxy-Authenticate).  Remembers,
+        per realm, the challenge to answer; raises AuthenticationFailed when the request must
+        not be resubmitted (see "Failures").  Call it, then resubmit (CSeq + 1, same Call-ID:
+        RFC 3261 §22.2, the caller's job).
+    client.authorization_headers(method: str, uri: str, body: bytes = b"")
+            -> list[tuple[str, str]]
+        The ("Authorization" | "Proxy-Authorization", value) pairs for the next request, one
+        per cached realm, each with the next nonce-count and a fresh cnonce.  [] before any
+        challenge.  Call it for *every* request (the first, resubmissions, refreshes): cached
+        credentials go out pre-emptively (RFC 3261 §22.2/§22.3 caching).  ``uri`` is the
+        Request-URI, as sent.
+    client.handle_authentication_info(value: str, *, body: bytes = b"") -> None
+        The Authentication-Info of a 2xx: checks rspauth (mutual authentication; mismatch ->
+        AuthenticationFailed) and adopts nextnonce (nc restarts at 1).  ``body`` is the 2xx's
+        body (only used with qop=auth-int).
+    client.reset() -> None
+        Forget every cached challenge and counter.
+    client.realms -> list[tuple[str, str]]    (header name, realm) of the cached credentials.
+
+How a challenge is chosen (RFC 8760 §2.4, RFC 7616 §3.7): challenges that cannot be answered are
+ignored (another scheme, no realm/nonce, an algorithm not in ``algorithms``, no known qop, -sess
+without qop, a charset other than UTF-8, no credentials able to compute that algorithm's HA1);
+of the rest, per realm, the *topmost* -- the server lists them in its order of preference
+(RFC 8760 §2.3).  ``algorithms`` is the local policy the RFC allows: leave MD5 out to refuse a
+downgrade.  qop: ``auth`` when offered, else ``auth-int`` (body hashed; an empty body hashes the
+empty string); no qop offered -> the RFC 2069 form (no cnonce, no nc).  Every request with qop
+gets a fresh cnonce from the Random port, except that a ``-sess`` algorithm repeats the first
+cnonce sent with each nonce (RFC 7616 §3.4.2's cnonce-prime), so servers that keep the session
+key and servers that recompute it per request agree.
+
+Failures (AuthenticationFailed, spec_id naming the record):
+  * no challenge in the response can be answered (all unknown algorithms, other schemes ...);
+  * no credentials for any challenged realm (the message names the realm: §22.1 "render");
+  * a new non-stale challenge for a realm whose credentials were sent *in answer to a challenge*
+    in the previous request (RFC 3261 §22.1: "A UAC MUST NOT re-attempt requests with the
+    credentials that have just been rejected"), or that echoes the very nonce just used; the
+    rejected answer is also dropped from the cache, so no later request carries it unasked.
+    Credentials sent pre-emptively (a refresh with a cached nonce) that meet a fresh non-stale
+    challenge get one answer: the server may have retired the nonce without saying stale;
+  * more than ``max_attempts`` challenges since the last request that was not a resubmission;
+  * an rspauth that does not match.
+``stale=true`` always earns a retry with the new nonce (RFC 7616 §3.3), within ``max_attempts``.
+
+Nothing here reads a clock, touches I/O or ``random``; cnonces come from the ``Random`` port.
+Passwords and HA1 values are held as :class:`~sipfsm.auth.credentials.Secret` and never appear in a
+``repr``, a message or an exception.
+"""
+
+from __future__ import annotations
+
+import hmac
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sipfsm.auth.challenge import Challenge, parse_challenges
+from sipfsm.auth.credentials import Credentials, CredentialStore, Secret
+from sipfsm.auth.digest import (
+    SUPPORTED_ALGORITHMS,
+    Algorithm,
+    ha1_from_password,
+    ha2,
+    lookup_algorithm,
+    request_digest,
+    session_ha1,
+    userhash,
+)
+from sipfsm.auth.errors import ChallengeError
+from sipfsm.auth.params import is_token, parse_auth_params, quote
+from sipfsm.errors import AuthenticationFailed, ConfigError, LocalProtocolError
+from sipfsm.ports import Random
+
+__all__ = ["CNONCE_BITS", "HEADER_FOR_STATUS", "DigestClient", "Responder", "encode_ext_value"]
+
+#: Header that answers each challenge status (RFC 3261 §22.2 / §22.3).
+HEADER_FOR_STATUS = {401: "Authorization", 407: "Proxy-Authorization"}
+#: Entropy of each cnonce drawn from the Random port.
+CNONCE_BITS = 96
+_MAX_NC = 0xFFFFFFFF
+# RFC 8187 §3.2.1 attr-char minus "#", "$", "&", "^" and "|", which are not SIP token
+# characters (RFC 3261 §25.1): everything else is percent-encoded, so the ext-value stays a token.
+_ATTR_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!+-._`~")
+
+
+def encode_ext_value(text: str) -> str:
+    """RFC 8187 ext-value ``UTF-8''...`` (RFC 7616 §3.4 ``username*``)."""
+    return "UTF-8''" + "".join(
+        chr(b) if b in _ATTR_CHAR else f"%{b:02X}" for b in text.encode("utf-8")
+    )
+
+
+def _needs_ext_value(text: str) -> bool:
+    return any(not (" " <= c <= "~") for c in text)
+
+
+@dataclass(slots=True, repr=False)
+class _Sent:
+    """What went out in one header of the last request (for rspauth and the loop guard)."""
+
+    responder: Responder
+    nonce: str
+    nc: str
+    cnonce: str
+    qop: str | None
+    uri: str
+    key: Secret  # the HA1 (or -sess session key) used
+    resubmission: bool
+
+    def __repr__(self) -> str:
+        return (f"_Sent(realm={self.responder.realm!r}, nc={self.nc}, "
+                f"resubmission={self.resubmission})")
+
+
+class Responder:
+    """Answers one challenge for one user: holds the HA1 (as a Secret), the nonce and the
+    nonce-count, and formats ``Authorization`` values.  :class:`DigestClient` keeps one per
+    (header, realm); :func:`sipfsm.auth.build_authorization` makes one for a single answer."""
+
+    __slots__ = (
+        "_ha1", "_head", "_prepared", "_session_cnonce", "_session_key", "_tail", "_user_part",
+        "algorithm", "challenge", "header", "nc", "nonce", "qop", "realm",
+    )
+
+    def __init__(self, header: str, challenge: Challenge, credentials: Credentials) -> None:
+        reason = challenge.unusable_reason()
+        if reason is not None:
+            raise ChallengeError(f"cannot answer this challenge: {reason}", where="challenge")
+        algorithm = challenge.algorithm_spec
+        assert algorithm is not None and challenge.realm is not None  # usable
+        if not credentials.can_answer(algorithm.base):
+            raise ChallengeError(
+                f"no password or {algorithm.base} HA1 to answer algorithm {algorithm.name}",
+                where="challenge",
+            )
+        self.header = header
+        self.challenge = challenge
+        self.algorithm: Algorithm = algorithm
+        self.realm: str = challenge.realm
+        self.qop = challenge.choose_qop()
+        username = credentials.username
+        utf8_nfc = challenge.charset is not None  # RFC 7616 §4: charset=UTF-8 asks for NFC
+        if utf8_nfc:
+            username = unicodedata.normalize("NFC", username)
+        stored = credentials.ha1_for(algorithm.base)
+        if stored is not None:
+            self._ha1 = stored
+        else:
+            assert credentials.password is not None
+            password = credentials.password.reveal()
+            if utf8_nfc:
+                password = unicodedata.normalize("NFC", password)
+            self._ha1 = Secret(ha1_from_password(algorithm, username, self.realm, password))
+        # RFC 7616 §3.4.4: the username hash comes after every other hash computation.
+        if challenge.userhash:
+            user_param = f'username="{userhash(algorithm, username, self.realm)}"'
+        elif _needs_ext_value(username):
+            user_param = f"username*={encode_ext_value(username)}"  # RFC 7616 §3.4
+        else:
+            user_param = f"username={quote(username)}"
+        self._user_part = f"Digest {user_param}, realm={quote(self.realm)}, nonce="
+        self._prepared: dict[tuple[str, str], tuple[str, str | None]] = {}
+        tail = []
+        if challenge.algorithm is not None:
+            # Echo the algorithm as the server wrote it; absent stays absent (= MD5).
+            tail.append(f", algorithm={challenge.algorithm}")
+        if challenge.opaque is not None:
+            tail.append(f", opaque={quote(challenge.opaque)}")  # RFC 7616 §3.3: unchanged
+        if challenge.userhash:
+            tail.append(", userhash=true")
+        self._tail = "".join(tail)
+        self.renew(challenge.nonce or "")
+
+    def renew(self, nonce: str) -> None:
+        """Start over with ``nonce`` (a new challenge or a nextnonce): nc restarts."""
+        self.nonce = nonce
+        self.nc = 0
+        self._session_key: Secret | None = None
+        self._session_cnonce: str | None = None
+        self._head = f"{self._user_part}{quote(nonce)}, uri="
+
+    @property
+    def session_cnonce(self) -> str | None:
+        """For a ``-sess`` algorithm, the cnonce every request with the current nonce repeats
+        (the cnonce-prime of RFC 7616 §3.4.2), once the first has been sent."""
+        return self._session_cnonce
+
+    @property
+    def exhausted(self) -> bool:
+        return self.nc >= _MAX_NC
+
+    def answer(
+        self, method: str, uri: str, body: bytes, *, nc: int, cnonce: str | None,
+        resubmission: bool = False,
+    ) -> tuple[str, _Sent]:
+        """The header value for request ``method uri`` with nonce-count ``nc``."""
+        algorithm = self.algorithm
+        qop = self.qop
+        prepared = self._prepared.get((method, uri))
+        if prepared is None:
+            # Per (method, Request-URI): checked and quoted once, H(A2) computed once (it does
+            # not depend on the nonce unless qop=auth-int hashes the body).
+            if not is_token(method):
+                raise LocalProtocolError(f"method {method!r} is not a token")
+            if len(self._prepared) >= 8:
+                self._prepared.clear()
+            a2 = None if qop == "auth-int" else ha2(algorithm, method, uri, qop)
+            prepared = self._prepared[(method, uri)] = (quote(uri), a2)
+        quoted_uri, ha2_hex = prepared
+        if ha2_hex is None:
+            ha2_hex = ha2(algorithm, method, uri, qop, body)
+        if qop is None:
+            key = self._ha1
+            digest = request_digest(algorithm, key.reveal(), self.nonce, ha2_hex)
+            value = f'{self._head}{quoted_uri}, response="{digest}"{self._tail}'
+            return value, _Sent(self, self.nonce, "", "", None, uri, key, resubmission)
+        if not 0 < nc <= _MAX_NC:
+            raise ValueError(f"nonce-count {nc} out of range 1..ffffffff")
+        nc_text = f"{nc:08x}"  # RFC 7616 §3.4: 8LHEX
+        if not cnonce:
+            raise LocalProtocolError("a cnonce is needed with qop")
+        if algorithm.sess:
+            if self._session_key is None:
+                # RFC 7616 §3.4.2: A1 takes the nonce and the cnonce of the first request with
+                # it.  That cnonce is then repeated with this nonce, so the key is the same
+                # whether a server keeps it or recomputes it from each request.
+                self._session_key = Secret(
+                    session_ha1(algorithm, self._ha1.reveal(), self.nonce, cnonce))
+                self._session_cnonce = cnonce
+            else:
+                cnonce = self._session_cnonce or cnonce
+            key = self._session_key
+        else:
+            key = self._ha1
+        digest = algorithm.hash(
+            f"{key.reveal()}:{self.nonce}:{nc_text}:{cnonce}:{qop}:{ha2_hex}".encode())
+        value = (f'{self._head}{quoted_uri}, response="{digest}"{self._tail}, qop={qop}, '
+                 f'nc={nc_text}, cnonce="{cnonce}"')
+        return value, _Sent(self, self.nonce, nc_text, cnonce, qop, uri, key, resubmission)
+
+    def expected_rspauth(self, sent: _Sent, qop: str | None, body: bytes) -> str:
+        """RFC 7616 §3.5: rspauth as the response with an empty method in A2."""
+        return request_digest(
+            self.algorithm, sent.key.reveal(), sent.nonce,
+            ha2(self.algorithm, "", sent.uri, qop, body), qop=qop, nc=sent.nc,
+            cnonce=sent.cnonce,
+        )
+
+    def __repr__(self) -> str:
+        return (f"Responder({self.header}, realm={self.realm!r}, algorithm={self.algorithm.name},"
+                f" qop={self.qop}, nc={self.nc})")
+
+
+class DigestClient:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        random: Random,
+        *,
+        max_attempts: int = 3,
+        algorithms: Iterable[str] = SUPPORTED_ALGORITHMS,
+    ) -> None:
+        if max_attempts < 1:
+            raise ConfigError("max_attempts must be at least 1")
+        enabled: set[str] = set()
+        for name in algorithms:
+            spec = lookup_algorithm(name)
+            if spec is None:
+                raise ConfigError(f"unknown digest algorithm {name!r} "
+                                  f"(known: {', '.join(SUPPORTED_ALGORITHMS)})")
+            enabled.add(spec.name)
+        if not enabled:
+            raise ConfigError("enable at least one digest algorithm")
+        self._credentials = credentials
+        self._random = random
+        self.max_attempts = max_attempts
+        self.algorithms = frozenset(enabled)
+        self._responders: dict[tuple[str, str], Responder] = {}
+        self._sent: dict[tuple[str, str], _Sent] = {}
+        self._attempts = 0
+        self._resubmission_pending = False
+
+    # ---- challenges -------------------------------------------------------------------------
+
+    def handle_challenge(self, status: int, challenges: list[str]) -> None:
+        header = HEADER_FOR_STATUS.get(status)
+        if header is None:
+            raise LocalProtocolError(f"a {status} is not a Digest challenge (401 or 407 only)")
+        self._resubmission_pending = False
+        parsed: list[Challenge] = []
+        problems: list[str] = []
+        for value in challenges:
+            try:
+                parsed.extend(parse_challenges(value))
+            except ChallengeError as exc:
+                problems.append(f"malformed challenge ({exc})")
+        self._attempts += 1
+        if self._attempts > self.max_attempts:
+            raise AuthenticationFailed(
+                f"{status}: still challenged after {self.max_attempts} attempts; giving up",
+                spec_id="RFC3261-22.1-NO-RESEND-REJECTED",
+            )
+        by_realm: dict[str, list[Challenge]] = {}
+        for challenge in parsed:
+            reason = challenge.unusable_reason()
+            if reason is None and challenge.algorithm_spec.name not in self.algorithms:  # type: ignore[union-attr]
+                reason = f"algorithm {challenge.algorithm} is disabled by local policy"
+            if reason is not None:
+                problems.append(reason)
+                continue
+            by_realm.setdefault(challenge.realm, []).append(challenge)  # type: ignore[arg-type]
+        if not by_realm:
+            detail = "; ".join(dict.fromkeys(problems)) or "no challenge given"
+            raise AuthenticationFailed(
+                f"{status}: no Digest challenge sipfsm can answer ({detail})",
+                spec_id="RFC8760-2.4-IGNORE-UNKNOWN",
+            )
+        chosen: list[tuple[str, Challenge, Credentials]] = []
+        missing: list[str] = []
+        for realm, options in by_realm.items():
+            credentials = self._credentials.lookup(realm)
+            if credentials is None:
+                missing.append(f"no credentials for realm {realm!r}")
+                continue
+            # RFC 8760 §2.4: the topmost challenge (for this realm) that can be answered.
+            pick = next((c for c in options
+                         if credentials.can_answer(c.algorithm_spec.base)), None)  # type: ignore[union-attr]
+            if pick is None:
+                missing.append(f"no password or HA1 for the algorithms realm {realm!r} offers")
+                continue
+            sent = self._sent.get((header, realm))
+            if sent is not None and not pick.stale and (sent.resubmission
+                                                         or sent.nonce == pick.nonce):
+                # Forget them too, so no later request carries them pre-emptively.
+                self._responders.pop((header, realm), None)
+                raise AuthenticationFailed(
+                    f"{status}: the credentials for realm {realm!r} were rejected (challenged "
+                    "again without stale=true); not resending them",
+                    spec_id="RFC3261-22.1-NO-RESEND-REJECTED",
+                )
+            chosen.append((realm, pick, credentials))
+        if not chosen:
+            raise AuthenticationFailed(f"{status}: {'; '.join(missing)}",
+                                       spec_id="RFC3261-22.1-RENDER-REALM")
+        for realm, pick, credentials in chosen:
+            key = (header, realm)
+            self._responders.pop(key, None)  # a renewed entry moves to the end
+            self._responders[key] = Responder(header, pick, credentials)
+        self._resubmission_pending = True
+
+    # ---- requests -----------------------------------------------------------------------------
+
+    def authorization_headers(
+        self, method: str, uri: str, body: bytes = b""
+    ) -> list[tuple[str, str]]:
+        resubmission = self._resubmission_pending
+        self._resubmission_pending = False
+        if not resubmission:
+            self._attempts = 0
+        headers: list[tuple[str, str]] = []
+        sent: dict[tuple[str, str], _Sent] = {}
+        for key, responder in list(self._responders.items()):
+            if responder.exhausted:
+                # nc would overflow 8 hex digits: let the server challenge afresh.
+                del self._responders[key]
+                continue
+            responder.nc += 1
+            cnonce = None
+            if responder.qop is not None:
+                cnonce = responder.session_cnonce or self._random.token(CNONCE_BITS)
+            value, record = responder.answer(method, uri, body, nc=responder.nc, cnonce=cnonce,
+                                             resubmission=resubmission)
+            headers.append((responder.header, value))
+            sent[key] = record
+        self._sent = sent
+        return headers
+
+    # ---- Authentication-Info ------------------------------------------------------------------
+
+    def handle_authentication_info(self, value: str, *, body: bytes = b"") -> None:
+        try:
+            params = parse_auth_params(value, error=ChallengeError, where="Authentication-Info")
+        except ChallengeError as exc:
+            raise AuthenticationFailed(f"malformed Authentication-Info ({exc})",
+                                       spec_id="RFC7616-3.5-RSPAUTH") from None
+        candidates = [s for (header, _), s in self._sent.items() if header == "Authorization"]
+        if not candidates:
+            return  # no credentials of ours went out in that request: nothing to check
+        cnonce = params.get("cnonce")
+        if cnonce is not None:
+            candidates = [s for s in candidates if s.cnonce == cnonce.value]
+            if not candidates:
+                raise AuthenticationFailed(
+                    "Authentication-Info names a cnonce this client did not send",
+                    spec_id="RFC7616-3.5-RSPAUTH")
+        rspauth = params.get("rspauth")
+        if rspauth is not None:
+            qop_param = params.get("qop")
+            matched = []
+            for sent in candidates:
+                qop = qop_param.value.lower() if qop_param is not None else sent.qop
+                expected = sent.responder.expected_rspauth(sent, qop, body)
+                if hmac.compare_digest(expected, rspauth.value.lower()):
+                    matched.append(sent)
+            if not matched:
+                raise AuthenticationFailed(
+                    "rspauth in Authentication-Info does not match: the server did not prove "
+                    "it knows the credentials", spec_id="RFC7616-3.5-RSPAUTH")
+            candidates = matched
+        nextnonce = params.get("nextnonce")
+        if nextnonce is not None and len(candidates) == 1:
+            responder = candidates[0].responder
+            if self._responders.get((responder.header, responder.realm)) is responder:
+                responder.renew(nextnonce.value)  # RFC 7616 §3.5: use it next; nc restarts
+
+    # ---- housekeeping -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self._responders.clear()
+        self._sent = {}
+        self._attempts = 0
+        self._resubmission_pending = False
+
+    @property
+    def realms(self) -> list[tuple[str, str]]:
+        return list(self._responders)
+
+    def __repr__(self) -> str:
+        cached = ", ".join(f"{h}:{r!r}" for h, r in self._responders) or "none"
+        return f"DigestClient(cached={cached}, attempts={self._attempts}/{self.max_attempts})"
