@@ -15,6 +15,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_PARSE = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 # 4: authentication failed, 5: registrar unreachable / timed out, 6: rejected by the registrar
 # (see sipfsm.app), 130: interrupted.
 
@@ -319,3 +320,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: still one line, never a traceback (SIPFSM_DEBUG=1 shows it)
+        import os
+
+        if os.environ.get("SIPFSM_DEBUG"):
+            raise
+        print(f"sipfsm: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
