@@ -191,6 +191,8 @@ class Result:
     hours: float
     wall: float = 0.0  # seconds of wall time for the run itself (setup excluded)
     cpu: float = 0.0  # process CPU seconds for the same (other load on the machine shows here)
+    gc_time: float = 0.0  # wall seconds of the run spent in the cyclic garbage collector
+    gc_runs: tuple[int, int, int] = (0, 0, 0)  # collections per generation during the run
     setup_wall: float = 0.0
     virtual: float = 0.0  # virtual seconds reached
     partial: bool = False
@@ -236,6 +238,29 @@ def ua_address(index: int) -> HostPort:
     # 10.0.0.1, 10.0.0.2, ...: one address per endpoint.
     n = index + 1
     return HostPort(f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}", 5060)
+
+
+class GcTimer:
+    """Time spent in the cyclic garbage collector (gc.callbacks), per run."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.runs = [0, 0, 0]
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._start
+            self.runs[info["generation"]] += 1
+
+    def __enter__(self) -> GcTimer:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
 
 
 def run_until(scheduler: Scheduler, end: float, deadline: float) -> bool:
@@ -318,9 +343,11 @@ def simulate(name: str, opts: Options, deadline: float, *, trace_memory: bool = 
         result.traced_setup = (tracemalloc.get_traced_memory()[0] - traced0) / opts.uas
 
     t1, c1 = time.perf_counter(), time.process_time()
-    finished = run_until(scheduler, opts.hours * 3600.0, deadline)
+    with GcTimer() as gc_timer:
+        finished = run_until(scheduler, opts.hours * 3600.0, deadline)
     result.wall = time.perf_counter() - t1
     result.cpu = time.process_time() - c1
+    result.gc_time, result.gc_runs = gc_timer.total, tuple(gc_timer.runs)  # type: ignore[assignment]
     result.partial = not finished
     result.virtual = scheduler.now
 
@@ -499,9 +526,11 @@ def hand_loop(name: str, opts: Options, deadline: float) -> Result:
     result.setup_wall = time.perf_counter() - t0
     result.rss_setup = vm_rss() - rss0
     t1, c1 = time.perf_counter(), time.process_time()
-    result.partial = not run_until(scheduler, opts.hours * 3600.0, deadline)
+    with GcTimer() as gc_timer:
+        result.partial = not run_until(scheduler, opts.hours * 3600.0, deadline)
     result.wall = time.perf_counter() - t1
     result.cpu = time.process_time() - c1
+    result.gc_time, result.gc_runs = gc_timer.total, tuple(gc_timer.runs)  # type: ignore[assignment]
     result.virtual = scheduler.now
     result.events = scheduler.events_run
     result.transactions = sum(ua.transactions for ua in uas)
@@ -529,7 +558,9 @@ def report(result: Result) -> None:
     print(f"[{result.name}] {result.uas} UAs x {result.hours:g} h{status}")
     print(f"  virtual time reached     {result.virtual / 3600:.2f} h")
     print(f"  setup wall               {result.setup_wall:.2f} s")
-    print(f"  run wall                 {result.wall:.2f} s  (CPU {result.cpu:.2f} s)")
+    print(f"  run wall                 {result.wall:.2f} s  (CPU {result.cpu:.2f} s; garbage "
+          f"collector {result.gc_time:.2f} s, {'/'.join(map(str, result.gc_runs))} runs of "
+          f"gen 0/1/2)")
     print(f"  transactions completed   {result.transactions}  ({result.successes} 2xx, "
           f"{result.timeouts} timeouts)")
     print(f"  transactions / s (wall)  {result.tx_per_s:,.0f}")

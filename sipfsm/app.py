@@ -152,7 +152,7 @@ class AsyncRegistration:
         writer = TraceWriter(trace_path) if trace_path is not None else None
         if writer is not None:
             self._closers.append(writer)
-        sink = TraceFanout(writer, trace) if (writer or trace) else None
+        sink = TraceFanout(writer, trace) if (writer is not None or trace is not None) else None
         layer_box: list[TransactionLayer] = []
 
         class _Deferred:

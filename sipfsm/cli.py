@@ -257,8 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a user and password; with users, REGISTER needs Digest (repeatable)")
     p.add_argument("--realm", default=None, help="Digest realm (default: the To URI's domain)")
     p.add_argument("--algorithm", action="append", default=[], metavar="MD5|SHA-256",
-                   help="Digest algorithm to offer, in order of preference (repeatable; "
-                        "default MD5)")
+                   help="Digest algorithm to offer, in order of preference (repeatable; MD5, "
+                        "SHA-256, SHA-512-256, or a -sess form; default MD5)")
     p.add_argument("--min-expires", default="60", metavar="SECONDS",
                    help="shorter requested intervals get 423 (default 60)")
     p.add_argument("--max-expires", default="3600", metavar="SECONDS",

@@ -10,6 +10,7 @@ remembers the ``nc`` values used with it, so a replayed request is challenged ag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -66,7 +67,7 @@ class DigestAuthority:
     def __init__(
         self,
         *,
-        password_for: digest_server.NonceCheck | object,
+        password_for: Callable[[str], str | None],
         algorithms: tuple[str, ...],
         clock: Clock,
         random: Random,
@@ -139,9 +140,7 @@ class DigestAuthority:
         username = credentials.username
         password = None
         if username is not None and not credentials.userhash:
-            lookup = self._password_for
-            assert callable(lookup)
-            password = lookup(username)
+            password = self._password_for(username)
         result = digest_server.verify(
             credentials, method=method, realm=realm, password=password,
             check_nonce=check_nonce, algorithms=self.algorithms,

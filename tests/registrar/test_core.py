@@ -596,3 +596,27 @@ def test_users_may_be_a_function() -> None:
         registrar, register(aor="sip:u7@example.com", cseq=2, extra=[("Authorization", creds)])
     )
     assert ok.status == 200
+
+
+@pytest.mark.requirement("RFC8760-2.3-ALGORITHM-ORDER-EMBEDDED")
+@pytest.mark.parametrize(
+    "algorithm", ["MD5", "SHA-256", "SHA-512-256", "MD5-sess", "SHA-256-sess"]
+)
+def test_sipfsm_own_client_answers_every_offered_algorithm(algorithm: str) -> None:
+    from sipfsm.auth import build_authorization
+
+    registrar, _ = make_registrar(
+        RegistrarConfig(users={"alice": "secret"}, algorithms=(algorithm,))
+    )
+    [challenge] = handle(registrar, register()).www_authenticate
+    assert f"algorithm={algorithm}" in challenge
+    creds = build_authorization(
+        challenge, method="REGISTER", uri=f"sip:{DOMAIN}", username="alice", password="secret"
+    )
+    ok = handle(registrar, register(cseq=2, extra=[("Authorization", creds)]))
+    assert ok.status == 200 and ok.authentication_info is not None
+
+
+def test_algorithm_names_are_canonicalised() -> None:
+    config = RegistrarConfig(algorithms=("sha256", "sha-512-256-SESS", "md5", "MD5"))
+    assert config.algorithms == ("SHA-256", "SHA-512-256-sess", "MD5")
