@@ -1,0 +1,108 @@
+"""The command line: bad input is one clear line and a distinct exit code, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sipfsm.app import parse_registrar_address, parse_sip_uri
+from sipfsm.cli import main
+from sipfsm.errors import ConfigError
+from sipfsm.ports import Target
+
+
+@given(st.text(max_size=40))
+def test_registrar_address_parses_or_raises_config_error(text: str) -> None:
+    try:
+        target = parse_registrar_address(text)
+    except ConfigError:
+        return
+    assert isinstance(target, Target) and 0 < target.port < 65536
+    assert target.transport in ("UDP", "TCP") and target.host
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("udp:127.0.0.1:5070", Target("UDP", "127.0.0.1", 5070)),
+     ("tcp:[::1]:5080", Target("TCP", "::1", 5080)),
+     ("example.com", Target("UDP", "example.com", 5060))],
+)
+def test_registrar_address_examples(text: str, expected: Target) -> None:
+    assert parse_registrar_address(text) == expected
+
+
+@given(st.text(max_size=60))
+def test_sip_uri_option_parses_or_raises_config_error(text: str) -> None:
+    try:
+        parse_sip_uri(text, "--aor")
+    except ConfigError as exc:
+        assert "--aor" in str(exc)
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sipfsm", *args], capture_output=True,
+                          text=True, timeout=60, env=env)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["register", "--aor", "not a uri", "--no-auth", "--registrar", "udp:127.0.0.1:9"], 2),
+        (["register", "--aor", "sips:alice@example.com", "--no-auth"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:[::1", "--no-auth"],
+         2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:h:99999",
+          "--no-auth"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--password-env", "SIPFSM_NOPE_X"], 2),
+        (["query"], 2),
+        (["ladder", "/nonexistent/trace.jsonl"], 1),
+    ],
+)
+def test_bad_arguments_are_one_line_without_traceback(args: list[str], code: int) -> None:
+    result = _run(*args)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip()
+
+
+def test_unreachable_registrar_is_exit_5(tmp_path: Path) -> None:
+    """Nothing listens on the port: ICMP port unreachable ends in 'unreachable' (exit 5)."""
+    result = _run("register", "--aor", "sip:alice@example.com", "--registrar",
+                  "udp:127.0.0.1:9", "--no-auth", "--local-host", "127.0.0.1",
+                  "--max-failures", "1", "--duration", "0")
+    assert result.returncode == 5, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_trace_is_a_parse_error(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"time": 0}\nnot json\n', encoding="utf-8")
+    result = _run("ladder", str(trace))
+    assert result.returncode == 3 and "line 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ladder_renders_a_trace(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    rec = {"time": 1.0, "direction": "sent", "transport": "UDP", "local": "127.0.0.1:5062",
+           "remote": "127.0.0.1:5060",
+           "message": "REGISTER sip:example.com SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n"}
+    trace.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    for fmt, needle in (("mermaid", "sequenceDiagram"), ("text", "REGISTER"), ("svg", "<svg")):
+        assert main(["ladder", str(trace), "--format", fmt, "-o", str(tmp_path / fmt)]) == 0
+        assert needle in (tmp_path / fmt).read_text(encoding="utf-8")
+
+
+def test_demo_runs_the_whole_lifecycle() -> None:
+    result = _run("demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for step in ("Registered", "Refreshed", "BindingsReported", "Unregistered",
+                 "401 Unauthorized"):
+        assert step in out
