@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -244,14 +244,14 @@ class ClientOptions:
     registrar_uri: SipUri | None
     outbound_proxy: SipUri | None
     username: str
-    password: str | None
-    expires: int
-    contacts: tuple[SipUri, ...]
-    duration: float | None
-    trace: Path | None
-    transport: str | None
-    local_host: str
-    max_failures: int
+    password: str | None = field(repr=False)  # never in reprs, logs or tracebacks
+    expires: int = 3600
+    contacts: tuple[SipUri, ...] = ()
+    duration: float | None = None
+    trace: Path | None = None
+    transport: str | None = None
+    local_host: str = "0.0.0.0"
+    max_failures: int = 3
 
 
 def _config_from(options: ClientOptions) -> RegistrationConfig:

@@ -106,3 +106,38 @@ def test_demo_runs_the_whole_lifecycle() -> None:
     for step in ("Registered", "Refreshed", "BindingsReported", "Unregistered",
                  "401 Unauthorized"):
         assert step in out
+
+
+def test_password_and_ha1_never_leave_the_process(tmp_path: Path) -> None:
+    """A full register/unregister with a trace: the password and HA1 appear nowhere in the
+    output, the errors or the trace (only the digest response does)."""
+    import hashlib
+    import os
+    import socket
+    import time
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    password = "Pa55-w0rd-for-the-leak-scan"
+    ha1 = hashlib.md5(f"carol:leak.test:{password}".encode()).hexdigest()
+    registrar = subprocess.Popen(
+        [sys.executable, "-m", "sipfsm", "registrar", "--host", "127.0.0.1", "--udp-port",
+         str(port), "--tcp-port", "off", "--user", f"carol:{password}", "--realm", "leak.test",
+         "--min-expires", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(1.0)
+        trace = tmp_path / "trace.jsonl"
+        env = {**os.environ, "CAROL_PW": password}
+        result = _run("register", "--aor", "sip:carol@leak.test", "--registrar",
+                      f"udp:127.0.0.1:{port}", "--password-env", "CAROL_PW", "--duration", "0.2",
+                      "--local-host", "127.0.0.1", "--trace", str(trace), env=env)
+        assert result.returncode == 0, result.stderr
+        text = trace.read_text(encoding="utf-8")
+        assert "Authorization: Digest" in text
+        for blob in (result.stdout, result.stderr, text):
+            assert password not in blob and ha1 not in blob
+    finally:
+        registrar.terminate()
+        out, _ = registrar.communicate(timeout=10)
+    assert password not in out and ha1 not in out
