@@ -11,6 +11,8 @@ import random as _random
 __all__ = ["SeededRandom"]
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower case: SIP token characters
+# 10 bits -> the two characters token() writes for them (low 5 bits first).
+_PAIRS = [_ALPHABET[v & 31] + _ALPHABET[v >> 5] for v in range(1024)]
 
 
 class SeededRandom:
@@ -25,9 +27,13 @@ class SeededRandom:
         chars = max(1, -(-nbits // 5))
         bits = self._random.getrandbits(chars * 5)
         out = []
-        for _ in range(chars):
+        # Two characters a step (a branch or tag is drawn for every request of a simulation);
+        # the same string as one character (5 bits, low bits first) a step.
+        for _ in range(chars >> 1):
+            out.append(_PAIRS[bits & 1023])
+            bits >>= 10
+        if chars & 1:
             out.append(_ALPHABET[bits & 31])
-            bits >>= 5
         return "".join(out)
 
     def uniform(self, low: float, high: float) -> float:

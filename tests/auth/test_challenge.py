@@ -1,4 +1,6 @@
-"""Challenge parsing (RFC 3261 §25.1 ``challenge``, RFC 7616 §3.3, RFC 8760 §2.7)."""
+"""Challenge parsing (RFC 3261 §25.1 ``challenge``, RFC 7616 §3.3, RFC 8760 §2.7).  The
+requirement checks (unusable challenges and unknown qop options ignored) are in
+sipfsm/conformance/checks_digest_client.py (run by tests/test_conformance.py)."""
 
 from __future__ import annotations
 
@@ -62,33 +64,6 @@ def test_several_header_lines_and_comma_joined_challenges() -> None:
     ])
     assert [(c.scheme, c.nonce) for c in challenges] == [
         ("Digest", "1"), ("Basic", None), ("Digest", "2")]
-
-
-@pytest.mark.requirement("RFC7616-3.3-UNKNOWN-ALGORITHM-IGNORED")
-@pytest.mark.requirement("RFC7616-3.3-UNKNOWN-QOP-IGNORED")
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        ('Basic realm="r"', "not Digest"),
-        ('Digest nonce="n"', "no realm"),
-        ('Digest realm="r"', "no nonce"),
-        ('Digest realm="r", nonce="n", algorithm=SHA-1', "not supported"),
-        ('Digest realm="r", nonce="n", qop="auth-conf"', "no supported qop"),
-        ('Digest realm="r", nonce="n", algorithm=MD5-sess', "needs qop"),
-        ('Digest realm="r", nonce="n", charset=ISO-8859-1', "charset"),
-    ],
-)
-def test_unusable_challenges_say_why(text: str, reason: str) -> None:
-    challenge = parse_challenge(text)
-    assert not challenge.usable
-    assert reason in (challenge.unusable_reason() or "")
-
-
-@pytest.mark.requirement("RFC7616-3.3-UNKNOWN-QOP-IGNORED")
-def test_unknown_qop_options_are_ignored_not_fatal() -> None:
-    challenge = parse_challenge('Digest realm="r", nonce="n", qop="auth-conf, AUTH-INT, x"')
-    assert challenge.usable_qop == ("auth-int",)
-    assert challenge.choose_qop() == "auth-int"
 
 
 def test_algorithm_names_match_case_insensitively_but_are_echoed_as_written() -> None:
