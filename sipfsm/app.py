@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sipfsm.aio import (
     AioTimers,
@@ -39,13 +39,19 @@ from sipfsm.registration import (
     Retrying,
     StateChanged,
 )
-from sipfsm.transaction import TransactionLayer
+from sipfsm.transaction import Dropped, TimerValues, TransactionLayer
+
+if TYPE_CHECKING:
+    from sipfsm.auth import CredentialStore
+    from sipfsm.ports import Transport
 
 __all__ = [
     "EXIT_AUTH",
     "EXIT_REJECTED",
     "EXIT_UNREACHABLE",
     "AsyncRegistration",
+    "PoolObserver",
+    "RegistrationPool",
     "TraceFanout",
     "exit_code_for",
     "parse_registrar_address",
@@ -212,6 +218,137 @@ class AsyncRegistration:
                     await result
 
     async def __aenter__(self) -> AsyncRegistration:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+
+PoolObserver = Callable[[RegistrationClient, RegistrationEvent], None]
+
+
+class _LayerReceiver:
+    """The transport's receiver: forwards to the layer, which needs the transport first."""
+
+    __slots__ = ("layer",)
+
+    def __init__(self) -> None:
+        self.layer: TransactionLayer | None = None
+
+    def receive(self, data: bytes, source: HostPort, transport: Transport) -> None:
+        if self.layer is not None:
+            self.layer.receive(data, source, transport)
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        if self.layer is not None:
+            self.layer.transport_error(target, error)
+
+
+class RegistrationPool:
+    """Many RegistrationClients in one process sharing ONE UdpTransport (one socket, one Via
+    port), ONE TransactionLayer, and one set of timers, clock, randomness and resolver.
+
+    Every client reports to the same ``observer(client, event)`` (no per-client closure; tell
+    clients apart by ``client.config.aor``).  ``None`` is cheapest: a client without an observer
+    does not build the binding lists of its events.  For many clients, configure them with
+    ``keep_last_response=False``::
+
+        async with await RegistrationPool.open(observer=on_event, local_host="127.0.0.1") as pool:
+            for config, creds in accounts:
+                pool.add(config, credentials=creds).register()
+            ...
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: UdpTransport,
+        layer: TransactionLayer,
+        timers: AioTimers,
+        clock: SystemClock,
+        random: SecretsRandom,
+        resolver: DnsResolver | None = None,
+        observer: PoolObserver | None = None,
+    ) -> None:
+        self.transport = transport
+        self.layer = layer
+        self.timers = timers
+        self.clock = clock
+        self.random = random
+        self.resolver = resolver
+        self.observer = observer
+        self._clients: list[RegistrationClient] = []
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        *,
+        observer: PoolObserver | None = None,
+        local_host: str = "0.0.0.0",
+        local_port: int = 0,
+        timer_values: TimerValues | None = None,
+        drop_observer: Callable[[Dropped], None] | None = None,
+        resolver: bool = True,
+        trace: Any = None,
+    ) -> RegistrationPool:
+        """Bind the UDP socket and build the shared layer.  ``resolver=False``: no DNS (every
+        client then needs ``registrar_target`` or an IP-literal registrar)."""
+        random = SecretsRandom()
+        timers = AioTimers()
+        receiver = _LayerReceiver()
+        udp = await UdpTransport.open(receiver, local_host=local_host, local_port=local_port,
+                                      trace=trace)
+        layer = TransactionLayer({"UDP": udp}, timers, random, timer_values=timer_values,
+                                 observer=drop_observer)
+        receiver.layer = layer
+        dns = DnsResolver(random=random, transports=("UDP",)) if resolver else None
+        return cls(transport=udp, layer=layer, timers=timers, clock=SystemClock(),
+                   random=random, resolver=dns, observer=observer)
+
+    def add(self, config: RegistrationConfig, *,
+            credentials: CredentialStore | None = None) -> RegistrationClient:
+        """A new client on the shared transport and layer (not started: call ``register()``)."""
+        if self._closed:
+            raise ConfigError("this RegistrationPool is closed")
+        client = RegistrationClient(
+            config, layer=self.layer, timers=self.timers, clock=self.clock, random=self.random,
+            resolver=self.resolver, credentials=credentials, observer=self.observer,
+        )
+        self._clients.append(client)
+        return client
+
+    def remove(self, client: RegistrationClient) -> None:
+        """Stop ``client`` and forget it (its bindings stay until they expire)."""
+        client.stop()
+        with contextlib.suppress(ValueError):
+            self._clients.remove(client)
+
+    @property
+    def clients(self) -> list[RegistrationClient]:
+        return list(self._clients)
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def stop_all(self) -> None:
+        """Stop every client: timers cancelled, transactions in flight abandoned."""
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                client.stop()
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.stop_all()
+        self._clients.clear()
+        if self.resolver is not None:
+            self.resolver.close()
+        await self.transport.aclose()
+
+    async def __aenter__(self) -> RegistrationPool:
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

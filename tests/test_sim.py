@@ -212,3 +212,10 @@ def test_recorder_trace_format(tmp_path: Path) -> None:
     ladder = read_trace(path)  # the ladder renderer reads the same format
     assert len(ladder) == 1 and ladder[0].direction == "sent"
     assert len(recorder.select(direction="received")) == 1
+
+
+def test_distinct_seeds_give_distinct_streams() -> None:
+    # CPython's Random(2) and Random(2**32 + 2) coincide; SeededRandom must not.
+    assert SeededRandom(2).token(128) != SeededRandom(2**32 + 2).token(128)
+    assert SeededRandom(2).token(128) == SeededRandom(2).token(128)
+    assert SeededRandom(2).token(128) != SeededRandom("2").token(128)

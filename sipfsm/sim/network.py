@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sipfsm.errors import ConfigError, TransportError
 from sipfsm.ports import HostPort, Receiver, Target
 from sipfsm.sim.clock import Scheduler
+from sipfsm.sim.random import seed_material
 from sipfsm.sim.recorder import Recorder
 
 __all__ = ["LinkFaults", "Network", "SimTransport", "address"]
@@ -139,7 +140,7 @@ class Network:
         self.default_faults = faults
         self.icmp = icmp
         self.stats: Counter[str] = Counter()
-        self._random = _random.Random(seed)
+        self._random = _random.Random(seed_material(seed))
         self._endpoints: dict[tuple[str, str, int], SimTransport] = {}
         self._faults: dict[tuple[HostPort, HostPort], LinkFaults] = {}
         self._last_delivery: dict[tuple[str, HostPort, HostPort], float] = {}

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import random as _random
 
-__all__ = ["SeededRandom"]
+__all__ = ["SeededRandom", "seed_material"]
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower case: SIP token characters
 # 10 bits -> the two characters token() writes for them (low 5 bits first).
 _PAIRS = [_ALPHABET[v & 31] + _ALPHABET[v >> 5] for v in range(1024)]
+
+
+def seed_material(seed: int | str | bytes) -> str:
+    """What ``random.Random`` is seeded with: CPython folds some distinct int seeds together
+    (``Random(2)`` and ``Random(2**32 + 2)`` give the same numbers), a str of the seed's repr is
+    hashed whole (SHA-512) and does not depend on PYTHONHASHSEED."""
+    return f"sipfsm:{type(seed).__name__}:{seed!r}"
 
 
 class SeededRandom:
@@ -21,7 +28,7 @@ class SeededRandom:
 
     def __init__(self, seed: int | str | bytes = 0) -> None:
         self.seed = seed
-        self._random = _random.Random(seed)
+        self._random = _random.Random(seed_material(seed))
 
     def token(self, nbits: int) -> str:
         chars = max(1, -(-nbits // 5))
