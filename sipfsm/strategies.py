@@ -216,7 +216,7 @@ def header_params(
 
     @st.composite
     def with_extra(draw: st.DrawFn) -> Params:
-        data = dict(draw(base))
+        data = {k: v for k, v in draw(base).items() if k not in extra}
         for name, strategy in extra.items():
             if draw(st.booleans()):
                 data[name] = draw(strategy)

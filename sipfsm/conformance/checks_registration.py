@@ -127,7 +127,7 @@ class Scenario:
     granted: int | None
     loss: float
     seed: int
-    hours: float = 3.0
+    hours: float = 2.0
     world: World | None = field(default=None, repr=False)
 
 
@@ -136,8 +136,8 @@ def scenarios(draw: Any, *, loss: bool = True) -> Scenario:
     return Scenario(
         script=draw(st.lists(behaviours, max_size=8)),
         commands=draw(commands),
-        expires=draw(st.integers(60, 7200)),
-        granted=draw(st.one_of(st.none(), st.integers(30, 7200))),
+        expires=draw(st.integers(300, 7200)),
+        granted=draw(st.one_of(st.none(), st.integers(300, 7200))),
         loss=draw(st.sampled_from([0.0, 0.0, 0.1, 0.3])) if loss else 0.0,
         seed=draw(st.integers(0, 2**16)),
     )

@@ -227,10 +227,10 @@ def uri_equal(a: Uri, b: Uri) -> bool:
     return True
 
 
-def _uri_headers(uri: SipUri) -> dict[str, str]:
+def _uri_headers(uri: SipUri) -> list[tuple[str, str]]:
     from sipfsm.message.headers import canonical_name
 
-    return {
-        canonical_name(normalise_escapes(name)).lower(): normalise_escapes(value)
+    return sorted(
+        (canonical_name(normalise_escapes(name)).lower(), normalise_escapes(value))
         for name, value in uri.headers
-    }
+    )

@@ -1,0 +1,308 @@
+"""Parse-and-read throughput of sipfsm against a naive splitter and the PyPI parsers.
+
+    python benchmarks/parse.py [--seconds 0.5]
+
+For each message -- a REGISTER, a 401 with a SHA-256 challenge, a 200 OK with three Contacts --
+every parser does the work a registration client does: parse, then read the top Via branch, CSeq,
+Call-ID, From and To tags, the Contacts with their expires, Expires, and the raw WWW-Authenticate
+values.  Serialising a REGISTER is measured too.  ``sipmessage`` and ``pyVoIP`` are measured when
+installed (``pip install sipmessage pyVoIP``); a peer that cannot do part of the work says so.
+Prints messages/s and the ratio sipfsm/peer; the target is >= 3x the faster peer everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sipfsm.message import CSeq, Headers, NameAddr, Params, Request, SipUri, Via, parse
+
+REGISTER = (
+    b"REGISTER sip:registrar.biloxi.com SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds7;rport\r\n"
+    b"Max-Forwards: 70\r\n"
+    b"To: Bob <sip:bob@biloxi.com>\r\n"
+    b"From: Bob <sip:bob@biloxi.com>;tag=456248\r\n"
+    b"Call-ID: 843817637684230@998sdasdh09\r\n"
+    b"CSeq: 1826 REGISTER\r\n"
+    b"Contact: <sip:bob@192.0.2.4:5060>;expires=3600\r\n"
+    b"Expires: 3600\r\n"
+    b"Supported: path, outbound\r\n"
+    b"User-Agent: sipfsm/0.1\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+UNAUTHORIZED = (
+    b"SIP/2.0 401 Unauthorized\r\n"
+    b"Via: SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds7;received=192.0.2.4;rport=5060\r\n"
+    b"From: Bob <sip:bob@biloxi.com>;tag=456248\r\n"
+    b"To: Bob <sip:bob@biloxi.com>;tag=2493k59kd\r\n"
+    b"Call-ID: 843817637684230@998sdasdh09\r\n"
+    b"CSeq: 1826 REGISTER\r\n"
+    b'WWW-Authenticate: Digest realm="biloxi.com", nonce="ea9c8e88df84f1cec4341ae6cbe5a359", '
+    b'algorithm=SHA-256, qop="auth", opaque="5ccc069c403ebaf9f0171e9517f40e41"\r\n'
+    b"Server: kamailio (5.7.4 (x86_64/linux))\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+OK_THREE_CONTACTS = (
+    b"SIP/2.0 200 OK\r\n"
+    b"Via: SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKnashds8;received=192.0.2.4;rport=5060\r\n"
+    b"From: Bob <sip:bob@biloxi.com>;tag=456248\r\n"
+    b"To: Bob <sip:bob@biloxi.com>;tag=2493k59kd\r\n"
+    b"Call-ID: 843817637684230@998sdasdh09\r\n"
+    b"CSeq: 1827 REGISTER\r\n"
+    b"Contact: <sip:bob@192.0.2.4:5060>;expires=3598\r\n"
+    b"Contact: <sip:bob@198.51.100.7:5062;transport=tcp>;expires=120;q=0.5\r\n"
+    b"Contact: <sip:bob@203.0.113.9:5060>;expires=3600\r\n"
+    b"Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n"
+    b"Server: kamailio (5.7.4 (x86_64/linux))\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+MESSAGES = {"REGISTER": REGISTER, "401 SHA-256": UNAUTHORIZED, "200 3 Contacts": OK_THREE_CONTACTS}
+
+
+class Unsupported(Exception):
+    """The parser cannot do (part of) the work."""
+
+
+# -- sipfsm ---------------------------------------------------------------------------------------
+
+
+def sipfsm_read(data: bytes) -> tuple[Any, ...]:
+    m = parse(data)
+    return (
+        m.vias[0].branch,
+        m.cseq.number,
+        m.cseq.method,
+        m.call_id,
+        m.from_.tag,
+        m.to.tag,
+        [(str(c.uri), c.expires) for c in m.contacts],
+        m.expires,
+        m.www_authenticate,
+    )
+
+
+def sipfsm_register() -> Request:
+    aor = SipUri("sip", "biloxi.com", user="bob")
+    return Request(
+        "REGISTER",
+        SipUri("sip", "registrar.biloxi.com"),
+        Headers(
+            [
+                ("Via", str(Via("UDP", "192.0.2.4", 5060, Params({"branch": "z9hG4bKnashds7", "rport": None})))),
+                ("Max-Forwards", "70"),
+                ("To", str(NameAddr(aor, "Bob"))),
+                ("From", str(NameAddr(aor, "Bob", Params({"tag": "456248"})))),
+                ("Call-ID", "843817637684230@998sdasdh09"),
+                ("CSeq", str(CSeq(1826, "REGISTER"))),
+                ("Contact", "<sip:bob@192.0.2.4:5060>;expires=3600"),
+                ("Expires", "3600"),
+            ]
+        ),
+    )  # fmt: skip
+
+
+# -- a naive split-on-CRLF parser (no validation, no folding, no compact forms) ----------------
+
+
+def _params(text: str) -> dict[str, str]:
+    out = {}
+    for part in text.split(";")[1:]:
+        name, _, value = part.partition("=")
+        out[name.strip().lower()] = value.strip()
+    return out
+
+
+def naive_read(data: bytes) -> tuple[Any, ...]:
+    head, _, _body = data.partition(b"\r\n\r\n")
+    lines = head.decode("utf-8").split("\r\n")
+    headers: dict[str, list[str]] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    via = headers["via"][0].split(",")[0]
+    number, method = headers["cseq"][0].split()
+    contacts = []
+    for row in headers.get("contact", []):
+        for element in row.split(","):
+            uri = element[element.find("<") + 1 : element.find(">")]
+            expires = _params(element[element.find(">") + 1 :]).get("expires")
+            contacts.append((uri, int(expires) if expires else None))
+    expires = headers.get("expires")
+    return (
+        _params(via).get("branch"),
+        int(number),
+        method,
+        headers["call-id"][0],
+        _params(headers["from"][0]).get("tag"),
+        _params(headers["to"][0]).get("tag"),
+        contacts,
+        int(expires[0]) if expires else None,
+        headers.get("www-authenticate", []),
+    )
+
+
+def naive_register() -> Callable[[], bytes]:
+    rows = list(sipfsm_register().headers)
+
+    def serialise() -> bytes:
+        lines = ["REGISTER sip:registrar.biloxi.com SIP/2.0"]
+        lines += [f"{name}: {value}" for name, value in rows]
+        lines.append("Content-Length: 0")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    return serialise
+
+
+# -- sipmessage -------------------------------------------------------------------------------
+
+
+def sipmessage_read(data: bytes) -> tuple[Any, ...]:
+    from sipmessage import Message
+
+    m = Message.parse(data)
+    return (
+        m.via[0].parameters["branch"],
+        m.cseq.sequence,
+        m.cseq.method,
+        m.call_id,
+        m.from_address.parameters["tag"],
+        m.to_address.parameters["tag"],
+        [(str(c.uri), int(c.parameters["expires"] or 0)) for c in m.contact],
+        m.expires,
+        m.headers.getlist("WWW-Authenticate"),
+    )
+
+
+def sipmessage_register() -> Callable[[], bytes]:
+    from sipmessage import Message
+
+    message = Message.parse(sipfsm_register().to_bytes())
+    return lambda: bytes(message)
+
+
+# -- pyVoIP -----------------------------------------------------------------------------------
+
+
+def pyvoip_read(data: bytes) -> tuple[Any, ...]:
+    from pyVoIP.SIP import SIPMessage
+
+    m = SIPMessage(data)
+    h = m.headers
+    contact = h.get("Contact")
+    if contact is not None and not isinstance(contact, str):
+        raise Unsupported("Contact")
+    # pyVoIP keeps Contact as the raw text of the last row only: the other Contacts and their
+    # expires are not available.
+    return (
+        h["Via"][0]["branch"],
+        int(h["CSeq"]["check"]),
+        h["CSeq"]["method"],
+        h["Call-ID"],
+        h["From"]["tag"],
+        h["To"]["tag"],
+        contact,
+        h.get("Expires"),
+        h.get("WWW-Authenticate"),
+    )
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+def rate(func: Callable[[], object], seconds: float) -> float:
+    """Calls per second: the best of five runs of about ``seconds`` / 5 each."""
+    func()
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            func()
+        elapsed = time.perf_counter() - start
+        if elapsed > seconds / 10:
+            break
+        n *= 2
+    best = 0.0
+    gc.disable()
+    try:
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(n):
+                func()
+            best = max(best, n / (time.perf_counter() - start))
+    finally:
+        gc.enable()
+    return best
+
+
+def peer(name: str, make: Callable[[], Callable[[], object]], seconds: float) -> float | str:
+    try:
+        func = make()
+        func()
+    except ImportError:
+        return "not installed"
+    except Unsupported as exc:
+        return f"cannot read {exc}"
+    except Exception as exc:  # a peer that fails on the message
+        return f"fails: {type(exc).__name__}: {str(exc)[:50]}"
+    return rate(func, seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement")
+    args = parser.parse_args()
+    seconds = args.seconds
+
+    rows: list[tuple[str, float, dict[str, float | str]]] = []
+    for label, data in MESSAGES.items():
+        ours = rate(lambda data=data: sipfsm_read(data), seconds)
+        others: dict[str, float | str] = {
+            "naive": peer("naive", lambda data=data: lambda: naive_read(data), seconds),
+            "sipmessage": peer("sipmessage", lambda data=data: lambda: sipmessage_read(data), seconds),
+            "pyVoIP": peer("pyVoIP", lambda data=data: lambda: pyvoip_read(data), seconds),
+        }  # fmt: skip
+        rows.append((f"parse+read {label}", ours, others))
+
+    register = sipfsm_register()
+    rows.append(
+        (
+            "serialise REGISTER",
+            rate(register.to_bytes, seconds),
+            {
+                "naive": peer("naive", naive_register, seconds),
+                "sipmessage": peer("sipmessage", sipmessage_register, seconds),
+                "pyVoIP": "no message serialiser (builds requests from string templates)",
+            },
+        )
+    )
+
+    print(f"{'work':28} {'sipfsm msg/s':>13} | peer: msg/s (sipfsm/peer)")
+    worst = None
+    for label, ours, others in rows:
+        cells = []
+        fastest_peer = 0.0
+        for name, value in others.items():
+            if isinstance(value, float):
+                cells.append(f"{name} {value:,.0f} ({ours / value:.2f}x)")
+                if name != "naive":
+                    fastest_peer = max(fastest_peer, value)
+            else:
+                cells.append(f"{name}: {value}")
+        print(f"{label:28} {ours:>13,.0f} | " + "; ".join(cells))
+        if fastest_peer:
+            ratio = ours / fastest_peer
+            worst = ratio if worst is None else min(worst, ratio)
+    if worst is not None:
+        verdict = "met" if worst >= 3 else "NOT met"
+        print(f"\nlowest sipfsm / fastest-PyPI-peer ratio: {worst:.2f}x (target 3x: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
