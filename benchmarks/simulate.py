@@ -628,6 +628,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-last-response", action="store_true",
                         help="RegistrationConfig(keep_last_response=True), the library default "
                         "(default here: False)")
+    parser.add_argument("--gc-threshold", type=int, default=0, metavar="N",
+                        help="gc.set_threshold(N) for every phase (default: Python's, 700); an "
+                        "application running thousands of clients may raise it")
     parser.add_argument("--phases", default="scaled,hand,main,memory",
                         help="comma-separated subset of scaled,hand,main,memory")
     parser.add_argument("--mem-uas", type=int, default=0, help="UAs of the memory phase "
@@ -638,6 +641,9 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     deadline = start + args.max_wall
+    saved_threshold = gc.get_threshold()
+    if args.gc_threshold:
+        gc.set_threshold(args.gc_threshold, *saved_threshold[1:])
     small = max(1, args.uas // 10)
     registrars = ["echo", "core"] if args.registrar == "both" else [args.registrar]
     base = Options(uas=args.uas, hours=args.hours, loss=args.loss, expires=args.expires,
@@ -652,7 +658,8 @@ def main(argv: list[str] | None = None) -> int:
           + f", registrar {args.registrar}, seed {args.seed}, max wall {args.max_wall:g} s"
           + (", no observer" if args.no_observer else "")
           + (", last_response kept" if args.keep_last_response else
-             ", keep_last_response=False"))
+             ", keep_last_response=False")
+          + f", gc threshold {gc.get_threshold()[0]}")
     print()
 
     def remaining() -> bool:
@@ -711,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  memory per registration: {kib(mem.traced_run)} live after the run, "
               f"{kib(mem.traced_setup)} after setup (target <= 8 KiB)")
     print(f"  total wall {time.perf_counter() - start:.1f} s")
+    gc.set_threshold(*saved_threshold)
     return 0
 
 

@@ -271,22 +271,37 @@ def redirect_scenario_answers_302_with_the_target(count: int, target: str) -> No
         assert len(registrar.bindings(AOR)) == 1
 
 
-RECORD_ROUTE_CASES: dict[str, tuple[RegistrarConfig, dict[str, object]]] = {
-    "200": (RegistrarConfig(), {}),
-    "200-query": (RegistrarConfig(), {"contacts": []}),
-    "400": (RegistrarConfig(), {"expires": "soon"}),
-    "401": (AUTH, {}),
-    "404": (RegistrarConfig(domains=frozenset({DOMAIN})), {"ruri": "sip:elsewhere.org"}),
-    "416": (RegistrarConfig(), {"ruri": "tel:+15551234"}),
-    "420": (RegistrarConfig(), {"extra": [("Require", "foo")]}),
-    "423": (RegistrarConfig(min_expires=60), {"expires": 10}),
-    "405": (RegistrarConfig(), {"method": "INVITE"}),
-}
+RECORD_ROUTE_CASES = ("200", "200-query", "400", "401", "404", "405", "416", "420", "423")
+
+
+def _record_route_case(case: str, routes: list[str]) -> tuple[RegistrarConfig, Request]:
+    """The registrar configuration and the request (carrying ``routes`` as Record-Route) that
+    make ``case`` the answer."""
+    extra = [("Record-Route", route) for route in routes]
+    config = RegistrarConfig(domains=frozenset({DOMAIN}), min_expires=60)
+    branch = "z9hG4bK-rr"
+    if case == "200":
+        return config, register(branch=branch, extra=extra)
+    if case == "200-query":
+        return config, register(branch=branch, contacts=[], extra=extra)
+    if case == "400":
+        return config, register(branch=branch, expires="soon", extra=extra)
+    if case == "401":
+        return AUTH, register(branch=branch, extra=extra)
+    if case == "404":
+        return config, register(branch=branch, ruri="sip:elsewhere.org", extra=extra)
+    if case == "405":
+        return config, register(branch=branch, method="INVITE", extra=extra)
+    if case == "416":
+        return config, register(branch=branch, ruri="tel:+15551234", extra=extra)
+    if case == "420":
+        return config, register(branch=branch, extra=[("Require", "foo"), *extra])
+    return config, register(branch=branch, expires=10, extra=extra)
 
 
 @check("RFC3261-10.3-RECORD-ROUTE-EMBEDDED")
 @given(
-    case=st.sampled_from(sorted(RECORD_ROUTE_CASES)),
+    case=st.sampled_from(RECORD_ROUTE_CASES),
     routes=st.lists(
         st.sampled_from(["<sip:proxy.example.com;lr>", "<sip:192.0.2.50:5080;lr>",
                          "<sips:edge.example.net;lr;transport=tcp>"]),
@@ -295,16 +310,15 @@ RECORD_ROUTE_CASES: dict[str, tuple[RegistrarConfig, dict[str, object]]] = {
 )
 def record_route_is_ignored_and_never_returned(case: str, routes: list[str]) -> None:
     """A REGISTER carrying Record-Route gets exactly the response the same REGISTER without it
-    gets from an identical registrar (it is ignored), and no response has Record-Route."""
-    config, changes = RECORD_ROUTE_CASES[case]
+    gets from an identical registrar (so it is ignored), and no response (200, 400, 401, 404,
+    405, 416, 420, 423) has Record-Route."""
+    config, plain_request = _record_route_case(case, [])
+    _, routed_request = _record_route_case(case, routes)
     plain_registrar, _ = make_registrar(config, seed=5)
     routed_registrar, _ = make_registrar(config, seed=5)
-    kwargs: dict[str, object] = {"branch": "z9hG4bK-rr", **changes}
-    extra = list(changes.get("extra", []))  # type: ignore[call-overload]
-    kwargs["extra"] = extra
-    plain = handle(plain_registrar, register(**kwargs))  # type: ignore[arg-type]
-    kwargs["extra"] = [*extra, *(("Record-Route", r) for r in routes)]
-    routed = handle(routed_registrar, register(**kwargs))  # type: ignore[arg-type]
+    plain = handle(plain_registrar, plain_request)
+    routed = handle(routed_registrar, routed_request)
+    assert routed.status == plain.status == int(case[:3])
     assert routed == plain
     assert "Record-Route" not in routed.headers
     assert plain_registrar.aors() == routed_registrar.aors()
@@ -403,8 +417,8 @@ def foreign_domain_is_404_and_ip_literal_request_uri_is_ours() -> None:
 
 
 @check("RFC3261-10.3-STEP1-DOMAIN-EMBEDDED")
-@given(st.from_regex(r"[a-z][a-z0-9-]{0,10}(\.[a-z][a-z0-9-]{0,10}){0,2}\.(org|net|test)",
-                     fullmatch=True))
+@given(st.from_regex(r"[a-z]([a-z0-9-]{0,8}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,8}[a-z0-9])?){0,2}"
+                     r"\.(org|net|test)", fullmatch=True))
 def without_domains_any_domain_is_served(domain: str) -> None:
     """Without configured domains every Request-URI domain is accepted."""
     registrar, _ = make_registrar()

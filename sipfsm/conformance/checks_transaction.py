@@ -42,6 +42,8 @@ from sipfsm.transaction import (
     PROCEEDING,
     TERMINATED,
     TRYING,
+    UDP_SIZE_LIMIT,
+    Dropped,
     NonInviteClientTransaction,
     TimerValues,
     TransactionLayer,
@@ -445,3 +447,208 @@ def lossy_network_still_one_outcome(
     else:
         assert owner.outcomes[0].kind == "timeout"
         assert not finals or not reliable
+
+
+# ---- §17.1.1.2 timer defaults ------------------------------------------------------------------
+
+
+@check("RFC3261-17.1.1.2-T1-SMALLER")
+@settings(deadline=None)
+@given(t1=st.floats(min_value=0.001, max_value=0.5, exclude_max=True, allow_nan=False))
+def t1_defaults_to_500_ms_and_smaller_is_never_the_default(t1: float) -> None:
+    """TimerValues() and a layer given no timer values use T1=500 ms, T2=4 s, T4=5 s (Timer F
+    64*T1, Timer K T4 or 0); a smaller T1 is accepted when asked for, and used as given."""
+    defaults = TimerValues()
+    assert (defaults.t1, defaults.t2, defaults.t4) == (0.5, 4.0, 5.0)
+    assert defaults.timer_f == 32.0
+    assert defaults.timer_k(reliable=False) == 5.0 and defaults.timer_k(reliable=True) == 0.0
+    clock = Scheduler()
+    transport = ScriptedTransport(clock, "UDP", CLIENT)
+    assert TransactionLayer(transport, clock, SeededRandom(1)).timer_values == defaults
+    smaller = TimerValues(t1=t1)
+    assert smaller.t1 == t1 and (smaller.t2, smaller.t4) == (4.0, 5.0)
+    layer = TransactionLayer(transport, clock, SeededRandom(1), timer_values=smaller)
+    assert layer.timer_values.t1 == t1
+    layer.send_request(make_request(), Target("UDP", SERVER.host, SERVER.port),
+                       RecordingOwner(clock))
+    clock.run(until=t1)
+    assert transport.send_times == [0.0, t1]  # the first retransmission waits the given T1
+
+
+# ---- §18.1.1 the size rule and large messages --------------------------------------------------
+
+_TCP_LOCAL = HostPort(CLIENT.host, 5062)
+UDP_TARGET_FOR_SIZE = Target("UDP", SERVER.host, SERVER.port)
+TCP_TARGET_FOR_SIZE = Target("TCP", SERVER.host, SERVER.port)
+
+
+def _size_rig(seed: int, *, tcp: bool = True) -> tuple[
+    Scheduler, ScriptedTransport, ScriptedTransport, TransactionLayer, RecordingOwner
+]:
+    """A layer over scripted UDP (sent-by ``CLIENT``) and, if ``tcp``, TCP (``_TCP_LOCAL``)."""
+    clock = Scheduler()
+    udp = ScriptedTransport(clock, "UDP", CLIENT)
+    tcp_transport = ScriptedTransport(clock, "TCP", _TCP_LOCAL)
+    transports = {"UDP": udp, "TCP": tcp_transport} if tcp else {"UDP": udp}
+    layer = TransactionLayer(transports, clock, SeededRandom(seed))
+    return clock, udp, tcp_transport, layer, RecordingOwner(clock)
+
+
+def _udp_size(padding: int, seed: int = 0) -> int:
+    """The size of ``make_request(padding=padding)`` as sent over UDP (top Via included)."""
+    _, udp, _, layer, owner = _size_rig(seed, tcp=False)
+    layer.send_request(make_request(padding=padding), UDP_TARGET_FOR_SIZE, owner)
+    return len(udp.sent[0].data)
+
+
+# The padding that makes the request exactly UDP_SIZE_LIMIT (1300) bytes over UDP.
+_LIMIT_PADDING = 1 + UDP_SIZE_LIMIT - _udp_size(1)
+paddings = st.one_of(
+    st.integers(_LIMIT_PADDING - 3, _LIMIT_PADDING + 3),  # either side of 1300 bytes
+    st.integers(0, 4000),
+)
+
+
+def _sent(transport: ScriptedTransport, index: int = -1) -> Request:
+    message = parse(transport.sent[index].data)
+    assert isinstance(message, Request)
+    return message
+
+
+@check("RFC3261-18.1.1-SIZE-CONGESTION-CONTROLLED", "RFC3261-18.1.1-SIZE-VIA-TRANSPORT")
+@settings(deadline=None)
+@given(padding=paddings, seed=st.integers(0, 2**32), port=st.integers(1, 65535))
+def a_request_over_1300_bytes_goes_over_tcp_with_a_tcp_via(
+    padding: int, seed: int, port: int
+) -> None:
+    """A request to a UDP target that would be larger than 1300 bytes over UDP is sent once over
+    TCP to the same host and port, with a top Via naming TCP and the TCP sent-by (same branch,
+    the rest of the request unchanged), and completes over TCP; one of at most 1300 bytes
+    stays on UDP."""
+    size = _udp_size(padding, seed)
+    clock, udp, tcp, layer, owner = _size_rig(seed)
+    target = Target("UDP", SERVER.host, port)
+    request = make_request(padding=padding)
+    tx = layer.send_request(request, target, owner)
+    if size <= UDP_SIZE_LIMIT:
+        assert tcp.sent == [] and len(udp.sent) == 1 and len(udp.sent[0].data) == size
+        assert udp.sent[0].target == target and _sent(udp).vias[0].transport == "UDP"
+        return
+    assert udp.sent == [] and len(tcp.sent) == 1
+    assert tcp.sent[0].target == Target("TCP", SERVER.host, port)
+    sent = _sent(tcp)
+    assert sent.headers.get_all("Via") == [tx.via]
+    assert (sent.headers.get("Via") or "").startswith(f"SIP/2.0/TCP {_TCP_LOCAL};")
+    via = sent.vias[0]
+    assert via.transport == "TCP" and (via.host, via.port) == (_TCP_LOCAL.host, _TCP_LOCAL.port)
+    assert via.branch == tx.branch
+    assert sent.with_headers(sent.headers.without("Via")) == request
+    assert tx.state == TRYING and owner.events == []
+    clock.run(until=10.0)
+    assert len(tcp.sent) == 1 and udp.sent == []  # a congestion-controlled transport: no Timer E
+    response = response_to(sent, 200, source=_TCP_LOCAL)
+    layer.receive(response.to_bytes(), HostPort(SERVER.host, port), tcp)
+    clock.run(until=clock.now)
+    assert [(e.kind, e.time) for e in owner.events] == [("final", 10.0)]
+    assert tx.state == TERMINATED
+
+
+@check("RFC3261-18.1.1-SIZE-UDP-FALLBACK")
+@settings(deadline=None)
+@given(
+    padding=st.integers(_LIMIT_PADDING + 1, 4000),
+    t1=t1_values,
+    t2=t2_values,
+    fail_at=st.one_of(st.none(), st.floats(min_value=0.0, max_value=0.99)),
+    answer_after=st.floats(min_value=0.0, max_value=0.99),
+)
+def a_request_moved_to_tcp_falls_back_to_udp_when_tcp_fails(
+    padding: int, t1: float, t2: float, fail_at: float | None, answer_after: float
+) -> None:
+    """A request moved to TCP for its size whose TCP attempt fails (at once, or reported later
+    while Trying) is retried over UDP in the same transaction: no outcome to the owner, same
+    branch, the top Via rewritten to UDP and the UDP sent-by, then retransmitted on the UDP
+    schedule (T1, MIN(2*T1, T2), ...) until Timer F; a UDP answer completes it."""
+    clock = Scheduler()
+    udp = ScriptedTransport(clock, "UDP", CLIENT)
+    tcp = ScriptedTransport(clock, "TCP", _TCP_LOCAL)
+    values = TimerValues(t1=t1, t2=t2)
+    layer = TransactionLayer({"UDP": udp, "TCP": tcp}, clock, SeededRandom(11),
+                             timer_values=values)
+    owner = RecordingOwner(clock)
+    timeout_at = values.timer_f
+    if fail_at is None:
+        tcp.fail_next()
+        tx = layer.send_request(make_request(padding=padding), UDP_TARGET_FOR_SIZE, owner)
+        fell_back_at = 0.0
+    else:
+        tx = layer.send_request(make_request(padding=padding), UDP_TARGET_FOR_SIZE, owner)
+        assert tx.moved_to_tcp and udp.sent == []
+        fell_back_at = fail_at * timeout_at
+        clock.run(until=fell_back_at)
+        layer.transport_error(TCP_TARGET_FOR_SIZE, TransportError("TCP reset"))
+    assert len(tcp.sent) == 1
+    assert tx.state == TRYING and owner.events == [] and layer.get(tx.branch) is tx
+    assert tx.via == f"SIP/2.0/UDP {CLIENT};branch={tx.branch};rport"
+    sent = _sent(udp, 0)
+    assert sent.vias[0].transport == "UDP" and sent.vias[0].branch == tx.branch
+    assert (sent.vias[0].host, sent.vias[0].port) == (CLIENT.host, CLIENT.port)
+    assert udp.sent[0].target == UDP_TARGET_FOR_SIZE
+    answer_at = fell_back_at + answer_after * (timeout_at - fell_back_at)
+    clock.run(until=answer_at)
+    expected, at, interval = [fell_back_at], fell_back_at, 0.0
+    while True:
+        interval = t1 if not interval else min(2 * interval, t2)
+        at = at + interval
+        if at > answer_at or at >= timeout_at:
+            break
+        expected.append(at)
+    assert udp.send_times == expected, (udp.send_times, expected)
+    assert all(s.data == udp.sent[0].data for s in udp.sent)
+    assert tx.state == TRYING and owner.events == []
+    layer.receive(response_to(sent, 200, source=CLIENT).to_bytes(), SERVER, udp)
+    assert [(e.kind, e.time) for e in owner.events] == [("final", answer_at)]
+    assert tx.state == COMPLETED and len(tcp.sent) == 1
+
+
+def _response_of_size(request: Request, status: int, size: int) -> bytes:
+    """A response to ``request`` with a body making it exactly ``size`` bytes."""
+    response = response_to(request, status, source=CLIENT, extra=[("Content-Type", "text/plain")])
+    body_size = size - len(response.with_body(b"").to_bytes())
+    for _ in range(3):  # the Content-Length digits grow with the body
+        data = response.with_body(b"y" * body_size).to_bytes()
+        body_size -= len(data) - size
+    data = response.with_body(b"y" * body_size).to_bytes()
+    assert len(data) == size, (len(data), size)
+    return data
+
+
+@check("RFC3261-18.1.1-MAX-DATAGRAM")
+@settings(deadline=None, max_examples=30)
+@given(
+    size=st.one_of(st.just(65535), st.integers(1301, 65535)),
+    status=st.sampled_from([100, 180, 200, 404, 503]),
+    reliable=st.booleans(),
+)
+def responses_up_to_the_maximum_datagram_size_are_handled(
+    size: int, status: int, reliable: bool
+) -> None:
+    """A response of any size up to 65,535 bytes (the maximum UDP datagram) is parsed and matched
+    like any other: the owner gets it, body intact, and the transaction moves on."""
+    clock = Scheduler()
+    name = "TCP" if reliable else "UDP"
+    transport = ScriptedTransport(clock, name, CLIENT)
+    dropped: list[Dropped] = []
+    layer = TransactionLayer(transport, clock, SeededRandom(2), observer=dropped.append)
+    owner = RecordingOwner(clock)
+    tx = layer.send_request(make_request(), Target(name, SERVER.host, SERVER.port), owner)
+    data = _response_of_size(_sent(transport), status, size)
+    layer.receive(data, SERVER, transport)
+    assert dropped == [] and len(owner.events) == 1
+    event = owner.events[0]
+    assert event.kind == ("provisional" if status < 200 else "final")
+    assert event.response.status == status and event.response.to_bytes() == data
+    if status < 200:
+        assert tx.state == PROCEEDING
+    else:
+        assert tx.state == COMPLETED

@@ -8,6 +8,7 @@ Public so that tests and users' own harnesses can drive the registrar the same w
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import re
@@ -24,6 +25,7 @@ __all__ = [
     "AUTH",
     "DOMAIN",
     "SOURCE",
+    "DatagramQueue",
     "ManualClock",
     "RecordingTransport",
     "authenticated",
@@ -35,9 +37,11 @@ __all__ = [
     "handle",
     "listed",
     "make_registrar",
+    "next_response",
     "register",
     "sent_responses",
     "sip",
+    "udp_client",
 ]
 
 SOURCE = HostPort("192.0.2.10", 5060)
@@ -258,3 +262,34 @@ def sent_responses(transport: RecordingTransport) -> list[tuple[Response, Target
         assert isinstance(message, Response), message
         out.append((message, target))
     return out
+
+
+# -- real sockets (127.0.0.1) ------------------------------------------------------------------
+
+
+class DatagramQueue(asyncio.DatagramProtocol):
+    """A UDP client socket's protocol: every datagram received goes to :attr:`queue`."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        self.queue.put_nowait(data)
+
+
+async def udp_client(
+    host: str = "127.0.0.1",
+) -> tuple[asyncio.DatagramTransport, DatagramQueue, int]:
+    """A UDP socket on ``host`` at a free port: (its transport, its queue, the port)."""
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_datagram_endpoint(
+        DatagramQueue, local_addr=(host, 0)
+    )
+    return transport, protocol, int(transport.get_extra_info("sockname")[1])
+
+
+async def next_response(queue: asyncio.Queue[bytes], timeout: float = 5.0) -> Response:
+    """The next datagram of ``queue`` (waited for at most ``timeout`` s), parsed as a response."""
+    message = parse(await asyncio.wait_for(queue.get(), timeout))
+    assert isinstance(message, Response), message
+    return message

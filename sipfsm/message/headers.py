@@ -115,7 +115,7 @@ class Headers:
     __slots__ = ("_index", "_items")
 
     _items: tuple[tuple[str, str], ...]
-    _index: dict[str, list[int]] | None
+    _index: dict[str, list[str]] | None  # lookup key -> the values of its rows, in order
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         rows: list[tuple[str, str]] = []
@@ -139,7 +139,7 @@ class Headers:
 
     @classmethod
     def _trusted(
-        cls, items: tuple[tuple[str, str], ...], index: dict[str, list[int]] | None = None
+        cls, items: tuple[tuple[str, str], ...], index: dict[str, list[str]] | None = None
     ) -> Headers:
         """Already-normalised rows (parser fast path)."""
         obj = cls.__new__(cls)
@@ -147,17 +147,17 @@ class Headers:
         obj._index = index
         return obj
 
-    def _positions(self, name: str) -> list[int] | None:
+    def _values(self, name: str) -> list[str] | None:
         index = self._index
         if index is None:
             index = {}
-            for i, (row_name, _) in enumerate(self._items):
+            for row_name, value in self._items:
                 key = _lookup(row_name)[1]
                 found = index.get(key)
                 if found is None:
-                    index[key] = [i]
+                    index[key] = [value]
                 else:
-                    found.append(i)
+                    found.append(value)
             self._index = index
         entry = _SPELLINGS.get(name)
         return index.get(entry[1] if entry is not None else name.lower())
@@ -166,16 +166,13 @@ class Headers:
 
     def get(self, name: str) -> str | None:
         """The first row's whole value, or None."""
-        positions = self._positions(name)
-        return self._items[positions[0]][1] if positions else None
+        values = self._values(name)
+        return values[0] if values else None
 
     def get_lines(self, name: str) -> list[str]:
         """Every row's whole value, in order (no splitting)."""
-        positions = self._positions(name)
-        if not positions:
-            return []
-        items = self._items
-        return [items[i][1] for i in positions]
+        values = self._values(name)
+        return list(values) if values else []
 
     def get_all(self, name: str) -> list[str]:
         """Every element across all rows.
@@ -213,7 +210,7 @@ class Headers:
         return len(self._items)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and bool(self._positions(name))
+        return isinstance(name, str) and bool(self._values(name))
 
     @property
     def items(self) -> tuple[tuple[str, str], ...]:

@@ -40,19 +40,19 @@ class Head(NamedTuple):
     status: int
     reason: str
     rows: tuple[tuple[str, str], ...]
-    positions: dict[str, list[int]]
+    values: dict[str, list[str]]  # lookup key -> row values
 
     def content_length(self) -> int | None:
-        positions = self.positions.get("content-length")
-        if positions is None:
+        values = self.values.get("content-length")
+        if values is None:
             return None
-        if len(positions) > 1:
+        if len(values) > 1:
             raise ParseError(
                 "Content-Length appears more than once",
                 where="Content-Length",
                 spec_id=spec_ids.CONTENT_LENGTH_SYNTAX,
             )
-        text = self.rows[positions[0]][1]
+        text = values[0]
         if not text.isdigit() or not text.isascii() or len(text) > 10:
             raise ParseError(
                 f"invalid Content-Length {text[:20]!r}",
@@ -62,7 +62,7 @@ class Head(NamedTuple):
         return int(text)
 
     def message(self, body: bytes) -> Request | Response:
-        headers = Headers._trusted(self.rows, self.positions)
+        headers = Headers._trusted(self.rows, self.values)
         if self.request:
             assert self.uri is not None
             return Request(self.method, self.uri, headers, body)
@@ -168,9 +168,60 @@ def parse_head(head: bytes, limits: Limits) -> Head:
             )
         status = int(code)
 
-    # -- header rows (§7.3): canonical names, unfolding, order kept --
+    # -- header rows (§7.3) --
+    if len(text) <= max_line and "\r\n " not in text and "\r\n\t" not in text:
+        parsed = _rows_fast(lines)
+    else:
+        parsed = None
+    rows, index = parsed if parsed is not None else _rows_careful(lines, limits)
+
+    mandatory = _REQUEST_KEYS if request else _RESPONSE_KEYS
+    if not mandatory <= index.keys():
+        names = _REQUEST_MANDATORY if request else _RESPONSE_MANDATORY
+        missing = [name for name in names if name.lower() not in index]
+        kind = "request" if request else "response"
+        raise ParseError(
+            f"{kind} lacks mandatory header field(s) {', '.join(missing)}",
+            where=missing[0],
+            spec_id=spec_ids.MANDATORY_REQUEST if request else spec_ids.MANDATORY_RESPONSE,
+        )
+    return Head(request, method, uri, status, reason, rows, index)
+
+
+def _rows_fast(lines: list[str]) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]] | None:
+    """The common case -- no folding, no whitespace before a colon, no line over the limit --
+    in one tight loop; None sends anything else to :func:`_rows_careful`, which also locates
+    errors precisely."""
+    spellings = _SPELLINGS
+    token = TOKEN_RE.fullmatch
     rows: list[tuple[str, str]] = []
-    index: dict[str, list[int]] = {}
+    index: dict[str, list[str]] = {}
+    for i in range(1, len(lines)):
+        name, sep, value = lines[i].partition(":")
+        entry = spellings.get(name)
+        if entry is None or not sep:
+            if not sep or token(name) is None:
+                return None
+            lower = name.lower()
+            entry = spellings.get(lower) or (name, lower)
+        value = value.strip(" \t")
+        values = index.get(entry[1])
+        if values is None:
+            index[entry[1]] = [value]
+        else:
+            values.append(value)
+        rows.append((entry[0], value))
+    return tuple(rows), index
+
+
+def _rows_careful(
+    lines: list[str], limits: Limits
+) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]]:
+    """§7.3: canonical names, unfolding (a continuation line joins its field with one SP),
+    whitespace before the colon, limits; every error names its byte offset."""
+    max_line = limits.max_header_line
+    rows: list[tuple[str, str]] = []
+    keys: list[str] = []
     spellings = _SPELLINGS
     for i in range(1, len(lines)):
         line = lines[i]
@@ -219,24 +270,17 @@ def parse_head(head: bytes, limits: Limits) -> Head:
                         spec_id=spec_ids.HEADER_NAME_CASE,
                     )
                 entry = (raw_name, raw_name.lower())
-        positions = index.get(entry[1])
-        if positions is None:
-            index[entry[1]] = [len(rows)]
-        else:
-            positions.append(len(rows))
+        keys.append(entry[1])
         rows.append((entry[0], line[colon + 1 :].strip(" \t")))
 
-    mandatory = _REQUEST_KEYS if request else _RESPONSE_KEYS
-    if not mandatory <= index.keys():
-        names = _REQUEST_MANDATORY if request else _RESPONSE_MANDATORY
-        missing = [name for name in names if name.lower() not in index]
-        kind = "request" if request else "response"
-        raise ParseError(
-            f"{kind} lacks mandatory header field(s) {', '.join(missing)}",
-            where=missing[0],
-            spec_id=spec_ids.MANDATORY_REQUEST if request else spec_ids.MANDATORY_RESPONSE,
-        )
-    return Head(request, method, uri, status, reason, tuple(rows), index)
+    index: dict[str, list[str]] = {}
+    for key, (_, value) in zip(keys, rows, strict=True):
+        found = index.get(key)
+        if found is None:
+            index[key] = [value]
+        else:
+            found.append(value)
+    return tuple(rows), index
 
 
 def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import NamedTuple, Self
+from typing import NamedTuple, Self, TypeVar
 
 from sipfsm.errors import ParseError
+from sipfsm.message import _fast
 from sipfsm.message._syntax import QUOTED_RE, TOKEN_CHARS, TOKEN_RE, quote, unquote, valid_host
 from sipfsm.message.params import EMPTY_PARAMS, Params, parse_header_params
 from sipfsm.message.uri import SipUri, Uri, parse_uri
@@ -35,6 +36,8 @@ __all__ = [
     "parse_retry_after",
     "parse_via",
 ]
+
+_V = TypeVar("_V")
 
 MAX_CSEQ = 2**31 - 1  # §8.1.1.5: the sequence number MUST be less than 2**31
 MAX_DELTA_SECONDS = 2**32 - 1  # §20.19 / §20.23 / §10.2.1: values are 0 .. 2**32-1
@@ -186,15 +189,40 @@ def _uri(text: str, where: str) -> Uri:
         raise ParseError(exc.message, where=where) from None
 
 
+# Parsed values are immutable, so each parser remembers its last few hundred inputs: From, To,
+# Contact and Call-ID repeat across a registration's refreshes.  Bounded in entries and key size.
+_CACHE_ENTRIES = 512
+_CACHE_KEY_MAX = 512
+_NAME_ADDRS: dict[str, NameAddr] = {}
+_CONTACTS: dict[str, Contact] = {}
+_VIAS: dict[str, Via] = {}
+
+
+def _remember(cache: dict[str, _V], text: str, value: _V) -> _V:
+    if len(text) <= _CACHE_KEY_MAX:
+        if len(cache) >= _CACHE_ENTRIES:
+            cache.clear()
+        cache[text] = value
+    return value
+
+
 def parse_name_addr(text: str, where: str = "address") -> NameAddr:
     """``name-addr / addr-spec`` followed by header parameters."""
-    uri, display, params = _parse_addr(text, where)
-    return NameAddr(uri, display, params)
+    found = _NAME_ADDRS.get(text)
+    if found is not None:
+        return found
+    fast = _fast.name_addr(text)
+    uri, display, params = fast if fast is not None else _parse_addr(text, where)
+    return _remember(_NAME_ADDRS, text, NameAddr(uri, display, params))
 
 
 def parse_contact(text: str) -> Contact:
-    uri, display, params = _parse_addr(text, "Contact")
-    return Contact(uri, display, params)
+    found = _CONTACTS.get(text)
+    if found is not None:
+        return found
+    fast = _fast.name_addr(text)
+    uri, display, params = fast if fast is not None else _parse_addr(text, "Contact")
+    return _remember(_CONTACTS, text, Contact(uri, display, params))
 
 
 # -- Via ----------------------------------------------------------------------------------------
@@ -281,6 +309,16 @@ _VIA_RE = re.compile(
 
 
 def parse_via(text: str) -> Via:
+    cached = _VIAS.get(text)
+    if cached is not None:
+        return cached
+    fast = _fast.via(text)
+    if fast is not None:
+        return _remember(_VIAS, text, Via(*fast))
+    return _remember(_VIAS, text, _parse_via(text))
+
+
+def _parse_via(text: str) -> Via:
     found = _VIA_RE.match(text)
     if found is None:
         raise ParseError(f"malformed Via {text[:60]!r}", where="Via")
