@@ -195,9 +195,12 @@ def _rows_fast(lines: list[str]) -> tuple[tuple[tuple[str, str], ...], dict[str,
     spellings = _SPELLINGS
     token = TOKEN_RE.fullmatch
     rows: list[tuple[str, str]] = []
+    append = rows.append
     index: dict[str, list[str]] = {}
-    for i in range(1, len(lines)):
-        name, sep, value = lines[i].partition(":")
+    lines_after_start = iter(lines)
+    next(lines_after_start)
+    for line in lines_after_start:
+        name, sep, value = line.partition(":")
         entry = spellings.get(name)
         if entry is None or not sep:
             if not sep or token(name) is None:
@@ -205,12 +208,12 @@ def _rows_fast(lines: list[str]) -> tuple[tuple[tuple[str, str], ...], dict[str,
             lower = name.lower()
             entry = spellings.get(lower) or (name, lower)
         value = value.strip(" \t")
-        values = index.get(entry[1])
-        if values is None:
-            index[entry[1]] = [value]
+        key = entry[1]
+        if key in index:
+            index[key].append(value)
         else:
-            values.append(value)
-        rows.append((entry[0], value))
+            index[key] = [value]
+        append((entry[0], value))
     return tuple(rows), index
 
 

@@ -1,4 +1,6 @@
-"""Scenarios: the registrar misbehaving on purpose, and the text that names each one."""
+"""Scenarios: the registrar misbehaving on purpose, and the text that names each one.  The
+scenarios a spec record names (``redirect``, ``423-loop``, ``stale-nonce``) are checked by
+sipfsm/conformance/checks_registrar*.py."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from sipfsm.registrar import (
     parse_scenario,
 )
 
-from .support import AOR, SOURCE, authorization, contact_expiries, handle, make_registrar, register
+from .support import AOR, SOURCE, contact_expiries, handle, make_registrar, register
 
 # -- parsing ----------------------------------------------------------------------------------
 
@@ -142,22 +144,6 @@ def test_options_is_not_hit_by_refusals() -> None:
     assert handle(registrar, register(method="OPTIONS")).status == 200
 
 
-@pytest.mark.requirement("RFC7616-3.3-STALE-NONCE-EMBEDDED")
-def test_stale_nonce_scenario_refuses_the_first_correct_credentials() -> None:
-    registrar, _ = make_registrar(
-        RegistrarConfig(users={"alice": "secret"}, scenario="stale-nonce")
-    )
-    challenge = handle(registrar, register(cseq=1)).www_authenticate[0]
-    response = handle(
-        registrar, register(cseq=2, extra=[("Authorization", authorization(challenge))])
-    )
-    assert response.status == 401
-    fresh = response.www_authenticate[0]
-    assert "stale=true" in fresh and fresh != challenge
-    ok = handle(registrar, register(cseq=3, extra=[("Authorization", authorization(fresh))]))
-    assert ok.status == 200
-
-
 def test_omit_contact_leaves_the_requester_out_but_keeps_the_binding() -> None:
     registrar, _ = make_registrar(RegistrarConfig(scenario="omit-contact:2"))
     first = handle(
@@ -169,30 +155,3 @@ def test_omit_contact_leaves_the_requester_out_but_keeps_the_binding() -> None:
     assert len(registrar.bindings(AOR)) == 2
     again = handle(registrar, register(expires=600, cseq=2))
     assert len(again.contacts) == 2
-
-
-@pytest.mark.requirement("RFC3261-10.3-STEP7-423-MIN-EXPIRES-EMBEDDED")
-def test_423_loop_raises_min_expires_every_time() -> None:
-    registrar, _ = make_registrar(RegistrarConfig(min_expires=60, scenario="423-loop:100"))
-    asked = 3600
-    seen = []
-    for cseq in range(1, 5):
-        response = handle(registrar, register(expires=asked, cseq=cseq))
-        assert response.status == 423
-        assert response.min_expires is not None and response.min_expires > asked
-        seen.append(response.min_expires)
-        asked = response.min_expires
-    assert seen == sorted(seen) and len(set(seen)) == 4
-    # removal and query are not refused
-    assert handle(registrar, register(expires=0, cseq=9)).status == 200
-    assert handle(registrar, register(contacts=[], cseq=10)).status == 200
-
-
-@pytest.mark.requirement("RFC3261-10.3-MAY-REDIRECT-EMBEDDED")
-def test_redirect_answers_302_with_the_target() -> None:
-    registrar, _ = make_registrar(RegistrarConfig(scenario="redirect:1:sip:192.0.2.99:5070"))
-    response = handle(registrar, register(cseq=1))
-    assert response.status == 302 and response.reason == "Moved Temporarily"
-    assert [str(c.uri) for c in response.contacts] == ["sip:192.0.2.99:5070"]
-    assert registrar.bindings(AOR) == []
-    assert handle(registrar, register(cseq=2)).status == 200

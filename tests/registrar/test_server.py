@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 import pytest
 
 from sipfsm.cli import main
-from sipfsm.message import Response, StreamFramer, parse
+from sipfsm.message import StreamFramer
 from sipfsm.registrar import LogEvent, RegistrarConfig
 from sipfsm.registrar.server import RegistrarServer
 
-from .support import authorization, register
+from .support import authorization, next_response, register, udp_client
 
 T = TypeVar("T")
 TIMEOUT = 5.0
@@ -23,28 +23,6 @@ TIMEOUT = 5.0
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(asyncio.wait_for(coro, TIMEOUT * 2))
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
-
-    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        self.queue.put_nowait(data)
-
-
-async def _udp_client() -> tuple[asyncio.DatagramTransport, _Datagrams, int]:
-    loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_datagram_endpoint(
-        _Datagrams, local_addr=("127.0.0.1", 0)
-    )
-    return transport, protocol, int(transport.get_extra_info("sockname")[1])
-
-
-async def _response(queue: asyncio.Queue[bytes]) -> Response:
-    message = parse(await asyncio.wait_for(queue.get(), TIMEOUT))
-    assert isinstance(message, Response)
-    return message
 
 
 def test_udp_server_registers_with_digest_and_survives_garbage() -> None:
@@ -57,7 +35,7 @@ def test_udp_server_registers_with_digest_and_survives_garbage() -> None:
         ) as server:
             address = server.udp_address
             assert address is not None and address.port != 0 and server.tcp_address is None
-            transport, protocol, port = await _udp_client()
+            transport, protocol, port = await udp_client()
             try:
                 via = f"SIP/2.0/UDP 127.0.0.1:{port};rport;branch=z9hG4bK-u1"
                 contact = [f"<sip:alice@127.0.0.1:{port}>"]
@@ -66,7 +44,7 @@ def test_udp_server_registers_with_digest_and_survives_garbage() -> None:
                     register(via=via, contacts=contact, expires=300).to_bytes(),
                     (address.host, address.port),
                 )
-                challenge = await _response(protocol.queue)
+                challenge = await next_response(protocol.queue, TIMEOUT)
                 assert challenge.status == 401
                 assert challenge.vias[0].rport == port
                 creds = authorization(challenge.www_authenticate[0])
@@ -75,7 +53,7 @@ def test_udp_server_registers_with_digest_and_survives_garbage() -> None:
                     extra=[("Authorization", creds)],
                 )
                 transport.sendto(request.to_bytes(), (address.host, address.port))
-                ok = await _response(protocol.queue)
+                ok = await next_response(protocol.queue, TIMEOUT)
                 assert ok.status == 200
                 assert [c.expires for c in ok.contacts] == [300]
                 assert len(server.registrar.bindings("sip:alice@example.com")) == 1
@@ -191,11 +169,11 @@ def test_cli_registrar_serves_and_stops_on_sigterm() -> None:
         port = int(banner.split("udp:127.0.0.1:")[1].split()[0].rstrip(","))
 
         async def exchange() -> int:
-            transport, protocol, local = await _udp_client()
+            transport, protocol, local = await udp_client()
             try:
                 via = f"SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-cli"
                 transport.sendto(register(via=via).to_bytes(), ("127.0.0.1", port))
-                return (await _response(protocol.queue)).status
+                return (await next_response(protocol.queue, TIMEOUT)).status
             finally:
                 transport.close()
 
