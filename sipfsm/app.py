@@ -389,6 +389,7 @@ class ClientOptions:
     transport: str | None = None
     local_host: str = "0.0.0.0"
     max_failures: int = 3
+    rewrite_contact: bool = False
 
 
 def _config_from(options: ClientOptions) -> RegistrationConfig:
@@ -404,6 +405,7 @@ def _config_from(options: ClientOptions) -> RegistrationConfig:
         expires=options.expires,
         transport=options.transport,
         max_consecutive_failures=options.max_failures,
+        rewrite_contact=options.rewrite_contact,
     )
 
 

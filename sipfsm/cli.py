@@ -169,6 +169,7 @@ def _client_options(args: argparse.Namespace) -> object:
         transport=registrar.transport if registrar else (args.transport or None),
         local_host=args.local_host,
         max_failures=args.max_failures,
+        rewrite_contact=args.rewrite_contact,
     )
 
 
@@ -229,6 +230,8 @@ def _add_client_arguments(p: argparse.ArgumentParser) -> None:
                    help="contact to bind (repeatable; default: made from the local address)")
     p.add_argument("--local-host", default="0.0.0.0", help="local address to bind")
     p.add_argument("--trace", metavar="FILE.jsonl", help="write every message sent and received")
+    p.add_argument("--rewrite-contact", action="store_true",
+                   help="re-register with the address the registrar saw (Via received/rport)")
     p.add_argument("--max-failures", type=int, default=3, metavar="N",
                    help="give up after N consecutive failures (default 3)")
 

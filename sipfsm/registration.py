@@ -202,6 +202,9 @@ class RegistrationConfig:
     # Keep the last final response as ``RegistrationClient.last_response`` (a debugging aid).  A
     # parsed response costs 2-3 KiB; an application running many clients may turn it off.
     keep_last_response: bool = True
+    # RFC 3581: re-register with the address the registrar saw (Via received/rport) in the
+    # Contact when it differs from ours, as PJSIP does behind NAT.  Only for automatic contacts.
+    rewrite_contact: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.aor, SipUri) or self.aor.scheme == "sips":
@@ -361,21 +364,17 @@ def merge_intents(queue: list[Intent], new: Intent) -> None:
     """Merge a command into the queue of commands waiting for the REGISTER in flight.
 
     The last word on bindings wins: an unregister supersedes queued registrations and a
-    registration supersedes a queued unregister.  A query is answered by any queued REGISTER's
-    200 (every 200 lists the bindings), so it is dropped when one is queued."""
+    registration supersedes a queued unregister.  The removal of contacts an update dropped
+    follows its registration.  A query is answered by any queued REGISTER's 200 (every 200
+    lists the bindings), so it is dropped when one is queued."""
     if new.kind is IntentKind.QUERY:
         if not queue:
             queue.append(new)
         return
-    if new.kind is IntentKind.UNREGISTER:
-        queue.clear()
-        queue.append(new)
+    if new.kind is IntentKind.UNREGISTER and new.contacts and not new.remove_all:
+        queue.append(new)  # the tail of an update (see RegistrationClient.register)
         return
-    # A registration replaces queued registrations and queries; a queued removal of contacts
-    # that this registration no longer lists stays in front of it.
-    kept = [i for i in queue if i.kind is IntentKind.UNREGISTER and not i.remove_all and i.contacts]
     queue.clear()
-    queue.extend(kept)
     queue.append(new)
 
 
@@ -459,8 +458,8 @@ class RegistrationClient:
         "_pending_failure", "_queue", "_random", "_redirect_index", "_redirect_set",
         "_refresh_timer", "_resolver", "_retry_delay", "_retry_timer", "_sent_contacts",
         "_target_index", "_targets", "_timers", "clock_offset", "config", "expires_at",
-        "last_failure", "last_response", "last_target", "registrar_uri", "service_route",
-        "state",
+        "last_failure", "last_response", "last_target", "public_address", "registrar_uri",
+        "service_route", "state",
     )
 
     machine = REGISTRATION_MACHINE
@@ -530,6 +529,8 @@ class RegistrationClient:
         self.last_response: Response | None = None
         self.last_failure: Failed | None = None
         self.last_target: Target | None = None
+        # RFC 3581: our address as the registrar saw it (top Via received / rport).
+        self.public_address: HostPort | None = None
         # (transport name, local address, URI) of the last contact made by _auto_contact.
         self._auto_contact_cache: tuple[str, HostPort, SipUri] | None = None
 
@@ -537,8 +538,8 @@ class RegistrationClient:
 
     def register(self, contacts: Sequence[ContactSpec] | None = None,
                  expires: int | None = None) -> None:
-        """Add or update our bindings (§10.2.1).  Updating to other contacts removes the dropped
-        ones first, with their own REGISTER (Expires: 0), then registers the new set."""
+        """Add or update our bindings (§10.2.1).  Updating to other contacts registers the new
+        set, then removes the dropped ones with their own REGISTER (Expires: 0)."""
         self._check_alive()
         if expires is not None and not 0 < expires <= 2**32 - 1:
             raise LocalProtocolError(f"expires {expires} is outside 1..4294967295")
@@ -547,14 +548,16 @@ class RegistrationClient:
             raise LocalProtocolError("register() needs at least one contact; use query()")
         for spec in new:
             validate_contact(spec, LocalProtocolError)
+        dropped: tuple[ContactSpec, ...] = ()
         if contacts is not None:
             dropped = tuple(
                 ContactSpec(uri=uri) for uri, _ in self._bound.values()
                 if not any(c.uri is not None and uri_equal(c.uri, uri) for c in new)
             )
-            if dropped:
-                self._submit(Intent(IntentKind.UNREGISTER, contacts=dropped))
+        # The new set first, then the removal: no moment without a binding.
         self._submit(Intent(IntentKind.REGISTER, contacts=new, expires=expires))
+        if dropped:
+            self._submit(Intent(IntentKind.UNREGISTER, contacts=dropped))
 
     def update_contacts(self, contacts: Sequence[ContactSpec]) -> None:
         self.register(contacts)
@@ -886,6 +889,7 @@ class RegistrationClient:
     def _on_final(self, response: Response) -> None:
         if self.config.keep_last_response:
             self.last_response = response
+        self._observe_via(response)
         status = response.status
         # §8.1.3.2: an unrecognised final response is treated as the x00 of its class.
         effective = status if status in KNOWN_STATUS_CODES else (status // 100) * 100
@@ -1106,6 +1110,7 @@ class RegistrationClient:
                        self.service_route)
             self.machine.fire(self, "accepted")
             self._emit(Refreshed(*payload) if was_refresh else Registered(*payload))
+            self._maybe_rewrite_contact()
         elif intent.kind is IntentKind.UNREGISTER:
             if intent.remove_all:
                 self._bound.clear()
@@ -1149,6 +1154,44 @@ class RegistrationClient:
                 q = None
             out.append(Binding(str(uri), expires, q, ours))
         return tuple(out)
+
+    def _observe_via(self, response: Response) -> None:
+        """RFC 3581 §4 / §18.2.1: the registrar's view of our address, from the top Via."""
+        try:
+            vias = response.vias
+        except ParseError:
+            return
+        if not vias:
+            return
+        top = vias[0]
+        received, rport = top.received, top.rport
+        if received is None and rport is None:
+            return
+        sent_by = top.sent_by
+        host = received or sent_by.host
+        port = rport or sent_by.port or 5060
+        self.public_address = HostPort(host, port)
+
+    def _maybe_rewrite_contact(self) -> None:
+        """With ``rewrite_contact``, replace automatic contacts by the public address once the
+        registrar told us it differs (register the new contact, remove the old one)."""
+        public = self.public_address
+        if (not self.config.rewrite_contact or public is None
+                or not any(spec.uri is None for spec in self._contacts)):
+            return
+        current = [uri for uri in self._sent_contacts
+                   if (uri.host, uri.port or 5060) != (public.host, public.port)]
+        if not current:
+            return
+        target = self.last_target
+        suffix = "" if target is None or target.transport.upper() == "UDP" else (
+            f";transport={target.transport.lower()}")
+        host = f"[{public.host}]" if ":" in public.host else public.host
+        uri = parse_uri(f"sip:{self.config.aor.user}@{host}:{public.port}{suffix}")
+        assert isinstance(uri, SipUri)
+        rewritten = tuple(ContactSpec(uri=uri, q=spec.q) if spec.uri is None else spec
+                          for spec in self._contacts)
+        self.register(rewritten)
 
     def _observe_date(self, response: Response) -> None:
         """§10.2.5: a Date header lets the UA learn the registrar's idea of the time."""

@@ -9,7 +9,7 @@ as written), and answers lookups by any spelling.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from sipfsm.errors import LocalProtocolError
 from sipfsm.message._syntax import TOKEN_CHARS, TOKEN_RE, comma_positions, split_commas
@@ -77,6 +77,12 @@ for _short, _long in COMPACT_FORMS.items():
     _SPELLINGS[_short] = _entry
     _SPELLINGS[_short.upper()] = _entry
 del _name, _entry, _spelling, _short, _long
+
+# Splits of rows already seen (rows repeat across messages): bounded in entries and key size.
+_SPLIT_ENTRIES = 1024
+_SPLIT_KEY_MAX = 1024
+_LIST_SPLITS: dict[str, tuple[str, ...]] = {}
+_CHALLENGE_SPLITS: dict[str, tuple[str, ...]] = {}
 
 # After a comma: an auth-param (``name = value``) or an empty element continues the challenge.
 _CHALLENGE_CONTINUATION_RE = re.compile(f"[ \\t]*(?:[{TOKEN_CHARS}]+[ \\t]*=|,|$)")
@@ -185,23 +191,37 @@ class Headers:
           challenge starts (an element that is not ``name=value``, i.e. an auth-scheme).
         * Every other header gives one element per row (Date, for instance, contains a comma).
         """
-        lines = self.get_lines(name)
-        if not lines:
-            return []
-        key = header_key(name)
+        return list(self.elements(name))
+
+    def elements(self, name: str) -> tuple[str, ...]:
+        """:meth:`get_all` as a tuple (no copy: the split of each row is remembered)."""
+        values = self._values(name)
+        if not values:
+            return ()
+        entry = _SPELLINGS.get(name)
+        key = entry[1] if entry is not None else name.lower()
+        split: Callable[[str, str], list[str]]
         if key in LIST_HEADERS:
-            where = canonical_name(name)
-            out: list[str] = []
-            for line in lines:
-                out.extend(split_commas(line, where))
-            return out
-        if key in AUTH_HEADERS:
-            where = canonical_name(name)
-            result: list[str] = []
-            for line in lines:
-                result.extend(_split_challenges(line, where))
-            return result
-        return lines
+            cache, split = _LIST_SPLITS, split_commas
+        elif key in AUTH_HEADERS:
+            cache, split = _CHALLENGE_SPLITS, _split_challenges
+        else:
+            return tuple(values)
+        if len(values) == 1:
+            found = cache.get(values[0])
+            if found is not None:
+                return found
+        out: list[str] = []
+        for line in values:
+            parts = cache.get(line)
+            if parts is None:
+                parts = tuple(split(line, canonical_name(name)))
+                if len(line) <= _SPLIT_KEY_MAX:
+                    if len(cache) >= _SPLIT_ENTRIES:
+                        cache.clear()
+                    cache[line] = parts
+            out.extend(parts)
+        return tuple(out)
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self._items)

@@ -49,7 +49,7 @@ class _MessageBase:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _single(self, name: str) -> str | None:
-        lines = self.headers.get_lines(name)
+        lines = self.headers._values(name)
         if not lines:
             return None
         if len(lines) > 1:
@@ -113,7 +113,7 @@ class _MessageBase:
         value = self._cache.get("vias")
         if value is None:
             value = self._cache["vias"] = tuple(
-                parse_via(element) for element in self.headers.get_all("Via")
+                [parse_via(element) for element in self.headers.elements("Via")]
             )
         return list(value)
 
@@ -170,14 +170,14 @@ class _MessageBase:
     def _contacts(self) -> tuple[bool, tuple[Contact, ...]]:
         value = self._cache.get("contacts")
         if value is None:
-            elements = self.headers.get_all("Contact")
+            elements = self.headers.elements("Contact")
             if "*" in elements:
                 # §20.10 / §10.2.2: "*" stands alone.
                 if len(elements) > 1:
                     raise ParseError("Contact: * combined with other contacts", where="Contact")
                 value = (True, ())
             else:
-                value = (False, tuple(parse_contact(element) for element in elements))
+                value = (False, tuple([parse_contact(element) for element in elements]))
             self._cache["contacts"] = value
         return value
 
@@ -228,7 +228,7 @@ class _MessageBase:
         value = self._cache.get(key)
         if value is None:
             value = self._cache[key] = tuple(
-                parse_name_addr(element, name) for element in self.headers.get_all(name)
+                [parse_name_addr(element, name) for element in self.headers.elements(name)]
             )
         return list(value)
 

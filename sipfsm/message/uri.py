@@ -51,6 +51,7 @@ class SipUri:
     port: int | None = None
     params: Params = field(default=EMPTY_PARAMS)
     headers: tuple[tuple[str, str], ...] = ()
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.scheme not in ("sip", "sips"):
@@ -62,6 +63,13 @@ class SipUri:
             object.__setattr__(self, "params", Params(self.params))
 
     def __str__(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._format()
+            object.__setattr__(self, "_text", text)
+        return text
+
+    def _format(self) -> str:
         parts = [self.scheme, ":"]
         if self.user is not None:
             parts.append(self.user)

@@ -350,7 +350,17 @@ class CSeq:
         return f"{self.number} {self.method}"
 
 
+_CSEQS: dict[str, CSeq] = {}
+
+
 def parse_cseq(text: str) -> CSeq:
+    found = _CSEQS.get(text)
+    if found is not None:
+        return found
+    return _remember(_CSEQS, text, _parse_cseq(text))
+
+
+def _parse_cseq(text: str) -> CSeq:
     parts = text.split()
     if len(parts) != 2:
         raise ParseError(f"expected '<number> <method>', got {text[:40]!r}", where="CSeq")
