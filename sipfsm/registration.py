@@ -201,7 +201,7 @@ class RegistrationConfig:
     user_agent: str | None = "sipfsm"
     # Keep the last final response as ``RegistrationClient.last_response`` (a debugging aid).  A
     # parsed response costs 2-3 KiB; an application running many clients may turn it off.
-    keep_last_response: bool = True
+    keep_last_response: bool = False  # costs ~3.8 KiB a client at scale (benchmarks/simulate.py)
     # RFC 3581: re-register with the address the registrar saw (Via received/rport) in the
     # Contact when it differs from ours, as PJSIP does behind NAT.  Only for automatic contacts.
     rewrite_contact: bool = False
