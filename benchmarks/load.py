@@ -61,8 +61,8 @@ from sipfsm.message import SipUri  # noqa: E402
 from sipfsm.ports import Target  # noqa: E402
 from sipfsm.registration import (  # noqa: E402
     Failed,
-    RefreshPolicy,
     Refreshed,
+    RefreshPolicy,
     Registered,
     RegistrationClient,
     RegistrationConfig,
@@ -132,7 +132,7 @@ class Tally:
 
     def index_of(self, client: RegistrationClient) -> int:
         user = client.config.aor.user or ""
-        return int(user[self.prefix_len:])
+        return int(user[self.prefix_len :])
 
     def observe(self, client: RegistrationClient, event: RegistrationEvent) -> None:
         if isinstance(event, StateChanged):
@@ -199,6 +199,8 @@ class PoolResult:
     rss_per_live_at_end_kib: float | None = None
     transactions_at_measure: int = 0
     timed_out: bool = False
+    receive_buffer: int | None = None
+    gc_freeze: bool = False
 
 
 @dataclass
@@ -219,8 +221,9 @@ class SippResult:
 # --------------------------------------------------------------------------------------------
 
 
-def make_config(user: str, args: argparse.Namespace, target: Target,
-                refresh: RefreshPolicy) -> RegistrationConfig:
+def make_config(
+    user: str, args: argparse.Namespace, target: Target, refresh: RefreshPolicy
+) -> RegistrationConfig:
     return RegistrationConfig(
         aor=SipUri(scheme="sip", user=user, host=args.domain),
         registrar_target=target,
@@ -234,12 +237,20 @@ def make_config(user: str, args: argparse.Namespace, target: Target,
 async def run_pool(args: argparse.Namespace, target: Target, hard_end: float) -> PoolResult:
     """``hard_end``: time.monotonic() instant by which this phase must be over."""
     n = args.registrations
-    result = PoolResult(registrations=n)
+    result = PoolResult(registrations=n, gc_freeze=args.gc_freeze)
     tally = Tally(n, args.user_prefix)
-    refresh = RefreshPolicy(margin=args.refresh_margin)
+    # RefreshPolicy's default margin (32 s) exceeds short expiries, and the policy then refreshes
+    # every second (its floor); keep the refresh at half the expiry or later instead.
+    margin = args.refresh_margin if args.refresh_margin is not None else min(32.0, args.expires / 2)
+    refresh = RefreshPolicy(margin=margin)
     users = [f"{args.user_prefix}{i}" for i in range(n)]  # before the baseline: not counted
-    pool = await RegistrationPool.open(observer=tally.observe, local_host=args.local_host,
-                                       resolver=False)
+    pool = await RegistrationPool.open(
+        observer=tally.observe,
+        local_host=args.local_host,
+        resolver=False,
+        receive_buffer=args.receive_buffer or None,
+    )
+    result.receive_buffer = pool.receive_buffer
     try:
         gc.collect()
         result.rss_before_kib = vmrss_kib()
@@ -249,8 +260,10 @@ async def run_pool(args: argparse.Namespace, target: Target, hard_end: float) ->
 
         def start(i: int) -> None:
             user = users[i]
-            client = pool.add(make_config(user, args, target, refresh),
-                              credentials=StaticCredentials(user, "pw-" + user))
+            client = pool.add(
+                make_config(user, args, target, refresh),
+                credentials=StaticCredentials(user, "pw-" + user),
+            )
             tally.started[i] = time.monotonic()
             tally.created += 1
             client.register()
@@ -267,6 +280,10 @@ async def run_pool(args: argparse.Namespace, target: Target, hard_end: float) ->
             while i < due:
                 start(i)
                 i += 1
+                if args.gc_freeze and i % 1000 == 0:
+                    # Long-lived clients out of the collector's way: no full collection
+                    # rescans them (each one grows with the heap: ~0.4 s at 10k clients).
+                    gc.freeze()
             wait = t0 + i / args.rate - time.monotonic()
             await asyncio.sleep(min(max(wait, 0.001), 0.05))
         result.created = tally.created
@@ -293,7 +310,8 @@ async def run_pool(args: argparse.Namespace, target: Target, hard_end: float) ->
         result.latency_max_ms = (lat[-1] * 1e3) if lat else float("nan")
         if result.rss_before_kib is not None and result.rss_registered_kib is not None:
             result.rss_per_registration_kib = (
-                (result.rss_registered_kib - result.rss_before_kib) / max(1, tally.initial_ok))
+                result.rss_registered_kib - result.rss_before_kib
+            ) / max(1, tally.initial_ok)
 
         # Hold: keep them registered (and refreshing) until the run's duration is over.
         await asyncio.sleep(max(0.0, min(t0 + args.duration, hard_end) - time.monotonic()))
@@ -325,8 +343,9 @@ def _epoch(field_text: str) -> float:
     return float(field_text.split("\t")[-1])
 
 
-def run_sipp(args: argparse.Namespace, target: Target, workdir: Path,
-             time_left: float) -> SippResult:
+def run_sipp(
+    args: argparse.Namespace, target: Target, workdir: Path, time_left: float
+) -> SippResult:
     binary = sipp_binary()
     if binary is None:
         return SippResult(ran=False, note=sipp_available() or "sipp not found")
@@ -351,9 +370,15 @@ def run_sipp(args: argparse.Namespace, target: Target, workdir: Path,
     result = SippResult(ran=True, command=cmd)
     started = time.monotonic()
     try:
-        proc = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              timeout=budget + 5, check=False)
+        proc = subprocess.run(
+            cmd,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=budget + 5,
+            check=False,
+        )
         result.returncode = proc.returncode
     except subprocess.TimeoutExpired:
         result.note = "sipp did not exit in time (killed)"
@@ -384,34 +409,64 @@ def _kib(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} KiB"
 
 
-def report(args: argparse.Namespace, pool: PoolResult, sipp: SippResult | None,
-           registrar: str, out: Any = sys.stdout) -> list[str]:
+def report(
+    args: argparse.Namespace,
+    pool: PoolResult,
+    sipp: SippResult | None,
+    registrar: str,
+    out: Any = sys.stdout,
+) -> list[str]:
     """Print the results; return the targets missed."""
     missed: list[str] = []
     p = pool
     print(f"registrar: {registrar}", file=out)
-    print(f"sipfsm: {p.registrations} registrations, offered {args.rate}/s, expires "
-          f"{args.expires}s, run {p.run_seconds:.1f}s (one process, one UDP socket, "
-          "one transaction layer)", file=out)
-    print(f"  initial registrations: {p.registered}/{p.registrations} in {p.ramp_seconds:.2f}s "
-          f"= {p.rate:.1f}/s authenticated  (failed {p.initial_failed}, created {p.created}"
-          f"{', TIMED OUT' if p.timed_out else ''})", file=out)
-    print(f"  latency register()->Registered: p50 {p.latency_p50_ms:.1f} ms, p99 "
-          f"{p.latency_p99_ms:.1f} ms, max {p.latency_max_ms:.1f} ms", file=out)
+    buffer = "system default" if p.receive_buffer is None else f"{p.receive_buffer} bytes"
+    print(
+        f"sipfsm: {p.registrations} registrations, offered {args.rate}/s, expires "
+        f"{args.expires}s, run {p.run_seconds:.1f}s (one process, one UDP socket, "
+        f"one transaction layer; SO_RCVBUF {buffer}"
+        f"{'; gc.freeze' if p.gc_freeze else ''})",
+        file=out,
+    )
+    print(
+        f"  initial registrations: {p.registered}/{p.registrations} in {p.ramp_seconds:.2f}s "
+        f"= {p.rate:.1f}/s authenticated  (failed {p.initial_failed}, created {p.created}"
+        f"{', TIMED OUT' if p.timed_out else ''})",
+        file=out,
+    )
+    print(
+        f"  latency register()->Registered: p50 {p.latency_p50_ms:.1f} ms, p99 "
+        f"{p.latency_p99_ms:.1f} ms, max {p.latency_max_ms:.1f} ms",
+        file=out,
+    )
     cpu_per = p.cpu_ramp_seconds / p.registered * 1e6 if p.registered else float("nan")
-    print(f"  CPU: {p.cpu_ramp_seconds:.2f}s during the ramp ({cpu_per:.0f} us per "
-          f"registration, {p.cpu_ramp_seconds / max(p.ramp_seconds, 1e-9):.0%} of one core), "
-          f"{p.cpu_total_seconds:.2f}s in all", file=out)
-    print(f"  refreshes completed: {p.refreshes}; re-registrations after a failure: "
-          f"{p.reregistrations}; live at the end: {p.live_at_end}", file=out)
-    print(f"  failures: {p.failures or 'none'}; retries: {p.retries or 'none'}; "
-          f"dropped by the layer: {p.dropped or 'none'}", file=out)
-    print(f"  RSS: {p.rss_before_kib} KiB before, {p.rss_registered_kib} KiB when all "
-          f"registered ({p.transactions_at_measure} transactions still in Completed), "
-          f"{p.rss_end_kib} KiB at the end", file=out)
-    print(f"  RSS per live registration: {_kib(p.rss_per_registration_kib)} when registered, "
-          f"{_kib(p.rss_per_live_at_end_kib)} at the end  (target <= {RSS_TARGET_KIB:g} KiB)",
-          file=out)
+    print(
+        f"  CPU: {p.cpu_ramp_seconds:.2f}s during the ramp ({cpu_per:.0f} us per "
+        f"registration, {p.cpu_ramp_seconds / max(p.ramp_seconds, 1e-9):.0%} of one core), "
+        f"{p.cpu_total_seconds:.2f}s in all",
+        file=out,
+    )
+    print(
+        f"  refreshes completed: {p.refreshes}; re-registrations after a failure: "
+        f"{p.reregistrations}; live at the end: {p.live_at_end}",
+        file=out,
+    )
+    print(
+        f"  failures: {p.failures or 'none'}; retries: {p.retries or 'none'}; "
+        f"dropped by the layer: {p.dropped or 'none'}",
+        file=out,
+    )
+    print(
+        f"  RSS: {p.rss_before_kib} KiB before, {p.rss_registered_kib} KiB when all "
+        f"registered ({p.transactions_at_measure} transactions still in Completed), "
+        f"{p.rss_end_kib} KiB at the end",
+        file=out,
+    )
+    print(
+        f"  RSS per live registration: {_kib(p.rss_per_registration_kib)} when registered, "
+        f"{_kib(p.rss_per_live_at_end_kib)} at the end  (target <= {RSS_TARGET_KIB:g} KiB)",
+        file=out,
+    )
     if p.registered < p.registrations:
         missed.append(f"only {p.registered}/{p.registrations} registered")
     if p.rss_per_registration_kib is None:
@@ -423,15 +478,19 @@ def report(args: argparse.Namespace, pool: PoolResult, sipp: SippResult | None,
     elif not sipp.ran:
         print(f"SIPp: not run ({sipp.note})", file=out)
     else:
-        print(f"SIPp: {sipp.successful}/{p.registrations} successful, {sipp.failed} failed, "
-              f"{sipp.retransmissions} retransmissions, in {sipp.elapsed_seconds:.2f}s = "
-              f"{sipp.rate:.1f}/s authenticated (rc {sipp.returncode}"
-              f"{'; ' + sipp.note if sipp.note else ''})", file=out)
+        print(
+            f"SIPp: {sipp.successful}/{p.registrations} successful, {sipp.failed} failed, "
+            f"{sipp.retransmissions} retransmissions, in {sipp.elapsed_seconds:.2f}s = "
+            f"{sipp.rate:.1f}/s authenticated (rc {sipp.returncode}"
+            f"{'; ' + sipp.note if sipp.note else ''})",
+            file=out,
+        )
         if sipp.rate > 0:
             ratio = p.rate / sipp.rate
             verdict = "ok" if ratio >= RATIO_TARGET else "MISSED"
-            print(f"ratio sipfsm/SIPp: {ratio:.3f}  (target >= {RATIO_TARGET}: {verdict})",
-                  file=out)
+            print(
+                f"ratio sipfsm/SIPp: {ratio:.3f}  (target >= {RATIO_TARGET}: {verdict})", file=out
+            )
             if ratio < RATIO_TARGET:
                 missed.append(f"ratio {ratio:.3f} < {RATIO_TARGET}")
         else:
@@ -447,40 +506,100 @@ def report(args: argparse.Namespace, pool: PoolResult, sipp: SippResult | None,
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", "--registrations", type=int, default=10_000,
-                        help="registrations (AORs u0..uN-1) kept by the one process [10000]")
-    parser.add_argument("--rate", type=float, default=500.0,
-                        help="target rate of initial registrations per second [500]")
-    parser.add_argument("--expires", type=int, default=60,
-                        help="requested expiry; short, so that clients refresh [60]")
-    parser.add_argument("--refresh-margin", type=float, default=32.0,
-                        help="RefreshPolicy margin: refresh at min(expiry - margin, 0.9 expiry)"
-                             " [32, the default policy]")
-    parser.add_argument("--duration", type=float, default=60.0,
-                        help="seconds from the first REGISTER to the end of the sipfsm phase"
-                             " (at least the ramp) [60]")
-    parser.add_argument("--settle", type=float, default=40.0,
-                        help="extra seconds allowed for the last initial registrations [40]")
-    parser.add_argument("--max-inflight", type=int, default=0,
-                        help="limit on initial registrations in progress (SIPp -l); 0 = none")
-    parser.add_argument("--max-wall", type=float, default=300.0,
-                        help="hard limit on the whole run, in seconds [300]")
-    parser.add_argument("--registrar", default=None,
-                        help="udp:HOST:PORT of a running registrar (default: start Kamailio)")
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-n",
+        "--registrations",
+        type=int,
+        default=10_000,
+        help="registrations (AORs u0..uN-1) kept by the one process [10000]",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=500.0,
+        help="target rate of initial registrations per second [500]",
+    )
+    parser.add_argument(
+        "--expires",
+        type=int,
+        default=60,
+        help="requested expiry; short, so that clients refresh [60]",
+    )
+    parser.add_argument(
+        "--refresh-margin",
+        type=float,
+        default=32.0,
+        help="RefreshPolicy margin: refresh at min(expiry - margin, 0.9 expiry)"
+        " [32, the default policy]",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=60.0,
+        help="seconds from the first REGISTER to the end of the sipfsm phase"
+        " (at least the ramp) [60]",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=40.0,
+        help="extra seconds allowed for the last initial registrations [40]",
+    )
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=0,
+        help="limit on initial registrations in progress (SIPp -l); 0 = none",
+    )
+    parser.add_argument(
+        "--max-wall",
+        type=float,
+        default=300.0,
+        help="hard limit on the whole run, in seconds [300]",
+    )
+    parser.add_argument(
+        "--registrar",
+        default=None,
+        help="udp:HOST:PORT of a running registrar (default: start Kamailio)",
+    )
     parser.add_argument("--domain", default=DEFAULT_REALM, help="AOR domain [sipfsm.test]")
     parser.add_argument("--user-prefix", default="u", help="AOR user prefix [u]")
     parser.add_argument("--local-host", default="127.0.0.1", help="bind address [127.0.0.1]")
-    parser.add_argument("--kamailio-children", type=int, default=2,
-                        help="Kamailio UDP worker processes [2]")
-    parser.add_argument("--kamailio-shm", type=int, default=256,
-                        help="Kamailio shared memory, MiB [256]")
-    parser.add_argument("--kamailio-debug", type=int, default=1,
-                        help="Kamailio log level (2 logs every request) [1]")
+    parser.add_argument(
+        "--kamailio-children", type=int, default=2, help="Kamailio UDP worker processes [2]"
+    )
+    parser.add_argument(
+        "--kamailio-shm", type=int, default=256, help="Kamailio shared memory, MiB [256]"
+    )
+    parser.add_argument(
+        "--kamailio-debug",
+        type=int,
+        default=1,
+        help="Kamailio log level (2 logs every request) [1]",
+    )
+    parser.add_argument(
+        "--receive-buffer",
+        type=int,
+        default=4 * 1024 * 1024,
+        help="SO_RCVBUF asked for the pool's socket, bytes; 0 = system default [4 MiB]",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() every 1000 clients created (shorter GC pauses)",
+    )
     parser.add_argument("--no-sipp", action="store_true", help="skip the SIPp phase")
-    parser.add_argument("--profile", metavar="PSTATS", nargs="?", const="-", default=None,
-                        help="cProfile the sipfsm phase; print the top functions (and write"
-                             " the stats to PSTATS when given)")
+    parser.add_argument(
+        "--profile",
+        metavar="PSTATS",
+        nargs="?",
+        const="-",
+        default=None,
+        help="cProfile the sipfsm phase; print the top functions (and write"
+        " the stats to PSTATS when given)",
+    )
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results as JSON")
     args = parser.parse_args(argv)
     if args.registrations < 1 or args.rate <= 0 or args.expires < 1 or args.max_wall <= 0:
@@ -491,6 +610,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _profiled(coro_factory: Any, dest: str) -> Any:
+    # Wall-clock timer (a CPU-time timer costs a system call per event and overloads the run).
+    # On a loaded machine a send() is charged with the time the registrar's workers run on this
+    # core; profile at a rate well below saturation.
     profiler = cProfile.Profile()
     profiler.enable()
     try:
@@ -528,18 +650,24 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"load.py: {reason} (or pass --registrar udp:HOST:PORT)", file=sys.stderr)
                 return 2
             kam = KamailioProcess(
-                workdir / "kamailio", min_expires=min(args.expires, 60),
-                max_expires=max(args.expires, 3600), default_expires=args.expires,
-                children=args.kamailio_children, shm_mb=args.kamailio_shm,
-                debug=args.kamailio_debug)
+                workdir / "kamailio",
+                min_expires=min(args.expires, 60),
+                max_expires=max(args.expires, 3600),
+                default_expires=args.expires,
+                children=args.kamailio_children,
+                shm_mb=args.kamailio_shm,
+                debug=args.kamailio_debug,
+            )
             try:
                 stack.enter_context(kam)
             except KamailioError as exc:
                 print(f"load.py: Kamailio did not start: {exc}", file=sys.stderr)
                 return 2
             target = Target("UDP", kam.host, kam.udp_port)
-            registrar = (f"Kamailio (test config) udp:{kam.host}:{kam.udp_port}, "
-                         f"{args.kamailio_children} UDP workers, {args.kamailio_shm} MiB shm")
+            registrar = (
+                f"Kamailio (test config) udp:{kam.host}:{kam.udp_port}, "
+                f"{args.kamailio_children} UDP workers, {args.kamailio_shm} MiB shm"
+            )
 
         # Leave the SIPp phase the time it needs (N / rate, plus start-up and a margin).
         reserve = 0.0 if args.no_sipp else args.registrations / args.rate + 20.0
@@ -548,18 +676,25 @@ def main(argv: list[str] | None = None) -> int:
         def phase() -> Any:
             return run_pool(args, target, min(pool_end, hard_end - 5.0))
 
-        if args.profile is not None:
-            pool = _profiled(phase, args.profile)
-        else:
-            pool = asyncio.run(phase())
-        sipp = None if args.no_sipp else run_sipp(args, target, workdir,
-                                                  hard_end - time.monotonic())
+        profiled = args.profile is not None
+        pool = _profiled(phase, args.profile) if profiled else asyncio.run(phase())
+        sipp = (
+            None if args.no_sipp else run_sipp(args, target, workdir, hard_end - time.monotonic())
+        )
         missed = report(args, pool, sipp, registrar)
         if args.json:
-            Path(args.json).write_text(json.dumps(
-                {"args": vars(args), "sipfsm": asdict(pool),
-                 "sipp": asdict(sipp) if sipp is not None else None, "missed": missed},
-                indent=2, default=str))
+            Path(args.json).write_text(
+                json.dumps(
+                    {
+                        "args": vars(args),
+                        "sipfsm": asdict(pool),
+                        "sipp": asdict(sipp) if sipp is not None else None,
+                        "missed": missed,
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
         if args.registrar is None and os.environ.get("SIPFSM_LOAD_KEEP_LOG"):
             print(kam.log_text()[-4000:], file=sys.stderr)
     return 1 if missed else 0

@@ -14,11 +14,22 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
 
 from sipfsm.message import CSeq, Headers, NameAddr, Params, Request, SipUri, Via, parse
+
+try:
+    from sipmessage import Message as SipmessageMessage
+except ImportError:  # pragma: no cover - optional peer
+    SipmessageMessage = None
+try:
+    import pyVoIP.VoIP  # noqa: F401  (importing pyVoIP.SIP first hits a circular import)
+    from pyVoIP.SIP import SIPMessage as PyVoipMessage
+except ImportError:  # pragma: no cover - optional peer
+    PyVoipMessage = None
 
 REGISTER = (
     b"REGISTER sip:registrar.biloxi.com SIP/2.0\r\n"
@@ -65,6 +76,29 @@ OK_THREE_CONTACTS = (
 
 MESSAGES = {"REGISTER": REGISTER, "401 SHA-256": UNAUTHORIZED, "200 3 Contacts": OK_THREE_CONTACTS}
 
+# --cold: substrings replaced, same length, by a counter, so that no two messages share a Via,
+# From, To, Call-ID or Contact value (sipfsm's value caches then never hit).
+_VARYING = [b"nashds", b"456248", b"2493k59kd", b"843817637684230", b"3598", b"3600", b"120;q"]
+
+
+def variants(data: bytes, count: int) -> list[bytes]:
+    out = []
+    for i in range(count):
+        message = data
+        for j, part in enumerate(_VARYING):
+            digits = str(i * len(_VARYING) + j).zfill(len(part))[-len(part) :]
+            if part == b"120;q":
+                digits = digits[:3] + ";q"
+            message = message.replace(part, digits.encode())
+        out.append(message)
+    assert len(set(out)) == count
+    return out
+
+
+def cycling(read: Callable[[bytes], object], messages: list[bytes]) -> Callable[[], object]:
+    following = itertools.cycle(messages).__next__
+    return lambda: read(following())
+
 
 class Unsupported(Exception):
     """The parser cannot do (part of) the work."""
@@ -88,6 +122,9 @@ def sipfsm_read(data: bytes) -> tuple[Any, ...]:
     )
 
 
+BRANCH_RPORT = {"branch": "z9hG4bKnashds7", "rport": None}
+
+
 def sipfsm_register() -> Request:
     aor = SipUri("sip", "biloxi.com", user="bob")
     return Request(
@@ -95,7 +132,7 @@ def sipfsm_register() -> Request:
         SipUri("sip", "registrar.biloxi.com"),
         Headers(
             [
-                ("Via", str(Via("UDP", "192.0.2.4", 5060, Params({"branch": "z9hG4bKnashds7", "rport": None})))),
+                ("Via", str(Via("UDP", "192.0.2.4", 5060, Params(BRANCH_RPORT)))),
                 ("Max-Forwards", "70"),
                 ("To", str(NameAddr(aor, "Bob"))),
                 ("From", str(NameAddr(aor, "Bob", Params({"tag": "456248"})))),
@@ -164,9 +201,9 @@ def naive_register() -> Callable[[], bytes]:
 
 
 def sipmessage_read(data: bytes) -> tuple[Any, ...]:
-    from sipmessage import Message
-
-    m = Message.parse(data)
+    if SipmessageMessage is None:
+        raise ImportError("sipmessage")
+    m = SipmessageMessage.parse(data)
     return (
         m.via[0].parameters["branch"],
         m.cseq.sequence,
@@ -181,9 +218,9 @@ def sipmessage_read(data: bytes) -> tuple[Any, ...]:
 
 
 def sipmessage_register() -> Callable[[], bytes]:
-    from sipmessage import Message
-
-    message = Message.parse(sipfsm_register().to_bytes())
+    if SipmessageMessage is None:
+        raise ImportError("sipmessage")
+    message = SipmessageMessage.parse(sipfsm_register().to_bytes())
     return lambda: bytes(message)
 
 
@@ -191,10 +228,9 @@ def sipmessage_register() -> Callable[[], bytes]:
 
 
 def pyvoip_read(data: bytes) -> tuple[Any, ...]:
-    import pyVoIP.VoIP  # noqa: F401  (pyVoIP.SIP alone hits a circular import)
-    from pyVoIP.SIP import SIPMessage
-
-    m = SIPMessage(data)
+    if PyVoipMessage is None:
+        raise ImportError("pyVoIP")
+    m = PyVoipMessage(data)
     h = m.headers
     contact = h.get("Contact")
     if contact is not None and not isinstance(contact, str):
@@ -231,7 +267,9 @@ def _loops(func: Callable[[], object], seconds: float) -> int:
         n *= 2
 
 
-def race(contestants: dict[str, Callable[[], object]], seconds: float, rounds: int = 7) -> dict[str, float]:
+def race(
+    contestants: dict[str, Callable[[], object]], seconds: float, rounds: int = 7
+) -> dict[str, float]:
     loops = {name: _loops(func, seconds / rounds) for name, func in contestants.items()}
     best = dict.fromkeys(contestants, 0.0)
     gc.disable()
@@ -263,7 +301,9 @@ def prepare(make: Callable[[], Callable[[], object]]) -> Callable[[], object] | 
 
 
 def measure(
-    ours: Callable[[], object], peers: dict[str, Callable[[], Callable[[], object]] | str], seconds: float
+    ours: Callable[[], object],
+    peers: dict[str, Callable[[], Callable[[], object]] | str],
+    seconds: float,
 ) -> tuple[float, dict[str, float | str]]:
     ready: dict[str, Callable[[], object]] = {"sipfsm": ours}
     notes: dict[str, float | str] = {}
@@ -282,17 +322,28 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="time per contestant and work")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="every iteration parses a different message (defeats sipfsm's value caches)",
+    )
     args = parser.parse_args()
     seconds = args.seconds
+    count = 4096 if args.cold else 1
+    print(
+        "mode:",
+        "cold (4096 distinct messages each)" if args.cold else "warm (one message repeated)",
+    )
 
     rows: list[tuple[str, float, dict[str, float | str]]] = []
     for label, data in MESSAGES.items():
+        messages = variants(data, count)
         ours, others = measure(
-            lambda data=data: sipfsm_read(data),
+            cycling(sipfsm_read, messages),
             {
-                "naive": lambda data=data: lambda: naive_read(data),
-                "sipmessage": lambda data=data: lambda: sipmessage_read(data),
-                "pyVoIP": lambda data=data: lambda: pyvoip_read(data),
+                "naive": lambda m=messages: cycling(naive_read, m),
+                "sipmessage": lambda m=messages: cycling(sipmessage_read, m),
+                "pyVoIP": lambda m=messages: cycling(pyvoip_read, m),
             },
             seconds,
         )

@@ -10,8 +10,8 @@ the agreement as a property.
 from __future__ import annotations
 
 import re
+from operator import methodcaller
 
-from sipfsm.message._syntax import valid_host
 from sipfsm.message.params import EMPTY_PARAMS, Params
 from sipfsm.message.uri import SipUri
 
@@ -20,7 +20,10 @@ _UNRESERVED = "A-Za-z0-9\\-_.!~*'()"
 _USER = _UNRESERVED + "&=+$,;?/"
 _PARAMCHAR = _UNRESERVED + "\\[\\]/:&+$"
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_HOST = f"(?:{_LABEL}\\.)*{_LABEL}"
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# An IPv4 address, or a hostname whose toplabel starts with a letter (§25): nothing to check after.
+_IPV4 = f"{_OCTET}\\.{_OCTET}\\.{_OCTET}\\.{_OCTET}"
+_HOST = f"(?:{_IPV4}|(?:{_LABEL}\\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
 _URI = (
     f"(sips?):(?:([{_USER}]+)@)?({_HOST})(?::([0-9]{{1,5}}))?"
     f"((?:;[{_PARAMCHAR}]+(?:=[{_PARAMCHAR}]+)?)*)"
@@ -34,27 +37,43 @@ NAME_ADDR_RE = re.compile(
 VIA_RE = re.compile(f"SIP/2\\.0/([{_TOKEN}]+) ({_HOST})(?::([0-9]{{1,5}}))?{_HEADER_PARAMS}")
 
 
-def _host_ok(host: str) -> bool:
-    # The pattern checked the labels; an all-numeric last label must be a valid IPv4 address.
-    return not host.rpartition(".")[2][:1].isdigit() or valid_host(host)
+_SPLIT_EQUAL = methodcaller("partition", "=")
 
 
 def _params(text: str, lower: bool) -> Params | None:
     if not text:
         return EMPTY_PARAMS
     items = text[1:].split(";")
-    data: dict[str, str | None] = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        data[name.lower() if lower else name] = value if eq else None
+    data: dict[str, str | None] = {
+        name.lower(): (value if eq else None) for name, eq, value in map(_SPLIT_EQUAL, items)
+    }
     if len(data) != len(items):
         return None  # a repeated parameter: the careful parser reports it
     return Params._trusted(data)
 
 
-def sip_uri(scheme: str, user: str | None, host: str, port: str | None, params: str) -> SipUri | None:
-    if not _host_ok(host):
-        return None
+# The values the patterns accept are already normalised (scheme lower-case, Params built), so
+# they are built without the dataclasses' __init__/__post_init__: setting the slots directly
+# costs half as much, and parsing is where a registration client spends its time.
+_new = object.__new__
+(
+    _SET_SCHEME,
+    _SET_HOST,
+    _SET_USER,
+    _SET_PASSWORD,
+    _SET_PORT,
+    _SET_PARAMS,
+    _SET_HEADERS,
+    _SET_TEXT,
+) = (
+    SipUri.__dict__[name].__set__
+    for name in ("scheme", "host", "user", "password", "port", "params", "headers", "_text")
+)
+
+
+def sip_uri(
+    scheme: str, user: str | None, host: str, port: str | None, params: str
+) -> SipUri | None:
     port_number = None
     if port is not None:
         port_number = int(port)
@@ -63,7 +82,16 @@ def sip_uri(scheme: str, user: str | None, host: str, port: str | None, params: 
     uri_params = _params(params, True)
     if uri_params is None:
         return None
-    return SipUri(scheme, host, user, None, port_number, uri_params, ())
+    uri: SipUri = _new(SipUri)
+    _SET_SCHEME(uri, scheme)
+    _SET_HOST(uri, host)
+    _SET_USER(uri, user)
+    _SET_PASSWORD(uri, None)
+    _SET_PORT(uri, port_number)
+    _SET_PARAMS(uri, uri_params)
+    _SET_HEADERS(uri, ())
+    _SET_TEXT(uri, None)
+    return uri
 
 
 def name_addr(text: str) -> tuple[SipUri, str | None, Params] | None:
@@ -91,8 +119,6 @@ def via(text: str) -> tuple[str, str, int | None, Params] | None:
     if found is None:
         return None
     transport, host, port, header_params = found.groups()
-    if not _host_ok(host):
-        return None
     port_number = None
     if port is not None:
         port_number = int(port)

@@ -50,13 +50,17 @@ class Params(Mapping[str, "str | None"]):
         return obj
 
     def __getitem__(self, key: str) -> str | None:
-        return self._data[key.lower()]
+        data = self._data
+        return data[key] if key in data else data[key.lower()]
 
     def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return self._data.get(key.lower(), default)
+        data = self._data
+        if key in data:
+            return data[key]
+        return data.get(key.lower(), default)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._data
+        return isinstance(key, str) and (key in self._data or key.lower() in self._data)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)

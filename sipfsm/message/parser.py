@@ -31,8 +31,11 @@ _RESPONSE_KEYS = frozenset(name.lower() for name in _RESPONSE_MANDATORY)
 _CRLF = b"\r\n\r\n"
 
 
+_Parts = tuple[bool, str, "Uri | None", int, str, tuple[tuple[str, str], ...], dict[str, list[str]]]
+
+
 class Head(NamedTuple):
-    """A parsed header section: start line pieces, rows and the row index by key."""
+    """A parsed header section: start line pieces, rows and the row values by lookup key."""
 
     request: bool
     method: str
@@ -43,30 +46,39 @@ class Head(NamedTuple):
     values: dict[str, list[str]]  # lookup key -> row values
 
     def content_length(self) -> int | None:
-        values = self.values.get("content-length")
-        if values is None:
-            return None
-        if len(values) > 1:
-            raise ParseError(
-                "Content-Length appears more than once",
-                where="Content-Length",
-                spec_id=spec_ids.CONTENT_LENGTH_SYNTAX,
-            )
-        text = values[0]
-        if not text.isdigit() or not text.isascii() or len(text) > 10:
-            raise ParseError(
-                f"invalid Content-Length {text[:20]!r}",
-                where="Content-Length",
-                spec_id=spec_ids.CONTENT_LENGTH_SYNTAX,
-            )
-        return int(text)
+        return _content_length(self.values)
 
     def message(self, body: bytes) -> Request | Response:
-        headers = Headers._trusted(self.rows, self.values)
-        if self.request:
-            assert self.uri is not None
-            return Request(self.method, self.uri, headers, body)
-        return Response(self.status, self.reason, headers, body)
+        return _message(self, body)
+
+
+def _content_length(index: dict[str, list[str]]) -> int | None:
+    values = index.get("content-length")
+    if values is None:
+        return None
+    if len(values) > 1:
+        raise ParseError(
+            "Content-Length appears more than once",
+            where="Content-Length",
+            spec_id=spec_ids.CONTENT_LENGTH_SYNTAX,
+        )
+    text = values[0]
+    if not text.isdigit() or not text.isascii() or len(text) > 10:
+        raise ParseError(
+            f"invalid Content-Length {text[:20]!r}",
+            where="Content-Length",
+            spec_id=spec_ids.CONTENT_LENGTH_SYNTAX,
+        )
+    return int(text)
+
+
+def _message(parts: _Parts, body: bytes) -> Request | Response:
+    request, method, uri, status, reason, rows, index = parts
+    headers = Headers._trusted(rows, index)
+    if request:
+        assert uri is not None
+        return Request(method, uri, headers, body)
+    return Response(status, reason, headers, body)
 
 
 def _line_offset(lines: list[str], i: int) -> int:
@@ -84,6 +96,10 @@ def _first_bad_char(text: str) -> int:
 
 def parse_head(head: bytes, limits: Limits) -> Head:
     """Parse the header section ``head`` (start line and rows, without the final empty line)."""
+    return Head(*_head_parts(head, limits))
+
+
+def _head_parts(head: bytes, limits: Limits) -> _Parts:
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -113,7 +129,7 @@ def parse_head(head: bytes, limits: Limits) -> Head:
         raise ParseError(
             f"start line longer than {max_line}", where="start line", spec_id=spec_ids.SIZE_LIMITS
         )
-    request = first[:4].upper() != "SIP/"
+    request = not first.startswith("SIP/") and first[:4].upper() != "SIP/"
     method = ""
     uri: Uri | None = None
     status = 0
@@ -135,7 +151,7 @@ def parse_head(head: bytes, limits: Limits) -> Head:
                 offset=0,
                 spec_id=spec_ids.REQUEST_LINE,
             )
-        if version.upper() != "SIP/2.0":
+        if version != "SIP/2.0" and version.upper() != "SIP/2.0":
             raise ParseError(
                 f"unsupported SIP version {version[:20]!r}",
                 where="start line",
@@ -151,7 +167,7 @@ def parse_head(head: bytes, limits: Limits) -> Head:
             ) from None  # fmt: skip
     else:
         version, _, rest = first.partition(" ")
-        if version.upper() != "SIP/2.0":
+        if version != "SIP/2.0" and version.upper() != "SIP/2.0":
             raise ParseError(
                 f"unsupported SIP version {version[:20]!r}",
                 where="start line",
@@ -169,10 +185,8 @@ def parse_head(head: bytes, limits: Limits) -> Head:
         status = int(code)
 
     # -- header rows (§7.3) --
-    if len(text) <= max_line and "\r\n " not in text and "\r\n\t" not in text:
-        parsed = _rows_fast(lines)
-    else:
-        parsed = None
+    # A continuation line (folding) fails the fast loop's name check and goes the careful way.
+    parsed = _rows_fast(lines) if len(text) <= max_line else None
     rows, index = parsed if parsed is not None else _rows_careful(lines, limits)
 
     mandatory = _REQUEST_KEYS if request else _RESPONSE_KEYS
@@ -185,7 +199,7 @@ def parse_head(head: bytes, limits: Limits) -> Head:
             where=missing[0],
             spec_id=spec_ids.MANDATORY_REQUEST if request else spec_ids.MANDATORY_RESPONSE,
         )
-    return Head(request, method, uri, status, reason, rows, index)
+    return (request, method, uri, status, reason, rows, index)
 
 
 def _rows_fast(lines: list[str]) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]] | None:
@@ -293,44 +307,41 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
     shorter body is an error; without one, the body is the rest of the data.  Raises
     :class:`ParseError` (and nothing else) for anything malformed or over ``limits``.
     """
-    if not isinstance(data, bytes):
-        if isinstance(data, bytearray | memoryview):
+    if type(data) is not bytes:
+        if isinstance(data, bytes | bytearray | memoryview):
             data = bytes(data)
         else:
             raise TypeError(f"parse() takes bytes, not {type(data).__name__}")
     try:
-        return _parse(data, limits)
+        size = len(data)
+        if size > limits.max_message_size:
+            raise ParseError(
+                f"message of {size} bytes exceeds the limit of {limits.max_message_size}",
+                spec_id=spec_ids.SIZE_LIMITS,
+            )
+        end = data.find(_CRLF)
+        if end < 0:
+            raise ParseError(
+                "no empty line (CRLF CRLF) ends the header section",
+                offset=size,
+                spec_id=spec_ids.CRLF_LINES,
+            )
+        parts = _head_parts(data[:end], limits)
+        body = data[end + 4 :]
+        if "content-length" in parts[6]:
+            length = _content_length(parts[6])
+            assert length is not None
+            if length > len(body):
+                raise ParseError(
+                    f"Content-Length {length} but only {len(body)} body bytes in the datagram",
+                    where="Content-Length",
+                    offset=end + 4 + len(body),
+                    spec_id=spec_ids.DATAGRAM_SHORT_BODY,
+                )
+            if length < len(body):
+                body = body[:length]
+        return _message(parts, body)
     except ParseError:
         raise
     except Exception as exc:  # pragma: no cover - the fuzz tests prove this is never reached
         raise ParseError(f"internal parser failure: {type(exc).__name__}: {exc}") from exc
-
-
-def _parse(data: bytes, limits: Limits) -> Request | Response:
-    size = len(data)
-    if size > limits.max_message_size:
-        raise ParseError(
-            f"message of {size} bytes exceeds the limit of {limits.max_message_size}",
-            spec_id=spec_ids.SIZE_LIMITS,
-        )
-    end = data.find(_CRLF)
-    if end < 0:
-        raise ParseError(
-            "no empty line (CRLF CRLF) ends the header section",
-            offset=size,
-            spec_id=spec_ids.CRLF_LINES,
-        )
-    head = parse_head(data[:end], limits)
-    body = data[end + 4 :]
-    length = head.content_length()
-    if length is not None:
-        if length > len(body):
-            raise ParseError(
-                f"Content-Length {length} but only {len(body)} body bytes in the datagram",
-                where="Content-Length",
-                offset=end + 4 + len(body),
-                spec_id=spec_ids.DATAGRAM_SHORT_BODY,
-            )
-        if length < len(body):
-            body = body[:length]
-    return head.message(body)

@@ -123,8 +123,23 @@ class AbsoluteUri:
 Uri: TypeAlias = SipUri | AbsoluteUri
 
 
+_URIS: dict[str, Uri] = {}  # immutable results of recent inputs (Request-URIs repeat)
+
+
 def parse_uri(text: str) -> Uri:
     """Parse a Request-URI or the URI of a name-addr / addr-spec.  Raises :class:`ParseError`."""
+    found = _URIS.get(text)
+    if found is not None:
+        return found
+    uri = _parse_uri(text)
+    if len(text) <= 512:
+        if len(_URIS) >= 512:
+            _URIS.clear()
+        _URIS[text] = uri
+    return uri
+
+
+def _parse_uri(text: str) -> Uri:
     colon = text.find(":")
     if colon <= 0:
         raise ParseError(f"URI without a scheme: {text[:60]!r}", where="URI")

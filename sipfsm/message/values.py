@@ -16,7 +16,7 @@ from sipfsm.errors import ParseError
 from sipfsm.message import _fast
 from sipfsm.message._syntax import QUOTED_RE, TOKEN_CHARS, TOKEN_RE, quote, unquote, valid_host
 from sipfsm.message.params import EMPTY_PARAMS, Params, parse_header_params
-from sipfsm.message.uri import SipUri, Uri, parse_uri
+from sipfsm.message.uri import Uri, parse_uri
 
 __all__ = [
     "MAX_CSEQ",
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _V = TypeVar("_V")
+_A = TypeVar("_A", bound="NameAddr")
 
 MAX_CSEQ = 2**31 - 1  # §8.1.1.5: the sequence number MUST be less than 2**31
 MAX_DELTA_SECONDS = 2**32 - 1  # §20.19 / §20.23 / §10.2.1: values are 0 .. 2**32-1
@@ -114,12 +115,16 @@ class Contact(NameAddr):
         §10.2.1: values above 2**32-1 MAY be treated as 2**32-1 (they are), and malformed values
         SHOULD be treated as 3600 (they are).
         """
-        value = self.params.get("expires")
-        if value is None:
-            return None if "expires" not in self.params else DEFAULT_CONTACT_EXPIRES
-        if _DIGITS_RE.fullmatch(value) is None:
+        data = self.params._data
+        if "expires" not in data:
+            return None
+        value = data["expires"]
+        if value is None or not value.isdigit() or not value.isascii():
             return DEFAULT_CONTACT_EXPIRES
-        return _int_or_clamped(value, MAX_DELTA_SECONDS)
+        if len(value) > 10:
+            return MAX_DELTA_SECONDS
+        seconds = int(value)
+        return seconds if seconds <= MAX_DELTA_SECONDS else MAX_DELTA_SECONDS
 
     @property
     def q(self) -> float | None:
@@ -206,6 +211,21 @@ def _remember(cache: dict[str, _V], text: str, value: _V) -> _V:
     return value
 
 
+_new = object.__new__
+_SET_URI, _SET_DISPLAY, _SET_PARAMS = (
+    NameAddr.__dict__[name].__set__ for name in ("uri", "display_name", "params")
+)
+
+
+def _address(cls: type[_A], uri: Uri, display: str | None, params: Params) -> _A:
+    # The parsers' results are normalised already: skip __init__/__post_init__ (half the cost).
+    obj: _A = _new(cls)
+    _SET_URI(obj, uri)
+    _SET_DISPLAY(obj, display)
+    _SET_PARAMS(obj, params)
+    return obj
+
+
 def parse_name_addr(text: str, where: str = "address") -> NameAddr:
     """``name-addr / addr-spec`` followed by header parameters."""
     found = _NAME_ADDRS.get(text)
@@ -213,7 +233,7 @@ def parse_name_addr(text: str, where: str = "address") -> NameAddr:
         return found
     fast = _fast.name_addr(text)
     uri, display, params = fast if fast is not None else _parse_addr(text, where)
-    return _remember(_NAME_ADDRS, text, NameAddr(uri, display, params))
+    return _remember(_NAME_ADDRS, text, _address(NameAddr, uri, display, params))
 
 
 def parse_contact(text: str) -> Contact:
@@ -222,7 +242,7 @@ def parse_contact(text: str) -> Contact:
         return found
     fast = _fast.name_addr(text)
     uri, display, params = fast if fast is not None else _parse_addr(text, "Contact")
-    return _remember(_CONTACTS, text, Contact(uri, display, params))
+    return _remember(_CONTACTS, text, _address(Contact, uri, display, params))
 
 
 # -- Via ----------------------------------------------------------------------------------------
@@ -481,7 +501,3 @@ def format_date(when: datetime) -> str:
         f"{_WKDAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} "
         f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} GMT"
     )
-
-
-def is_sip(uri: Uri) -> bool:
-    return isinstance(uri, SipUri)
