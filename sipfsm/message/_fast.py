@@ -3,8 +3,8 @@
 Each function either returns exactly what the careful parser in :mod:`.values` / :mod:`.uri`
 returns for its input, or None -- and then the careful parser runs (and reports any error).  They
 accept a strict subset of the grammar: lower-case scheme, no escapes, no IPv6, no whitespace
-inside the value, no quoted-pairs, no repeated parameters.  ``tests/message/test_fast.py`` checks
-the agreement as a property.
+inside the value, no quoted-pairs, no repeated parameters.  A property check in
+``sipfsm/conformance/checks_message_fuzz.py`` holds them to that agreement.
 """
 
 from __future__ import annotations
