@@ -200,7 +200,6 @@ _CACHE_ENTRIES = 512
 _CACHE_KEY_MAX = 512
 _NAME_ADDRS: dict[str, NameAddr] = {}
 _CONTACTS: dict[str, Contact] = {}
-_VIAS: dict[str, Via] = {}
 
 
 def _remember(cache: dict[str, _V], text: str, value: _V) -> _V:
@@ -329,13 +328,12 @@ _VIA_RE = re.compile(
 
 
 def parse_via(text: str) -> Via:
-    cached = _VIAS.get(text)
-    if cached is not None:
-        return cached
+    # Not cached: every transaction has its own branch, so a Via repeats only in
+    # retransmissions, and a cache would only age entries into older GC generations.
     fast = _fast.via(text)
     if fast is not None:
-        return _remember(_VIAS, text, Via(*fast))
-    return _remember(_VIAS, text, _parse_via(text))
+        return Via(*fast)
+    return _parse_via(text)
 
 
 def _parse_via(text: str) -> Via:
