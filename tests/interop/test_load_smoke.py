@@ -57,16 +57,22 @@ def test_pool_keeps_50_registrations(kamailio_ok: None, tmp_path: Path) -> None:
                 await asyncio.sleep(0.05)
 
         async def scenario() -> None:
-            async with await RegistrationPool.open(observer=observe, local_host="127.0.0.1",
-                                                   resolver=False) as pool:
+            async with await RegistrationPool.open(
+                observer=observe, local_host="127.0.0.1", resolver=False
+            ) as pool:
                 for i in range(N):
                     user = f"u{i}"
                     config = RegistrationConfig(
                         aor=SipUri(scheme="sip", user=user, host=DEFAULT_REALM),
-                        registrar_target=target, transport="UDP", expires=3,
-                        refresh=FAST_REFRESH, keep_last_response=False)
-                    pool.add(config, credentials=StaticCredentials(
-                        user, kam.password_for(user))).register()
+                        registrar_target=target,
+                        transport="UDP",
+                        expires=3,
+                        refresh=FAST_REFRESH,
+                        keep_last_response=False,
+                    )
+                    pool.add(
+                        config, credentials=StaticCredentials(user, kam.password_for(user))
+                    ).register()
                     await asyncio.sleep(1 / RATE)
                 assert len(pool) == N
                 await until(lambda: len(registered) == N or problems, 10.0)
