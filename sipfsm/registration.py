@@ -150,6 +150,9 @@ class RefreshPolicy:
         if expiry <= 0:
             return self.floor
         base = min(expiry - self.margin, expiry * self.fraction)
+        # A short expiry (below ~2x the margin) would otherwise refresh at the floor, i.e.
+        # dozens of times per interval: never refresh before half the granted expiry.
+        base = max(base, expiry / 2)
         base *= random.uniform(1.0 - self.jitter, 1.0)
         if base < self.floor:
             return min(self.floor, expiry / 2) if expiry < 2 * self.floor else self.floor

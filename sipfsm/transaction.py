@@ -309,6 +309,7 @@ class NonInviteClientTransaction:
 
     def _enter_completed(self, *_: object) -> None:
         self._cancel_timers()
+        self._data = b""  # §17.1.2.2: nothing is retransmitted from Completed; free the bytes
         delay = self._layer.timer_values.timer_k(bool(self._transport.reliable))
         self._timer_k = self._layer.timers.start("K", delay, self._timer_k_fired)
 

@@ -557,6 +557,23 @@ def refresh_comes_before_the_granted_expiry(granted: int, seed: int) -> None:
         assert 0 < b - a < granted
 
 
+@check("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS")
+@given(st.floats(2.0, 2.0**32), st.floats(0.0, 64.0), st.floats(0.1, 1.0), st.floats(0.0, 0.5),
+       st.integers(0, 2**16))
+def refresh_delay_is_before_expiry_and_not_too_early(expiry: float, margin: float,
+                                                     fraction: float, jitter: float,
+                                                     seed: int) -> None:
+    """For any policy, the refresh comes before the expiry and no earlier than half of it
+    (less the jitter): short expiries are not refreshed at the floor over and over."""
+    from sipfsm.registration import RefreshPolicy
+    from sipfsm.sim import SeededRandom
+
+    policy = RefreshPolicy(margin=margin, fraction=fraction, jitter=jitter, floor=1.0)
+    delay = policy.delay(expiry, SeededRandom(seed))
+    assert delay < expiry
+    assert delay >= min(expiry / 2 * (1 - jitter), 1.0) - 1e-9
+
+
 @check("RFC3261-10.2.4-NO-REFRESH-OTHERS")
 @given(st.integers(60, 3600), st.lists(st.integers(5061, 5999), min_size=1, max_size=4))
 def refresh_sends_only_our_contacts(granted: int, ports: list[int]) -> None:
