@@ -74,5 +74,11 @@ class TransportError(SipfsmError):
     """A transport could not send (connection refused, closed, unreachable)."""
 
 
+class DestinationUnreachable(TransportError):
+    """The destination refused the message at once (ICMP port unreachable on UDP, connection
+    refused on TCP): RFC 3261 §8.1.3.1 / RFC 3263 §4.3 — try the next target or fail now, never
+    wait for Timer F."""
+
+
 class ConfigError(SipfsmError, ValueError):
     """Configuration or command-line input is unusable."""
