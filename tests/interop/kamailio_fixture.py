@@ -68,7 +68,7 @@ ALGORITHMS = ("MD5", "SHA-256")
 VERIFIED_KAMAILIO_VERSION = "5.6.3"
 # Modules the template loads; kamailio_available() checks they exist.
 _REQUIRED_MODULES = (
-    "kex", "corex", "sl", "pv", "maxfwd", "textops", "siputils", "xlog",
+    "kex", "corex", "tm", "sl", "pv", "maxfwd", "textops", "siputils", "xlog",
     "usrloc", "registrar", "auth",
 )  # fmt: skip
 # Debian installs kamailio in /usr/sbin, which is not on a non-root PATH.
