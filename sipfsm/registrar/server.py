@@ -20,6 +20,7 @@ import asyncio
 from types import TracebackType
 
 from sipfsm.aio import SecretsRandom, SystemClock, TcpTransport, UdpTransport
+from sipfsm.aio.trace import TraceSink
 from sipfsm.errors import ConfigError
 from sipfsm.ports import HostPort
 from sipfsm.registrar.core import Registrar, RegistrarConfig
@@ -47,10 +48,13 @@ class RegistrarServer:
         udp_port: int | None = 5060,
         tcp_port: int | None = 5060,
         log: RegistrarLog | None = None,
+        trace: TraceSink | None = None,
     ) -> RegistrarServer:
         """Bind and start serving.  ``udp_port`` / ``tcp_port``: a port, 0 for a free one, or
         None for no server of that kind.  A :class:`Registrar` may be given instead of a
-        config (its clock and randomness are then its own).  Raises
+        config (its clock and randomness are then its own).  ``trace``: where every message
+        received and sent is recorded (:class:`~sipfsm.aio.trace.TraceWriter` writes the
+        README's JSON-lines format, ``local`` being the registrar).  Raises
         :class:`~sipfsm.errors.TransportError` when a port cannot be bound."""
         if udp_port is None and tcp_port is None:
             raise ConfigError("a registrar needs a UDP or a TCP port (or both)")
@@ -65,11 +69,12 @@ class RegistrarServer:
         try:
             if udp_port is not None:
                 self._udp = await UdpTransport.open(
-                    self.endpoint, local_host=host, local_port=udp_port
+                    self.endpoint, local_host=host, local_port=udp_port, trace=trace
                 )
             if tcp_port is not None:
                 self._tcp = await TcpTransport.open(
-                    self.endpoint, local_host=host, local_port=tcp_port, listen=True
+                    self.endpoint, local_host=host, local_port=tcp_port, listen=True,
+                    trace=trace,
                 )
         except BaseException:
             await self.aclose()
