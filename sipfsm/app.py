@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ __all__ = [
     "exit_code_for",
     "parse_registrar_address",
     "parse_sip_uri",
+    "resolve_target",
 ]
 
 # Exit codes of the client commands (cli.py documents them too).
@@ -86,37 +89,84 @@ def parse_sip_uri(text: str, what: str) -> SipUri:
     return uri
 
 
+# The transports ``--registrar`` accepts, as written before the first colon.
+REGISTRAR_TRANSPORTS = ("udp", "tcp")
+REGISTRAR_FORM = "udp:HOST[:PORT] or tcp:HOST[:PORT] (IPv6 in brackets: udp:[::1]:5060)"
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _valid_host_name(host: str) -> bool:
+    """RFC 1123 host name syntax (letters, digits, hyphens; dot-separated labels)."""
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
 def parse_registrar_address(text: str) -> Target:
-    """``udp:HOST:PORT``, ``tcp:HOST:PORT`` or ``HOST[:PORT]`` (UDP); IPv6 as ``[::1]:5060``."""
+    """``udp:HOST[:PORT]`` or ``tcp:HOST[:PORT]`` (port 5060 by default); IPv6 in brackets,
+    ``udp:[::1]:5060``.  Anything else is a ConfigError naming the expected form."""
     raw = text.strip()
-    transport = "UDP"
+
+    def bad(why: str) -> ConfigError:
+        return ConfigError(f"--registrar {text!r}: {why}; expected {REGISTRAR_FORM}")
+
     scheme, sep, rest = raw.partition(":")
-    if sep and scheme.lower() in ("udp", "tcp"):
-        transport, raw = scheme.upper(), rest
+    if not sep or not scheme:
+        raise bad("no transport")
+    if scheme.lower() not in REGISTRAR_TRANSPORTS:
+        raise bad(f"transport {scheme!r} is not supported")
+    transport, raw = scheme.upper(), rest
     if raw.startswith("["):
         host, end, tail = raw[1:].partition("]")
         if not end:
-            raise ConfigError(f"registrar address {text!r}: unclosed '['")
+            raise bad("unclosed '['")
         port_text = tail[1:] if tail.startswith(":") else ""
         if tail and not tail.startswith(":"):
-            raise ConfigError(f"registrar address {text!r}: junk after ']'")
-    else:
-        if raw.count(":") > 1:
-            raise ConfigError(f"registrar address {text!r}: put IPv6 addresses in brackets")
-        host, _, port_text = raw.partition(":")
-    if not host:
-        raise ConfigError(f"registrar address {text!r} has no host")
-    port = 5060
-    if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ConfigError(f"registrar address {text!r}: bad port {port_text!r}")
-        port = int(port_text)
-    if ":" in host:
+            raise bad("junk after ']'")
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise ConfigError(f"registrar address {text!r}: bad IPv6 address") from None
+            raise bad("bad IPv6 address") from None
+    else:
+        if raw.count(":") > 1:
+            raise bad("put IPv6 addresses in brackets")
+        host, colon, port_text = raw.partition(":")
+        if colon and not port_text:
+            raise bad("empty port")
+        if not host:
+            raise bad("no host")
+        if not _valid_host_name(host):
+            raise bad(f"{host!r} is not a host name or IP address")
+    port = 5060
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise bad(f"bad port {port_text!r} (1-65535)")
+        port = int(port_text)
     return Target(transport, host, port)
+
+
+async def resolve_target(target: Target, *, local_host: str = "0.0.0.0") -> Target:
+    """``target`` with its host name looked up (A/AAAA through the system resolver, as a TCP
+    connect does), so that a UDP socket can send to it; an IP literal is returned unchanged.
+    The address family follows ``local_host`` (an IPv4 bind needs an IPv4 address).  Raises
+    :class:`~sipfsm.aio.ResolveError` when the name does not resolve."""
+    from sipfsm.aio import ResolveError
+    from sipfsm.aio._net import bare_host, is_ip_literal
+
+    if is_ip_literal(target.host):
+        return target
+    local = bare_host(local_host)
+    family = socket.AF_UNSPEC if local == "::" else (
+        socket.AF_INET6 if ":" in local else socket.AF_INET)
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(target.host, target.port, family=family,
+                                       type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as exc:
+        raise ResolveError(f"cannot look up {target.host}: {exc}") from None
+    if not infos:
+        raise ResolveError(f"{target.host} has no address")
+    address = str(infos[0][4][0]).split("%", 1)[0]
+    return Target(target.transport, address, target.port)
 
 
 class TraceFanout:
@@ -153,6 +203,11 @@ class AsyncRegistration:
     ) -> AsyncRegistration:
         self = cls()
         self._listeners = list(listeners or [])
+        if config.registrar_target is not None:
+            # A UDP socket sends to addresses only: look the name up as a TCP connect would.
+            target = await resolve_target(config.registrar_target, local_host=local_host)
+            if target != config.registrar_target:
+                config = dataclasses.replace(config, registrar_target=target)
         random = SecretsRandom()
         timers = AioTimers()
         clock = SystemClock()
@@ -250,14 +305,6 @@ class _LayerReceiver:
         return
 
 
-def _set_receive_buffer(udp: UdpTransport, size: int) -> None:
-    # UdpTransport has no option for this yet; its socket is reached directly until it does.
-    sock = getattr(udp, "_sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-
-
 class RegistrationPool:
     """Many RegistrationClients in one process sharing ONE UdpTransport (one socket, one Via
     port), ONE TransactionLayer, and one set of timers, clock, randomness and resolver.
@@ -323,7 +370,7 @@ class RegistrationPool:
         udp = await UdpTransport.open(receiver, local_host=local_host, local_port=local_port,
                                       trace=trace)
         if receive_buffer is not None:
-            _set_receive_buffer(udp, receive_buffer)
+            udp.set_receive_buffer(receive_buffer)
         layer = TransactionLayer({"UDP": udp}, timers, random, timer_values=timer_values,
                                  observer=drop_observer)
         receiver.bind(layer)
@@ -357,13 +404,7 @@ class RegistrationPool:
     def receive_buffer(self) -> int | None:
         """The shared socket's SO_RCVBUF as the kernel reports it (Linux: twice the size
         granted), or None when unknown."""
-        sock = getattr(self.transport, "_sock", None)
-        if sock is None:
-            return None
-        try:
-            return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
-        except OSError:
-            return None
+        return self.transport.receive_buffer
 
     def __len__(self) -> int:
         return len(self._clients)
@@ -472,9 +513,15 @@ async def run_client(options: ClientOptions, action: str, out: TextIO, err: Text
     loop = asyncio.get_running_loop()
     start = loop.time()
     config = _config_from(options)
-    registration = await AsyncRegistration.open(
-        config, credentials=_credentials(options), local_host=options.local_host,
-        trace_path=options.trace, listeners=[progress_printer(err, start)])
+    from sipfsm.aio import ResolveError
+
+    try:
+        registration = await AsyncRegistration.open(
+            config, credentials=_credentials(options), local_host=options.local_host,
+            trace_path=options.trace, listeners=[progress_printer(err, start)])
+    except ResolveError as exc:
+        print(f"sipfsm: {exc}", file=err)
+        return EXIT_UNREACHABLE
     stop = asyncio.Event()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         import signal

@@ -4,6 +4,7 @@ clear line on stderr and a distinct exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 
@@ -14,28 +15,93 @@ from sipfsm.errors import ConfigError, ParseError, SipfsmError
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-EXIT_PARSE = 3
+EXIT_PARSE = 3  # malformed input, or an input file that cannot be read
 EXIT_INTERNAL = 70  # EX_SOFTWARE
+EXIT_INTERRUPTED = 130
 # 4: authentication failed, 5: registrar unreachable / timed out, 6: rejected by the registrar
-# (see sipfsm.app), 130: interrupted.
+# (see sipfsm.app).
 
 Handler = Callable[[argparse.Namespace], int]
+
+# The optional extra that brings hypothesis (what ``sipfsm conformance`` runs on).
+CONFORMANCE_EXTRA = "conformance"
+
+
+class UnreadableInput(SipfsmError):
+    """An input file named on the command line cannot be read (exit 3)."""
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UnreadableInput(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+# -- argument types: a bad value is argparse's one-line error and exit 2 ----------------------
+
+def _seconds(text: str, *, allow_zero: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        floor = ">= 0" if allow_zero else "> 0"
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number of seconds {floor}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    return _seconds(text, allow_zero=False)
+
+
+def non_negative_seconds(text: str) -> float:
+    return _seconds(text, allow_zero=True)
+
+
+def _bounded_int(text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number {low}..{high}")
+    return value
+
+
+def positive_count(text: str) -> int:
+    return _bounded_int(text, 1, 2**31 - 1)
+
+
+def expires_seconds(text: str) -> int:
+    return _bounded_int(text, 1, 2**32 - 1)
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
     from sipfsm.message import parse
 
-    if args.file == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        with open(args.file, "rb") as handle:
-            data = handle.read()
-    message = parse(data)
+    message = parse(_read_input(args.file))
     print(message.to_bytes().decode("utf-8", "replace"), end="")
     return EXIT_OK
 
 
+def hypothesis_missing() -> bool:
+    """True when hypothesis (the ``conformance`` extra) cannot be imported."""
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
 def _cmd_conformance(args: argparse.Namespace) -> int:
+    if hypothesis_missing():
+        print(f"sipfsm conformance needs hypothesis: pip install 'sipfsm[{CONFORMANCE_EXTRA}]'",
+              file=sys.stderr)
+        return EXIT_USAGE
     from sipfsm.conformance.runner import exit_code, render, run
 
     verdicts = run(examples=args.examples)
@@ -68,10 +134,6 @@ def _client_options(args: argparse.Namespace) -> object:
     if aor.scheme != "sip" or not aor.user:
         raise ConfigError("--aor: give a sip: address-of-record with a user, e.g. "
                           "sip:alice@example.com")
-    if not 0 < args.expires < 2**32:
-        raise ConfigError(f"--expires {args.expires}: must be 1..4294967295")
-    if args.duration is not None and args.duration < 0:
-        raise ConfigError("--duration must not be negative")
     proxy = None
     if args.outbound_proxy:
         proxy = parse_sip_uri(args.outbound_proxy, "--outbound-proxy")
@@ -121,7 +183,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_ladder(args: argparse.Namespace) -> int:
     from sipfsm.ladder import mermaid, read_trace, svg, text_ladder
 
-    records = read_trace(args.trace)
+    try:
+        records = read_trace(args.trace)
+    except OSError as exc:
+        raise UnreadableInput(f"cannot read {args.trace}: {exc.strerror or exc}") from None
     if args.format == "svg":
         text = svg(records)
     elif args.format == "text":
@@ -138,26 +203,32 @@ def _cmd_ladder(args: argparse.Namespace) -> int:
 
 def _add_client_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aor", required=True, help="address-of-record, e.g. sip:alice@example.com")
-    p.add_argument("--registrar", metavar="udp:HOST:PORT",
-                   help="registrar address (udp:… or tcp:…); default: RFC 3263 DNS for the AOR")
+    p.add_argument("--registrar", metavar="udp:HOST[:PORT]",
+                   help="registrar address, udp:HOST[:PORT] or tcp:HOST[:PORT] (a host name is "
+                        "looked up); default: RFC 3263 DNS for the AOR's domain")
     p.add_argument("--registrar-uri", metavar="URI",
                    help="Request-URI (default: sip:<AOR domain>)")
     p.add_argument("--outbound-proxy", metavar="URI", help="outbound proxy (a loose route)")
     p.add_argument("--transport", choices=("UDP", "TCP", "udp", "tcp"), default=None,
-                   help="transport when --registrar does not say")
+                   help="transport to prefer when the registrar is found by DNS")
     p.add_argument("--user", help="Digest user name (default: the AOR's user)")
     p.add_argument("--password-env", metavar="NAME",
                    help="read the password from this environment variable")
     p.add_argument("--no-auth", action="store_true", help="send no credentials")
-    p.add_argument("--expires", type=int, default=3600, help="requested expiry in seconds")
+    p.add_argument("--expires", type=expires_seconds, default=3600,
+                   help="requested expiry in seconds (1..4294967295, default 3600)")
     p.add_argument("--contact", action="append", default=[], metavar="URI",
                    help="contact to bind (repeatable; default: made from the local address)")
     p.add_argument("--local-host", default="0.0.0.0", help="local address to bind")
     p.add_argument("--trace", metavar="FILE.jsonl", help="write every message sent and received")
     p.add_argument("--rewrite-contact", action="store_true",
                    help="re-register with the address the registrar saw (Via received/rport)")
-    p.add_argument("--max-failures", type=int, default=3, metavar="N",
-                   help="give up after N consecutive failures (default 3)")
+    p.add_argument("--max-failures", type=positive_count, default=3, metavar="N",
+                   help="give up after N consecutive failures (default 3); the exit code is "
+                        "the last failure's")
+    p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
+                   help="give up (exit 5) when the command's answer (the registration, the "
+                        "unregister, the bindings) has not come after SECONDS")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,13 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     _register_registrar(sub)
     p = sub.add_parser("demo", help="register, refresh, query and unregister against the "
                                     "embedded registrar on loopback")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each step")
+    p.add_argument("--timeout", type=positive_seconds, default=30.0,
+                   help="seconds to wait for each step (default 30)")
     p.set_defaults(handler=_cmd_demo)
     p = sub.add_parser("register", help="register, refresh until --duration or Ctrl-C, then "
                                         "unregister")
     _add_client_arguments(p)
-    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                   help="stay registered this long (default: until Ctrl-C)")
+    p.add_argument("--duration", type=non_negative_seconds, default=None, metavar="SECONDS",
+                   help="end the command SECONDS after it started, registered or not "
+                        "(default: until Ctrl-C)")
     p.set_defaults(handler=_cmd_client)
     p = sub.add_parser("unregister", help="remove our bindings (--all: every binding)")
     _add_client_arguments(p)
@@ -212,6 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParseError as exc:
         print(f"sipfsm: malformed message: {exc}", file=sys.stderr)
         return EXIT_PARSE
+    except UnreadableInput as exc:
+        print(f"sipfsm: {exc}", file=sys.stderr)
+        return EXIT_PARSE
     except ConfigError as exc:
         print(f"sipfsm: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -219,10 +295,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sipfsm: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:
-        print(f"sipfsm: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"sipfsm: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, never a traceback (SIPFSM_DEBUG=1 shows it)
         import os
 

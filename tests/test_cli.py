@@ -31,7 +31,8 @@ def test_registrar_address_parses_or_raises_config_error(text: str) -> None:
     ("text", "expected"),
     [("udp:127.0.0.1:5070", Target("UDP", "127.0.0.1", 5070)),
      ("tcp:[::1]:5080", Target("TCP", "::1", 5080)),
-     ("example.com", Target("UDP", "example.com", 5060))],
+     ("udp:example.com", Target("UDP", "example.com", 5060)),
+     ("TCP:localhost", Target("TCP", "localhost", 5060))],
 )
 def test_registrar_address_examples(text: str, expected: Target) -> None:
     assert parse_registrar_address(text) == expected
@@ -61,7 +62,27 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
           "--no-auth"], 2),
         (["register", "--aor", "sip:alice@example.com", "--password-env", "SIPFSM_NOPE_X"], 2),
         (["query"], 2),
-        (["ladder", "/nonexistent/trace.jsonl"], 1),
+        (["ladder", "/nonexistent/trace.jsonl"], 3),
+        (["parse", "/nonexistent/message.txt"], 3),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "garbage", "--no-auth"],
+         2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "sctp:127.0.0.1:5060",
+          "--no-auth"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--duration", "nan"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--duration", "inf"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--max-failures", "0"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--max-failures", "-1"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--timeout", "0"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--timeout", "nan"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--expires", "0"], 2),
+        (["demo", "--timeout", "-1"], 2),
     ],
 )
 def test_bad_arguments_are_one_line_without_traceback(args: list[str], code: int) -> None:
@@ -141,3 +162,103 @@ def test_password_and_ha1_never_leave_the_process(tmp_path: Path) -> None:
         registrar.terminate()
         out, _ = registrar.communicate(timeout=10)
     assert password not in out and ha1 not in out
+
+
+@pytest.mark.parametrize("text", ["garbage", "sctp:127.0.0.1:5060", "udp:", "udp:host name:5060",
+                                  "tcp:example.com:http"])
+def test_registrar_address_errors_name_the_expected_form(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"udp:HOST\[:PORT\]"):
+        parse_registrar_address(text)
+
+
+@pytest.mark.parametrize("command", ["ladder", "parse"])
+def test_an_unreadable_file_names_its_path(tmp_path: Path, command: str) -> None:
+    missing = tmp_path / "no-such-file.txt"
+    result = _run(command, str(missing))
+    assert result.returncode == 3, result.stderr
+    assert str(missing) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# -- packaging: hypothesis is the `conformance` extra, not a dependency -------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_hypothesis_is_an_optional_extra() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = [dep.split(">")[0].split("=")[0].split("[")[0].strip().lower()
+             for dep in project["dependencies"]]
+    assert "hypothesis" not in names
+    for extra in ("conformance", "test"):
+        assert any(d.startswith("hypothesis") for d in project["optional-dependencies"][extra])
+
+
+def _without_hypothesis(tmp_path: Path) -> dict[str, str]:
+    """An environment in which ``import hypothesis`` fails, as in a venv without the extra."""
+    import os
+
+    blocker = tmp_path / "block" / "hypothesis"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text(
+        'raise ImportError("No module named \'hypothesis\' (blocked by the test)")\n',
+        encoding="utf-8")
+    path = os.pathsep.join([str(blocker.parent), str(REPO), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
+
+
+def test_conformance_without_hypothesis_names_the_extra(tmp_path: Path) -> None:
+    result = _run("conformance", env=_without_hypothesis(tmp_path))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "sipfsm[conformance]" in lines[0], result.stderr
+
+
+def test_demo_and_help_run_without_hypothesis(tmp_path: Path) -> None:
+    env = _without_hypothesis(tmp_path)
+    assert _run("--help", env=env).returncode == 0
+    result = _run("demo", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "demo complete" in result.stdout
+
+
+class Registrar:
+    """``sipfsm registrar`` in a subprocess on an ephemeral loopback UDP port."""
+
+    def __init__(self, *options: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sipfsm", "registrar", "--host", "127.0.0.1",
+             "--udp-port", "0", "--tcp-port", "off", "--min-expires", "1", *options],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.process.stdout is not None
+        banner = self.process.stdout.readline()
+        assert "sipfsm registrar on udp:" in banner, banner
+        self.port = int(banner.split("udp:", 1)[1].split()[0].rsplit(":", 1)[1])
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        out, _ = self.process.communicate(timeout=10)
+        return out
+
+    def __enter__(self) -> Registrar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def test_udp_registrar_by_host_name_without_hypothesis(tmp_path: Path) -> None:
+    """``--registrar udp:localhost:PORT`` is looked up as for TCP (was: 'not an IP address'),
+    and the whole register / unregister path runs without hypothesis."""
+    with Registrar() as registrar:
+        result = _run("register", "--aor", "sip:dave@example.com", "--registrar",
+                      f"udp:localhost:{registrar.port}", "--no-auth", "--duration", "0.2",
+                      "--local-host", "127.0.0.1", "--max-failures", "1",
+                      env=_without_hypothesis(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "registered sip:dave@example.com" in result.stdout
+    assert "unregistered" in result.stdout

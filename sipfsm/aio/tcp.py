@@ -12,7 +12,7 @@ from typing import Any, Protocol, cast
 from sipfsm.aio._net import WILDCARDS, bare_host, route_source, unmapped
 from sipfsm.aio.framing import FramingError, RawStreamFramer
 from sipfsm.aio.trace import TraceSink
-from sipfsm.errors import TransportError
+from sipfsm.errors import DestinationUnreachable, TransportError
 from sipfsm.ports import HostPort, Receiver, Target
 
 __all__ = ["ByteFramer", "TcpTransport"]
@@ -98,7 +98,9 @@ class _Connection(asyncio.Protocol):
         self.pending.clear()
         self.owner._forget(self)
         if not self.ready.done():
-            self.ready.set_exception(TransportError(message, spec_id=SPEC_CONNECTION_FAILURE))
+            kind = (DestinationUnreachable if isinstance(cause, ConnectionRefusedError)
+                    else TransportError)
+            self.ready.set_exception(kind(message, spec_id=SPEC_CONNECTION_FAILURE))
             self.ready.exception()  # retrieved: nobody need await it
         if self.transport is not None:
             self.transport.abort()
@@ -334,7 +336,10 @@ class TcpTransport:
     def _report(self, connection: _Connection, message: str, cause: BaseException | None) -> None:
         if self._closed or connection.target is None:
             return
-        error = TransportError(message, spec_id=SPEC_CONNECTION_FAILURE)
+        # Connection refused: the destination said no at once (RFC 3263 §4.3: next target).
+        kind = (DestinationUnreachable if isinstance(cause, ConnectionRefusedError)
+                else TransportError)
+        error = kind(message, spec_id=SPEC_CONNECTION_FAILURE)
         error.__cause__ = cause
         try:
             self._receiver.transport_error(connection.target, error)

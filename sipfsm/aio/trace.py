@@ -143,6 +143,11 @@ class TracingTransport:
     def local_address(self) -> HostPort:
         return self.inner.local_address()
 
+    def local_address_for(self, target: Target) -> HostPort:
+        # TODO(A2): call self.inner.local_address_for directly once the port declares it.
+        for_target = getattr(self.inner, "local_address_for", None)
+        return for_target(target) if callable(for_target) else self.inner.local_address()
+
     def send(self, data: bytes, target: Target) -> None:
         self.inner.send(data, target)
         self._sink.record("sent", self.inner.name, self.inner.local_address(), target.address, data)

@@ -4,6 +4,7 @@ responses come back to the socket that sent the request)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -14,10 +15,10 @@ from typing import Any
 
 from sipfsm.aio._net import WILDCARDS, bare_host, is_ip_literal, route_source, unmapped
 from sipfsm.aio.trace import TraceSink
-from sipfsm.errors import TransportError
+from sipfsm.errors import DestinationUnreachable, TransportError
 from sipfsm.ports import HostPort, Receiver, Target
 
-__all__ = ["UdpTransport", "icmp_is_failure"]
+__all__ = ["UdpTransport", "icmp_is_failure", "icmp_is_unreachable"]
 
 _log = logging.getLogger("sipfsm.aio")
 
@@ -42,6 +43,11 @@ def icmp_is_failure(origin: int, icmp_type: int) -> bool:
     if origin == _SO_EE_ORIGIN_ICMP6:
         return icmp_type in (1, 4)  # destination unreachable, parameter problem
     return origin == _SO_EE_ORIGIN_LOCAL
+
+
+def icmp_is_unreachable(origin: int, icmp_type: int) -> bool:
+    """ICMP (v4 type 3, v6 type 1) destination unreachable: the destination refused at once."""
+    return (origin, icmp_type) in ((_SO_EE_ORIGIN_ICMP, 3), (_SO_EE_ORIGIN_ICMP6, 1))
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -158,6 +164,20 @@ class UdpTransport:
                 self._route_cache[host] = source
         return source
 
+    @property
+    def receive_buffer(self) -> int | None:
+        """SO_RCVBUF as the kernel reports it (Linux: twice the size granted), None if unknown."""
+        try:
+            return int(self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        except OSError:
+            return None
+
+    def set_receive_buffer(self, size: int) -> None:
+        """Ask for a SO_RCVBUF of ``size`` bytes (the kernel caps it at net.core.rmem_max); a
+        refusal keeps the current size."""
+        with contextlib.suppress(OSError):
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
     def send(self, data: bytes, target: Target) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
@@ -173,7 +193,9 @@ class UdpTransport:
         if self._send_error is not None:
             error = self._send_error
             self._send_error = None
-            raise TransportError(f"UDP send to {target.address} failed: {error}") from error
+            kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
+                    else TransportError)
+            raise kind(f"UDP send to {target.address} failed: {error}") from error
         if self._trace is not None:
             self._trace.record("sent", "UDP", local, target.address, data)
 
@@ -235,7 +257,8 @@ class UdpTransport:
         last = self._last_target
         if reported is None and last is not None:
             # No error queue: blame the last destination (what a connected socket would do).
-            self._report(last, f"UDP error from {last.address}: {exc}")
+            self._report(last, f"UDP error from {last.address}: {exc}",
+                         unreachable=isinstance(exc, ConnectionRefusedError))
 
     def _drain_error_queue(self) -> int | None:
         """Report every queued ICMP error; the number drained, None if the queue is unusable."""
@@ -261,10 +284,12 @@ class UdpTransport:
                     target,
                     f"ICMP error from {target.address}: {os.strerror(errno_)} "
                     f"(type {icmp_type}, code {icmp_code})",
+                    unreachable=icmp_is_unreachable(origin, icmp_type),
                 )
 
-    def _report(self, target: Target, message: str) -> None:
+    def _report(self, target: Target, message: str, *, unreachable: bool) -> None:
+        kind = DestinationUnreachable if unreachable else TransportError
         try:
-            self._receiver.transport_error(target, TransportError(message, spec_id=SPEC_ICMP))
+            self._receiver.transport_error(target, kind(message, spec_id=SPEC_ICMP))
         except Exception:
             _log.exception("receiver failed on a transport error for %s", target)
