@@ -6,7 +6,8 @@ Modelled on h11: a user can tell *who* broke the rules from the class alone.
 * :class:`LocalProtocolError` -- the caller asked for something the protocol forbids.
 * :class:`RemoteProtocolError` -- the peer broke the protocol.
 * :class:`AuthenticationFailed` -- digest authentication cannot succeed.
-* :class:`TransportError` -- a transport could not deliver a message.
+* :class:`TransportError` -- a transport could not deliver a message (:class:`CertificateError`:
+  a TLS peer could not be authenticated).
 * :class:`ConfigError` -- configuration or command-line input is unusable.
 
 Every error may name the ``spec/`` record it enforces (``spec_id``).  None of them ever carries a
@@ -78,6 +79,12 @@ class DestinationUnreachable(TransportError):
     """The destination refused the message at once (ICMP port unreachable on UDP, connection
     refused on TCP): RFC 3261 §8.1.3.1 / RFC 3263 §4.3 — try the next target or fail now, never
     wait for Timer F."""
+
+
+class CertificateError(TransportError):
+    """TLS: the peer's certificate is not trusted (chain verification failed) or does not name
+    the SIP domain the client meant to reach (RFC 5922 §7).  Retrying cannot help; the CLI exits
+    with code 7."""
 
 
 class ConfigError(SipfsmError, ValueError):

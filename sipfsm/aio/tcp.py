@@ -59,7 +59,7 @@ class _Connection(asyncio.Protocol):
         self.local = HostPort(unmapped(str(sockname[0])), int(sockname[1]))
         self.peer = HostPort(unmapped(str(peername[0])), int(peername[1]))
         if self.target is None:
-            self.target = Target("TCP", self.peer.host, self.peer.port)
+            self.target = Target(self.owner.name, self.peer.host, self.peer.port)
             self.owner._adopt(self)
         if not self.ready.done():
             self.ready.set_result(None)
@@ -73,7 +73,9 @@ class _Connection(asyncio.Protocol):
             return
         self.transport.write(data)
         if self.owner._trace is not None and self.local and self.peer:
-            self.owner._trace.record("sent", "TCP", self.owner._advertise(self), self.peer, data)
+            self.owner._trace.record(
+                "sent", self.owner.name, self.owner._advertise(self), self.peer, data
+            )
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -88,7 +90,9 @@ class _Connection(asyncio.Protocol):
         already_closed, self.closed = self.closed, True
         self.owner._forget(self)
         if exc is not None and not already_closed:
-            self.owner._report(self, f"TCP connection to {self.peer} lost: {exc}", exc)
+            self.owner._report(
+                self, f"{self.owner.name} connection to {self.peer} lost: {exc}", exc
+            )
 
     def fail(self, message: str, cause: BaseException | None) -> None:
         """Drop the connection and tell the receiver (RFC 3261 §18.4)."""
@@ -119,6 +123,9 @@ class TcpTransport:
     With ``listen=True`` (the default) the transport also accepts connections at
     ``local_host:local_port`` and advertises that port, so a server that has to open a new
     connection for a response can reach it (RFC 3261 §18.1.1)."""
+
+    # Subclasses (TLS, keep-alives) bring their own connection class.
+    _connection_class: type[_Connection] = _Connection
 
     def __init__(
         self,
@@ -277,14 +284,14 @@ class TcpTransport:
         host = self._local_host or "0.0.0.0"
         try:
             self._server = await loop.create_server(
-                lambda: _Connection(self, None), host, port, reuse_address=True
+                lambda: self._connection_class(self, None), host, port, reuse_address=True
             )
         except OSError as exc:
             raise TransportError(f"cannot listen on TCP {self._local_host}:{port}: {exc}") from exc
         self._listen_port = int(self._server.sockets[0].getsockname()[1])
 
     def _connect(self, key: tuple[str, int], target: Target) -> _Connection:
-        connection = _Connection(self, target)
+        connection = self._connection_class(self, target)
         self._connections[key] = connection
         connection.connector = asyncio.get_running_loop().create_task(
             self._open_connection(connection, key)
@@ -327,7 +334,7 @@ class TcpTransport:
         peer = connection.peer
         assert peer is not None
         if self._trace is not None:
-            self._trace.record("received", "TCP", self._advertise(connection), peer, frame)
+            self._trace.record("received", self.name, self._advertise(connection), peer, frame)
         try:
             self._receiver.receive(frame, peer, self)
         except Exception:
