@@ -17,9 +17,12 @@ is closed.  Nothing a peer sends stops the server.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from types import TracebackType
 
 from sipfsm.aio import SecretsRandom, SystemClock, TcpTransport, UdpTransport
+from sipfsm.aio.keepalive import KeepAliveTcpTransport, StunDemultiplexer
+from sipfsm.aio.tls import TlsTransport
 from sipfsm.aio.trace import TraceSink
 from sipfsm.errors import ConfigError
 from sipfsm.ports import HostPort
@@ -37,6 +40,7 @@ class RegistrarServer:
         self.endpoint = RegistrarEndpoint(registrar, log=log)
         self._udp: UdpTransport | None = None
         self._tcp: TcpTransport | None = None
+        self._tls: TlsTransport | None = None
         self._closed = asyncio.Event()
 
     @classmethod
@@ -49,6 +53,8 @@ class RegistrarServer:
         tcp_port: int | None = 5060,
         log: RegistrarLog | None = None,
         trace: TraceSink | None = None,
+        tls_port: int | None = None,
+        tls_context: ssl.SSLContext | None = None,
     ) -> RegistrarServer:
         """Bind and start serving.  ``udp_port`` / ``tcp_port``: a port, 0 for a free one, or
         None for no server of that kind.  A :class:`Registrar` may be given instead of a
@@ -56,9 +62,11 @@ class RegistrarServer:
         received and sent is recorded (:class:`~sipfsm.aio.trace.TraceWriter` writes the
         README's JSON-lines format, ``local`` being the registrar).  Raises
         :class:`~sipfsm.errors.TransportError` when a port cannot be bound."""
-        if udp_port is None and tcp_port is None:
+        if udp_port is None and tcp_port is None and tls_port is None:
             raise ConfigError("a registrar needs a UDP or a TCP port (or both)")
-        for port in (udp_port, tcp_port):
+        if tls_port is not None and tls_context is None:
+            raise ConfigError("a TLS port needs a server certificate (tls_context)")
+        for port in (udp_port, tcp_port, tls_port):
             if port is not None and not 0 <= port <= 65535:
                 raise ConfigError(f"port {port} out of range 0-65535")
         if isinstance(config, Registrar):
@@ -68,13 +76,21 @@ class RegistrarServer:
         self = cls(registrar, log=log)
         try:
             if udp_port is not None:
+                # RFC 5626 §4.4.2 / §8: STUN keep-alives share the SIP socket.
+                stun = StunDemultiplexer(self.endpoint, answer_binding_requests=True)
                 self._udp = await UdpTransport.open(
-                    self.endpoint, local_host=host, local_port=udp_port, trace=trace
+                    stun, local_host=host, local_port=udp_port, trace=trace
                 )
             if tcp_port is not None:
-                self._tcp = await TcpTransport.open(
-                    self.endpoint, local_host=host, local_port=tcp_port, listen=True,
-                    trace=trace,
+                # RFC 5626 §4.4.1: CRLF pings get a CRLF pong.
+                self._tcp = await KeepAliveTcpTransport.open_keepalive(
+                    self.endpoint, answer_pings=True, local_host=host, local_port=tcp_port,
+                    listen=True, trace=trace,
+                )
+            if tls_port is not None:
+                self._tls = await TlsTransport.open(
+                    self.endpoint, server_ssl=tls_context, local_host=host, local_port=tls_port,
+                    listen=True, answer_pings=True, trace=trace,
                 )
         except BaseException:
             await self.aclose()
@@ -91,6 +107,11 @@ class RegistrarServer:
         """The TCP listening address (None without a TCP server)."""
         return None if self._tcp is None else self._tcp.listen_address
 
+    @property
+    def tls_address(self) -> HostPort | None:
+        """The TLS listening address (None without a TLS server)."""
+        return None if self._tls is None else self._tls.listen_address
+
     async def serve_forever(self) -> None:
         """Wait until :meth:`aclose` is called (or the task is cancelled)."""
         await self._closed.wait()
@@ -103,6 +124,9 @@ class RegistrarServer:
             await udp.aclose()
         if tcp is not None:
             await tcp.aclose()
+        tls, self._tls = self._tls, None
+        if tls is not None:
+            await tls.aclose()
 
     async def __aenter__(self) -> RegistrarServer:
         return self
