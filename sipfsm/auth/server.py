@@ -229,8 +229,12 @@ def parse_credentials(value: str) -> DigestCredentials:
 
 
 class Verdict(Enum):
+    """What a verification concluded -- sipfsm's one Digest verdict (the registrar's nonce store
+    returns it too)."""
+
     OK = "ok"  # right response, nonce accepted by check_nonce
     STALE = "stale"  # right response, nonce refused (expired/unknown/replayed): stale=true
+    REPLAY = "replay"  # right response, nc already used with this nonce (the nonce store's)
     WRONG = "wrong"  # wrong response, or no such user: challenge again without stale
     UNUSABLE = "unusable"  # not credentials this server can check: challenge
 

@@ -34,7 +34,7 @@ from sipfsm.conformance.registrar_support import (
 from sipfsm.conformance.registry import check
 from sipfsm.message import Request, parse_date
 from sipfsm.registrar import RegistrarConfig, canonical_aor
-from sipfsm.registrar.core import REASONS
+from sipfsm.registrar.core import STATUSES
 
 # --------------------------------------------------------------------------------------------
 # The model: §10.3 steps 6-8 as a dictionary
@@ -195,9 +195,9 @@ def bindings_follow_a_model_of_10_3() -> None:
 
 @check("RFC3261-10.3-NO-6XX-EMBEDDED")
 def reason_table_has_no_6xx() -> None:
-    """Every status the registrar can produce (core.REASONS) is 1xx-5xx."""
-    assert REASONS
-    assert all(100 <= status < 600 for status in REASONS), sorted(REASONS)
+    """Every status the registrar can produce (core.STATUSES) is 1xx-5xx."""
+    assert STATUSES
+    assert all(100 <= status < 600 for status in STATUSES), sorted(STATUSES)
 
 
 SCENARIOS = st.sampled_from([

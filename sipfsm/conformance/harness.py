@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sipfsm.errors import ParseError
-from sipfsm.message import Headers, Request, Response, SipUri, parse, parse_uri
+from sipfsm.message import Request, Response, SipUri, parse, parse_uri
+from sipfsm.message.responses import build_response
 from sipfsm.ports import HostPort, Target, Transport
 from sipfsm.registration import (
     BackoffPolicy,
@@ -46,27 +47,12 @@ AOR = "sip:alice@example.com"
 # responses; None or [] drops it.
 Responder = Callable[[Request, "ScriptedRegistrar"], "Response | Sequence[Response] | None"]
 
-REASONS = {100: "Trying", 200: "OK", 302: "Moved Temporarily", 401: "Unauthorized",
-           403: "Forbidden", 404: "Not Found", 407: "Proxy Authentication Required",
-           408: "Request Timeout", 423: "Interval Too Brief", 500: "Server Internal Error",
-           503: "Service Unavailable", 603: "Decline"}
-
-
 def reply(request: Request, status: int, reason: str | None = None, *,
           headers: Iterable[tuple[str, str]] = (), to_tag: str | None = "reg") -> Response:
-    """A response to ``request`` per RFC 3261 §8.2.6.2: Vias, From, To (+ tag), Call-ID and
-    CSeq copied, then ``headers``."""
-    items: list[tuple[str, str]] = [("Via", v) for v in request.headers.get_all("Via")]
-    items.append(("From", request.headers.get("From") or ""))
-    to = request.headers.get("To") or ""
-    if to_tag and status > 100 and ";tag=" not in to:
-        to = f"{to};tag={to_tag}"
-    items.append(("To", to))
-    items.append(("Call-ID", request.headers.get("Call-ID") or ""))
-    items.append(("CSeq", request.headers.get("CSeq") or ""))
-    items.extend(headers)
-    return Response(status=status, reason=reason or REASONS.get(status, "Unknown"),
-                    headers=Headers(items), body=b"")
+    """A response to ``request`` from the one response builder
+    (:func:`sipfsm.message.responses.build_response`, RFC 3261 §8.2.6.2): Vias, From, To
+    (+ tag; ``to_tag=None``: none), Call-ID and CSeq copied, then ``headers``."""
+    return build_response(request, status, reason, to_tag=to_tag or "", headers=headers)
 
 
 def ok_echo(request: Request, registrar: ScriptedRegistrar | None = None, *,

@@ -38,7 +38,6 @@ from sipfsm import __version__
 from sipfsm.errors import ConfigError, ParseError
 from sipfsm.message import (
     Contact,
-    Headers,
     Request,
     Response,
     SipUri,
@@ -47,6 +46,7 @@ from sipfsm.message import (
     format_date,
     uri_equal,
 )
+from sipfsm.message.responses import build_response
 from sipfsm.ports import Clock, HostPort, Random
 from sipfsm.registrar.digest import DigestAuthority, Verdict, canonical_algorithm
 from sipfsm.registrar.scenario import (
@@ -64,7 +64,7 @@ from sipfsm.registrar.scenario import (
 )
 
 __all__ = [
-    "REASONS",
+    "STATUSES",
     "BindingInfo",
     "PasswordLookup",
     "Registrar",
@@ -74,27 +74,9 @@ __all__ = [
 
 PasswordLookup = Callable[[str], "str | None"]
 
-REASONS = {
-    100: "Trying",
-    200: "OK",
-    302: "Moved Temporarily",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    416: "Unsupported URI Scheme",
-    420: "Bad Extension",
-    423: "Interval Too Brief",
-    481: "Call/Transaction Does Not Exist",
-    500: "Server Internal Error",
-    501: "Not Implemented",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Server Time-out",
-    505: "Version Not Supported",
-    513: "Message Too Large",
-}
+# Every status the registrar can send (phrases: sipfsm.message.responses.REASON_PHRASES).
+STATUSES = frozenset({200, 302, 400, 401, 403, 404, 405, 416, 420, 423, 481, 500, 501, 502, 503,
+                      504, 505, 513})
 ALLOW = "REGISTER, OPTIONS, CANCEL, ACK"
 ONE_HOUR = 3600  # §10.3 step 7: 423 only for intervals below one hour
 MAGIC_COOKIE = "z9hG4bK"  # §17.2.3: branches of RFC 3261 clients
@@ -244,15 +226,6 @@ def _remaining(expires_at: float, now: float) -> int:
     return max(1, math.ceil(expires_at - now - 1e-9))
 
 
-def _same_host(a: str, b: str) -> bool:
-    if a.lower() == b.lower():
-        return True
-    try:
-        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
-    except ValueError:
-        return False
-
-
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -280,7 +253,6 @@ class _Exchange:
     source: HostPort
     transport: str
     now: float
-    vias: list[str]
     to_tag: str
     call_id: str = ""
     cseq: int = 0
@@ -342,7 +314,6 @@ class Registrar:
             source=source,
             transport=transport_name.upper(),
             now=now,
-            vias=self._response_vias(request, vias[0], source),
             to_tag=self._random.token(48),
         )
         try:
@@ -431,20 +402,6 @@ class Registrar:
 
     # -- responses ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _response_vias(request: Request, top: Via, source: HostPort) -> list[str]:
-        """The Via values to copy, the top one stamped with received / rport (§18.2.2,
-        RFC 3581 §4)."""
-        params: dict[str, str | None] = {}
-        if top.has_rport:
-            params["rport"] = str(source.port)
-            params["received"] = source.host
-        elif not _same_host(top.host, source.host):
-            params["received"] = source.host
-        first = str(top.with_params(**params)) if params else str(top)
-        rest = request.headers.get_all("Via")[1:]
-        return [first, *rest]
-
     def _reply(
         self,
         exchange: _Exchange,
@@ -453,32 +410,13 @@ class Registrar:
         *,
         reason: str | None = None,
     ) -> Response:
-        request = exchange.request
-        headers: list[tuple[str, str]] = [("Via", via) for via in exchange.vias]
-        from_value = request.headers.get("From")
-        if from_value is not None:
-            headers.append(("From", from_value))
-        to_value = request.headers.get("To")
-        if to_value is not None:
-            headers.append(("To", self._to_with_tag(request, to_value, exchange.to_tag)))
-        for name in ("Call-ID", "CSeq"):
-            value = request.headers.get(name)
-            if value is not None:
-                headers.append((name, value))
-        headers.extend(extra)
+        headers = list(extra)
         if self.config.server:
             headers.append(("Server", self.config.server))
-        return Response(status, reason or REASONS.get(status, "Unknown"), Headers(headers))
-
-    @staticmethod
-    def _to_with_tag(request: Request, raw: str, tag: str) -> str:
-        # §8.2.6.2: the UAS adds a To tag unless the request has one.
-        try:
-            if request.to.tag is not None:
-                return raw
-        except ParseError:
-            return raw
-        return f"{raw};tag={tag}"
+        return build_response(
+            exchange.request, status, reason, to_tag=exchange.to_tag, headers=headers,
+            received=exchange.source,
+        )
 
     def _bad(self, exchange: _Exchange, why: ParseError | str) -> _Reject:
         """400, the reason phrase saying what is wrong."""

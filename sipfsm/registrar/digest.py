@@ -11,13 +11,12 @@ remembers the ``nc`` values used with it, so a replayed request is challenged ag
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, replace
 
 from sipfsm.auth import server as digest_server
 from sipfsm.auth.digest import lookup_algorithm
 from sipfsm.auth.errors import CredentialsError
-from sipfsm.auth.server import DigestCredentials
+from sipfsm.auth.server import DigestCredentials, Verdict, Verification
 from sipfsm.errors import ConfigError
 from sipfsm.ports import Clock, Random
 
@@ -35,24 +34,6 @@ def canonical_algorithm(name: str) -> str:
         raise ConfigError(f"unknown digest algorithm {name!r} (known: MD5, SHA-256, "
                           "SHA-512-256 and their -sess variants)")
     return spec.name
-
-
-class Verdict(Enum):
-    """What :meth:`DigestAuthority.verify` concluded."""
-
-    OK = "ok"  # right response, fresh nonce, new nc
-    STALE = "stale"  # right response, nonce expired or unknown: 401 stale=true
-    REPLAY = "replay"  # right response, nc already used with this nonce: challenge again
-    WRONG = "wrong"  # wrong response or unknown user: the credentials are rejected
-    UNUSABLE = "unusable"  # not credentials we can check (scheme, realm, algorithm, qop)
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    verdict: Verdict
-    username: str | None = None
-    reason: str = ""
-    authentication_info: str | None = None  # for a 200 (RFC 7616 §3.5), when OK
 
 
 @dataclass(slots=True)
@@ -145,11 +126,6 @@ class DigestAuthority:
             credentials, method=method, realm=realm, password=password,
             check_nonce=check_nonce, algorithms=self.algorithms,
         )  # fmt: skip
-        verdict = {
-            digest_server.Verdict.OK: Verdict.OK,
-            digest_server.Verdict.WRONG: Verdict.WRONG,
-            digest_server.Verdict.UNUSABLE: Verdict.UNUSABLE,
-        }.get(result.verdict)
-        if verdict is None:  # STALE: expired/unknown nonce, or a replayed nc
-            verdict = why[-1] if why else Verdict.STALE
-        return Verification(verdict, result.username, result.reason, result.authentication_info)
+        if result.verdict is Verdict.STALE and why:  # expired/unknown nonce, or a replayed nc
+            return replace(result, verdict=why[-1])
+        return result

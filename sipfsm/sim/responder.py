@@ -1,9 +1,9 @@
 """``StatelessResponder``: a minimal UAS for simulations -- answers each request it receives.
 
 For each request (retransmissions included, as a stateless server would) it sends the responses
-of ``statuses`` in order -- at once, or ``delay``, ``2*delay`` ... seconds later -- each built per
-RFC 3261 §8.2.6.2 (Via, From, To -- with a tag added to a final response --, Call-ID and CSeq
-copied) and with RFC 3581 §4 ``received``/``rport`` filled in on the top Via.  ``handler``
+of ``statuses`` in order -- at once, or ``delay``, ``2*delay`` ... seconds later -- each built by
+the one response builder, :func:`sipfsm.message.responses.build_response` (RFC 3261 §8.2.6.2,
+§18.2.1, RFC 3581 §4).  ``handler``
 replaces the status list: it gets the request and its source, and returns the responses to send.
 """
 
@@ -12,35 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from sipfsm.errors import ParseError
-from sipfsm.message import Headers, Request, Response, parse
+from sipfsm.message import Request, Response, parse
+from sipfsm.message.responses import build_response
 from sipfsm.ports import HostPort, Target, Transport
 from sipfsm.sim.clock import Scheduler
 
-__all__ = ["REASONS", "StatelessResponder", "response_to"]
-
-REASONS = {
-    100: "Trying",
-    180: "Ringing",
-    183: "Session Progress",
-    200: "OK",
-    202: "Accepted",
-    302: "Moved Temporarily",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    407: "Proxy Authentication Required",
-    408: "Request Timeout",
-    423: "Interval Too Brief",
-    480: "Temporarily Unavailable",
-    500: "Server Internal Error",
-    503: "Service Unavailable",
-    600: "Busy Everywhere",
-    603: "Decline",
-}
-
-_COPIED = ("From", "Call-ID", "CSeq")
-
+__all__ = ["StatelessResponder", "response_to"]
 
 def response_to(
     request: Request,
@@ -51,27 +28,14 @@ def response_to(
     reason: str | None = None,
     extra: Sequence[tuple[str, str]] = (),
 ) -> Response:
-    """A response to ``request`` (§8.2.6.2).  ``source``: where the request came from, filled
-    into the top Via as ``received`` (and ``rport`` when the client asked for it, RFC 3581)."""
-    rows: list[tuple[str, str]] = []
-    for index, via in enumerate(request.headers.get_all("Via")):
-        if index == 0 and source is not None:
-            parsed = request.vias[0]
-            params: dict[str, str | None] = {"received": source.host}
-            if parsed.has_rport:
-                params["rport"] = str(source.port)
-            via = str(parsed.with_params(**params))
-        rows.append(("Via", via))
-    for name in _COPIED:
-        value = request.headers.get(name)
-        if value is not None:
-            rows.append((name, value))
-    to = request.headers.get("To") or ""
-    if to_tag is not None and status >= 200 and request.to.tag is None:
-        to = f"{to};tag={to_tag}"
-    rows.insert(len(rows) - 2, ("To", to))
-    rows.extend(extra)
-    return Response(status, reason or REASONS.get(status, "Unknown"), Headers(rows))
+    """A response to ``request``, built by :func:`sipfsm.message.responses.build_response`
+    (§8.2.6.2).  ``source``: where the request came from, stamped into the top Via
+    (``received`` per §18.2.1, ``received`` and ``rport`` per RFC 3581 §4); ``to_tag=None``:
+    no To tag (a peer breaking §8.2.6.2 on purpose)."""
+    return build_response(
+        request, status, reason, to_tag="" if to_tag is None else to_tag, headers=extra,
+        received=source,
+    )
 
 
 def _sender(transport: Transport, data: bytes, target: Target) -> Callable[[], None]:
