@@ -14,12 +14,14 @@ import contextlib
 import dataclasses
 import ipaddress
 import re
+import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
 from sipfsm.aio import (
     AioTimers,
@@ -61,6 +63,10 @@ __all__ = [
     "parse_sip_uri",
     "resolve_target",
 ]
+
+E = TypeVar("E")
+E2 = TypeVar("E2")
+E3 = TypeVar("E3")
 
 # Exit codes of the client commands (cli.py documents them too).
 EXIT_AUTH = 4
@@ -200,7 +206,11 @@ class AsyncRegistration:
         trace: Any = None,
         trace_path: Path | None = None,
         listeners: list[Callable[[RegistrationEvent], None]] | None = None,
+        on_transport_error: Callable[[Target, Exception], None] | None = None,
     ) -> AsyncRegistration:
+        """Bind the sockets and build the client (not started: call ``client.register()``).
+        ``listeners`` see every event as it happens; ``on_transport_error`` every error a
+        transport reports (before the transaction layer handles it)."""
         self = cls()
         self._listeners = list(listeners or [])
         if config.registrar_target is not None:
@@ -224,6 +234,8 @@ class AsyncRegistration:
                 layer_box[0].receive(data, source, transport)
 
             def transport_error(self, target: Target, error: Exception) -> None:
+                if on_transport_error is not None:
+                    on_transport_error(target, error)
                 layer_box[0].transport_error(target, error)
 
         receiver = _Deferred()
@@ -252,17 +264,31 @@ class AsyncRegistration:
         for listener in self._listeners:
             listener(event)
 
-    async def next_event(self, *kinds: type[Any], timeout: float | None = None) -> Any:
-        """The next event of one of ``kinds`` (others are skipped); TimeoutError after
-        ``timeout`` seconds."""
+    @overload
+    async def next_event(self, kind: type[E], /, *, timeout: float | None = None) -> E: ...
 
-        async def wait() -> Any:
-            while True:
-                event = await self.events.get()
-                if isinstance(event, kinds):
-                    return event
+    @overload
+    async def next_event(self, kind: type[E], kind2: type[E2], /, *,
+                         timeout: float | None = None) -> E | E2: ...
 
-        return await asyncio.wait_for(wait(), timeout)
+    @overload
+    async def next_event(self, kind: type[E], kind2: type[E2], kind3: type[E3], /, *,
+                         timeout: float | None = None) -> E | E2 | E3: ...
+
+    async def next_event(self, *kinds: type[object],
+                         timeout: float | None = None) -> object:
+        """The next event of one of ``kinds`` (others are skipped), typed as that class:
+        ``event = await reg.next_event(Registered, Failed)`` is ``Registered | Failed``.
+        TimeoutError after ``timeout`` seconds."""
+        if not kinds:
+            raise TypeError("next_event() needs at least one event class")
+        return await asyncio.wait_for(self._next_matching(kinds), timeout)
+
+    async def _next_matching(self, kinds: tuple[type[object], ...]) -> RegistrationEvent:
+        while True:
+            event = await self.events.get()
+            if isinstance(event, kinds):
+                return event
 
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
@@ -434,7 +460,8 @@ class RegistrationPool:
 
 
 def progress_printer(out: TextIO, start: float) -> Callable[[RegistrationEvent], None]:
-    """Print state changes and retries as they happen (one line each)."""
+    """Print state changes and retries as they happen (one line each), with each retry's
+    cause."""
     loop_time = asyncio.get_running_loop().time
 
     def show(event: RegistrationEvent) -> None:
@@ -443,10 +470,92 @@ def progress_printer(out: TextIO, start: float) -> Callable[[RegistrationEvent],
             print(f"{stamp} {event.old} -> {event.new}", file=out, flush=True)
         elif isinstance(event, Retrying):
             status = f" ({event.status})" if event.status else ""
-            print(f"{stamp} {event.reason.value}{status}: retry #{event.failures} in "
+            detail = getattr(event, "detail", "")
+            cause = f": {detail}" if detail else ""
+            print(f"{stamp} {event.reason.value}{status}{cause}: retry #{event.failures} in "
                   f"{event.delay:.1f}s", file=out, flush=True)
+        elif isinstance(event, Failed):
+            status = f" ({event.status})" if event.status else ""
+            print(f"{stamp} failed, {event.reason.value}{status}: {event.detail}", file=out,
+                  flush=True)
 
     return show
+
+
+class ProgressTrace:
+    """A trace sink that tells a person what goes over the wire, one line a message: each
+    REGISTER sent (and each retransmission of it while no answer comes), each response with
+    what it means for the next step (a challenge, 423 with its Min-Expires, Retry-After), and
+    each transport error."""
+
+    def __init__(self, out: TextIO, start: float) -> None:
+        self._out = out
+        self._start = start
+        self._time = asyncio.get_running_loop().time
+        self._sent: dict[tuple[HostPort, bytes], int] = {}
+
+    def _print(self, text: str) -> None:
+        print(f"[{self._time() - self._start:7.3f}s] {text}", file=self._out, flush=True)
+
+    def record(self, direction: Any, transport: str, local: HostPort, remote: HostPort,
+               data: bytes) -> None:
+        from sipfsm.errors import ParseError
+        from sipfsm.message import Request, Response, parse
+
+        where = f"{transport.lower()}:{remote}"
+        try:
+            message = parse(data)
+            cseq = message.cseq
+        except ParseError as exc:
+            self._print(f"{direction} an unreadable message ({where}): {exc}")
+            return
+        if direction == "sent" and isinstance(message, Request):
+            key = (remote, data)
+            count = self._sent.get(key)
+            if count is not None:
+                # The same bytes again: the transaction retransmits (RFC 3261 §17.1.2.2).
+                self._sent[key] = count + 1
+                self._print(f"-> {message.method} (CSeq {cseq.number}) to {where}: "
+                            f"retransmission {count + 1}, no answer yet")
+                return
+            if len(self._sent) > 64:
+                self._sent.clear()
+            self._sent[key] = 0
+            notes = []
+            if message.method == "REGISTER":
+                notes.append(f"Expires {message.expires}" if message.expires is not None
+                             else "no Expires: a query")
+                if message.headers.get("Authorization") or message.headers.get(
+                        "Proxy-Authorization"):
+                    notes.append("with credentials")
+            extra = f", {', '.join(notes)}" if notes else ""
+            self._print(f"-> {message.method} (CSeq {cseq.number}{extra}) to {where}")
+        elif isinstance(message, Response):
+            self._print(f"<- {message.status} {message.reason} (CSeq {cseq.number}) from "
+                        f"{where}{self._meaning(message)}")
+
+    @staticmethod
+    def _meaning(response: Any) -> str:
+        from sipfsm.errors import ParseError
+
+        status = response.status
+        try:
+            if status in (401, 407):
+                return ": a challenge, answering with credentials"
+            if status == 423:
+                minimum = response.min_expires
+                return (f": Min-Expires {minimum}, asking again for that"
+                        if minimum is not None else ": no Min-Expires")
+            if status >= 300 and response.retry_after is not None:
+                return f": Retry-After {response.retry_after.seconds}s"
+            if 300 <= status < 400:
+                return ": redirected"
+        except ParseError as exc:
+            return f" (malformed: {exc})"
+        return ""
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        self._print(f"!! {target}: {error}")
 
 
 @dataclass(frozen=True)
@@ -467,6 +576,7 @@ class ClientOptions:
     local_host: str = "0.0.0.0"
     max_failures: int = 3
     rewrite_contact: bool = False
+    timeout: float | None = None  # bound on the wait for the command's answer
 
 
 def _config_from(options: ClientOptions) -> RegistrationConfig:
@@ -505,88 +615,205 @@ def _print_bindings(event: Any, out: TextIO) -> None:
         print(f"  {mark} {b.contact}  {expires}{q}", file=out)
 
 
+# How long the closing unregister (end of --duration, or Ctrl-C) may take when --timeout does not
+# say: four UDP retransmissions (0.5 + 1 + 2 + 4 s, RFC 3261 §17.1.2.2) and a margin.
+UNREGISTER_WAIT = 8.0
+EXIT_INTERRUPTED = 130
+
+
+class _Interrupts:
+    """The first SIGINT or SIGTERM asks the command to finish (unregister, then leave); the
+    second to leave at once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.finish = asyncio.Event()
+        self.abort = asyncio.Event()
+        self._loop = loop
+        self._installed: list[signal.Signals] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._signalled)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            self._installed.append(sig)
+
+    def _signalled(self) -> None:
+        if self.finish.is_set():
+            self.abort.set()
+        self.finish.set()
+
+    def close(self) -> None:
+        for sig in self._installed:
+            with contextlib.suppress(Exception):
+                self._loop.remove_signal_handler(sig)
+
+
+class _Ended(Enum):
+    TIMEOUT = "timeout"
+    FINISH = "finish"
+    ABORT = "abort"
+
+
+async def _outcome(registration: AsyncRegistration, kinds: tuple[type[object], ...], *,
+                   within: float | None,
+                   stop_on: Sequence[tuple[asyncio.Event, _Ended]]) -> RegistrationEvent | _Ended:
+    """The next event of ``kinds``, or what ended the wait first: ``within`` seconds passed
+    (TIMEOUT), or one of the ``stop_on`` events was set (earlier entries win)."""
+    getter = asyncio.ensure_future(registration._next_matching(kinds))
+    watchers = [(asyncio.ensure_future(flag.wait()), ended) for flag, ended in stop_on]
+    try:
+        done, _ = await asyncio.wait({getter, *(w for w, _ in watchers)},
+                                     timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (getter, *(w for w, _ in watchers)):
+            if not task.done():
+                task.cancel()
+    for watcher, ended in watchers:
+        if watcher in done and ended is _Ended.ABORT:
+            return ended
+    if getter in done:
+        return getter.result()
+    for watcher, ended in watchers:
+        if watcher in done:
+            return ended
+    return _Ended.TIMEOUT
+
+
+def _earliest(*limits: float | None) -> float | None:
+    known = [limit for limit in limits if limit is not None]
+    return max(0.0, min(known)) if known else None
+
+
 async def run_client(options: ClientOptions, action: str, out: TextIO, err: TextIO) -> int:
     """``register`` (then refresh until the duration ends or Ctrl-C, then unregister),
-    ``unregister``, ``unregister-all`` or ``query``.  Returns the exit code."""
-    from sipfsm.registration import BindingsReported, Refreshed, Registered, Unregistered
+    ``unregister``, ``unregister-all`` or ``query``.  Returns the exit code.
+
+    Every wait is bounded: ``options.timeout`` bounds the wait for the command's answer,
+    ``options.duration`` the whole ``register`` command, and the closing unregister waits at
+    most ``options.timeout`` or :data:`UNREGISTER_WAIT` seconds.  The first Ctrl-C (or SIGTERM)
+    ends ``register`` through the unregister, the second at once (exit 130)."""
+    from sipfsm.aio import ResolveError
 
     loop = asyncio.get_running_loop()
     start = loop.time()
-    config = _config_from(options)
-    from sipfsm.aio import ResolveError
-
+    progress = ProgressTrace(err, start)
+    interrupts = _Interrupts(loop)
     try:
-        registration = await AsyncRegistration.open(
-            config, credentials=_credentials(options), local_host=options.local_host,
-            trace_path=options.trace, listeners=[progress_printer(err, start)])
-    except ResolveError as exc:
-        print(f"sipfsm: {exc}", file=err)
-        return EXIT_UNREACHABLE
-    stop = asyncio.Event()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        import signal
-
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-    try:
-        client = registration.client
-        if action == "query":
-            client.query()
-            event = await registration.next_event(BindingsReported, Failed)
-            if isinstance(event, Failed):
-                print(f"sipfsm: query failed: {event.detail}", file=err)
-                return exit_code_for(event)
-            print(f"bindings of {options.aor}:", file=out)
-            _print_bindings(event, out)
-            return 0
-        if action in ("unregister", "unregister-all"):
-            if action == "unregister-all":
-                client.unregister_all()
-            else:
-                client.unregister()
-            event = await registration.next_event(Unregistered, Failed)
-            if isinstance(event, Failed):
-                print(f"sipfsm: unregister failed: {event.detail}", file=err)
-                return exit_code_for(event)
-            print(f"unregistered; remaining bindings of {options.aor}:", file=out)
-            _print_bindings(event, out)
-            return 0
-        client.register()
-        waiter = asyncio.ensure_future(registration.next_event(Registered, Failed))
-        stopper = asyncio.ensure_future(stop.wait())
-        done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter not in done:
-            waiter.cancel()
-            print("sipfsm: interrupted before the registration completed", file=err)
-            return 130
-        stopper.cancel()
-        event = waiter.result()
-        if isinstance(event, Failed):
-            print(f"sipfsm: registration failed: {event.detail}", file=err)
-            return exit_code_for(event)
-        print(f"registered {options.aor} for {event.expires}s", file=out)
-        _print_bindings(event, out)
-
-        async def follow() -> None:
-            while True:
-                ev = await registration.next_event(Refreshed, Failed)
-                if isinstance(ev, Refreshed):
-                    print(f"refreshed for {ev.expires}s", file=out, flush=True)
-
-        follower = asyncio.ensure_future(follow())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), options.duration)
-        follower.cancel()
-        client.unregister()
         try:
-            final = await registration.next_event(Unregistered, Failed, timeout=40.0)
-        except TimeoutError:
-            print("sipfsm: no answer to the unregister", file=err)
+            registration = await AsyncRegistration.open(
+                _config_from(options), credentials=_credentials(options),
+                local_host=options.local_host, trace_path=options.trace, trace=progress,
+                listeners=[progress_printer(err, start)],
+                on_transport_error=progress.transport_error)
+        except ResolveError as exc:
+            print(f"sipfsm: {exc}", file=err)
             return EXIT_UNREACHABLE
-        if isinstance(final, Failed):
-            print(f"sipfsm: unregister failed: {final.detail}", file=err)
-            return exit_code_for(final)
-        print(f"unregistered {options.aor}", file=out)
-        return 0
+        try:
+            if action == "register":
+                return await _register(registration, options, out, err, interrupts)
+            return await _one_shot(registration, options, action, out, err, interrupts)
+        finally:
+            await registration.aclose()
     finally:
-        await registration.aclose()
+        interrupts.close()
+
+
+async def _one_shot(registration: AsyncRegistration, options: ClientOptions, action: str,
+                    out: TextIO, err: TextIO, interrupts: _Interrupts) -> int:
+    from sipfsm.registration import BindingsReported, Unregistered
+
+    client = registration.client
+    kinds: tuple[type[object], ...]
+    if action == "query":
+        client.query()
+        kinds, what = (BindingsReported, Failed), "query"
+    else:
+        if action == "unregister-all":
+            client.unregister_all()
+        else:
+            client.unregister()
+        kinds, what = (Unregistered, Failed), "unregister"
+    got = await _outcome(registration, kinds, within=options.timeout,
+                         stop_on=[(interrupts.finish, _Ended.ABORT)])
+    if got is _Ended.ABORT:
+        print(f"sipfsm: interrupted before the {what} completed", file=err)
+        return EXIT_INTERRUPTED
+    if got is _Ended.TIMEOUT:
+        print(f"sipfsm: no answer to the {what} within {options.timeout:g}s (--timeout)",
+              file=err)
+        return EXIT_UNREACHABLE
+    if isinstance(got, Failed):
+        print(f"sipfsm: {what} failed: {got.detail}", file=err)
+        return exit_code_for(got)
+    if isinstance(got, BindingsReported):
+        print(f"bindings of {options.aor}:", file=out)
+    else:
+        print(f"unregistered; remaining bindings of {options.aor}:", file=out)
+    _print_bindings(got, out)
+    return 0
+
+
+async def _register(registration: AsyncRegistration, options: ClientOptions, out: TextIO,
+                    err: TextIO, interrupts: _Interrupts) -> int:
+    from sipfsm.registration import Refreshed, Registered, Unregistered
+
+    loop = asyncio.get_running_loop()
+    began = loop.time()  # the sockets are open: the first REGISTER leaves now
+    deadline = None if options.duration is None else began + options.duration
+
+    def remaining() -> float | None:
+        return None if deadline is None else max(0.0, deadline - loop.time())
+
+    either = [(interrupts.abort, _Ended.ABORT), (interrupts.finish, _Ended.FINISH)]
+    client = registration.client
+    client.register()
+    left = remaining()
+    within = _earliest(options.timeout, left)
+    got = await _outcome(registration, (Registered, Failed), within=within, stop_on=either)
+    if isinstance(got, Failed):
+        print(f"sipfsm: registration failed: {got.detail}", file=err)
+        return exit_code_for(got)
+    if got is _Ended.ABORT or got is _Ended.FINISH:
+        print("sipfsm: interrupted before the registration completed", file=err)
+        return EXIT_INTERRUPTED
+    if got is _Ended.TIMEOUT:
+        which = ("--timeout" if options.timeout is not None
+                 and (left is None or options.timeout <= left) else "--duration")
+        print(f"sipfsm: not registered within {loop.time() - began:.1f}s ({which})", file=err)
+        return EXIT_UNREACHABLE
+    assert isinstance(got, Registered)
+    print(f"registered {options.aor} for {got.expires}s", file=out)
+    _print_bindings(got, out)
+    out.flush()
+    while True:
+        got = await _outcome(registration, (Refreshed, Failed), within=remaining(),
+                             stop_on=either)
+        if isinstance(got, Refreshed):
+            print(f"refreshed for {got.expires}s", file=out, flush=True)
+            continue
+        if isinstance(got, Failed):
+            # --max-failures reached (or a permanent failure): the binding is not kept.
+            print(f"sipfsm: registration failed: {got.detail}", file=err)
+            return exit_code_for(got)
+        if got is _Ended.ABORT:
+            return EXIT_INTERRUPTED
+        break  # Ctrl-C or the end of --duration
+    wait = options.timeout if options.timeout is not None else UNREGISTER_WAIT
+    if interrupts.finish.is_set():
+        print(f"sipfsm: unregistering (at most {wait:g}s; Ctrl-C again to leave now)",
+              file=err, flush=True)
+    client.unregister()
+    got = await _outcome(registration, (Unregistered, Failed), within=wait,
+                         stop_on=[(interrupts.abort, _Ended.ABORT)])
+    if got is _Ended.ABORT:
+        print("sipfsm: interrupted; the registrar keeps the binding until it expires", file=err)
+        return EXIT_INTERRUPTED
+    if got is _Ended.TIMEOUT:
+        print(f"sipfsm: no answer to the unregister within {wait:g}s; the registrar keeps the "
+              "binding until it expires", file=err)
+        return EXIT_UNREACHABLE
+    if isinstance(got, Failed):
+        print(f"sipfsm: unregister failed: {got.detail}", file=err)
+        return exit_code_for(got)
+    print(f"unregistered {options.aor}", file=out)
+    return 0

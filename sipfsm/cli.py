@@ -156,6 +156,7 @@ def _client_options(args: argparse.Namespace) -> object:
         local_host=args.local_host,
         max_failures=args.max_failures,
         rewrite_contact=args.rewrite_contact,
+        timeout=args.timeout,
     )
 
 
@@ -255,8 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "unregister")
     _add_client_arguments(p)
     p.add_argument("--duration", type=non_negative_seconds, default=None, metavar="SECONDS",
-                   help="end the command SECONDS after it started, registered or not "
-                        "(default: until Ctrl-C)")
+                   help="end the command SECONDS after the first REGISTER, registered or "
+                        "not, unregistering if registered (default: until Ctrl-C)")
     p.set_defaults(handler=_cmd_client)
     p = sub.add_parser("unregister", help="remove our bindings (--all: every binding)")
     _add_client_arguments(p)

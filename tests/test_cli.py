@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from sipfsm.app import parse_registrar_address, parse_sip_uri
 from sipfsm.cli import main
+from sipfsm.conformance.aio_support import closed_udp_port
 from sipfsm.errors import ConfigError
 from sipfsm.ports import Target
 
@@ -262,3 +263,138 @@ def test_udp_registrar_by_host_name_without_hypothesis(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "registered sip:dave@example.com" in result.stdout
     assert "unregistered" in result.stdout
+
+
+# -- the client's lifecycle ----------------------------------------------------------------------
+
+def _client(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "sipfsm", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str) -> str:
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"{needle!r} never printed: {''.join(seen)}")
+
+
+def _register_args(port: int, *more: str) -> list[str]:
+    return ["register", "--aor", "sip:erin@example.com", "--registrar", f"udp:127.0.0.1:{port}",
+            "--no-auth", "--local-host", "127.0.0.1", *more]
+
+
+def test_max_failures_during_refreshes_ends_the_command() -> None:
+    """The registrar goes away; the refreshes fail; with --max-failures 1 the command ends with
+    the failure's exit code (was: 'refreshing -> failed', then running until Ctrl-C)."""
+    registrar = Registrar("--max-expires", "2", "--default-expires", "2")
+    client = _client(*_register_args(registrar.port, "--expires", "2", "--max-failures", "1"))
+    try:
+        _wait_for_line(client, "registered sip:erin@example.com")
+        registrar.stop()
+        _, err = client.communicate(timeout=20)
+    finally:
+        client.kill()
+        registrar.stop()
+    assert client.returncode == 5, err
+    assert "failed" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("bound", [["--duration", "2"], ["--timeout", "2"]])
+def test_duration_and_timeout_end_the_command_despite_retry_after(bound: list[str]) -> None:
+    """Every REGISTER gets 503 with Retry-After: 999999: --duration and --timeout still end the
+    command (exit 5) at the time given (was: waiting for ever)."""
+    import time
+
+    with Registrar("--scenario", "retry-after:0:999999") as registrar:
+        began = time.monotonic()
+        try:
+            result = subprocess.run([sys.executable, "-m", "sipfsm",
+                                     *_register_args(registrar.port, *bound)],
+                                    capture_output=True, text=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the command did not end")
+        took = time.monotonic() - began
+    assert result.returncode == 5, result.stderr
+    assert took < 10, took
+    assert "Retry-After" in result.stderr or "503" in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="needs the core's reaction to DestinationUnreachable "
+                                       "(engineer A): fail at once, not after the backoff")
+def test_closed_udp_port_ends_at_once_with_the_default_retries() -> None:
+    """Nothing listens: ICMP port unreachable ends the command within seconds, exit 5 (was:
+    reported after about 111 s, the backoff of the default 3 attempts)."""
+    port = closed_udp_port()
+    try:
+        result = subprocess.run([sys.executable, "-m", "sipfsm", *_register_args(port)],
+                                capture_output=True, text=True, timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("still running after 15 s")
+    assert result.returncode == 5, result.stderr
+
+
+def test_ctrl_c_unregisters_with_a_bounded_wait() -> None:
+    """Ctrl-C with the registrar gone: the unregister is given up after --timeout (was: 40 s)."""
+    import signal
+    import time
+
+    registrar = Registrar()
+    client = _client(*_register_args(registrar.port, "--timeout", "2"))
+    try:
+        _wait_for_line(client, "registered sip:erin@example.com")
+        registrar.stop()
+        began = time.monotonic()
+        client.send_signal(signal.SIGINT)
+        _, err = client.communicate(timeout=20)
+        took = time.monotonic() - began
+    finally:
+        client.kill()
+        registrar.stop()
+    assert took < 6, took
+    assert client.returncode == 5, err
+    assert "unregister" in err and "Traceback" not in err
+
+
+def test_a_second_ctrl_c_exits_130_at_once() -> None:
+    import signal
+    import time
+
+    registrar = Registrar()
+    client = _client(*_register_args(registrar.port))
+    try:
+        _wait_for_line(client, "registered sip:erin@example.com")
+        registrar.stop()
+        client.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        began = time.monotonic()
+        client.send_signal(signal.SIGINT)
+        _, err = client.communicate(timeout=20)
+        took = time.monotonic() - began
+    finally:
+        client.kill()
+        registrar.stop()
+    assert client.returncode == 130, err
+    assert took < 2, took
+    assert "Traceback" not in err
+
+
+def test_progress_shows_challenge_retransmissions_and_423() -> None:
+    """stderr tells what happens: the 401 and 423 steps, and retransmissions while waiting."""
+    with Registrar("--user", "frank:pw", "--min-expires", "60",
+                   "--scenario", "drop-every:3") as registrar:
+        import os
+
+        result = subprocess.run(
+            [sys.executable, "-m", "sipfsm", "register", "--aor", "sip:frank@example.com",
+             "--registrar", f"udp:127.0.0.1:{registrar.port}", "--password-env", "FRANK_PW",
+             "--local-host", "127.0.0.1", "--expires", "30", "--duration", "2"],
+            capture_output=True, text=True, timeout=30, env={**os.environ, "FRANK_PW": "pw"})
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert "401 Unauthorized" in err
+    assert "423 Interval Too Brief" in err and "Min-Expires 60" in err
+    assert "retransmission" in err
