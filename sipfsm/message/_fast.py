@@ -10,7 +10,6 @@ inside the value, no quoted-pairs, no repeated parameters.  A property check in
 from __future__ import annotations
 
 import re
-from operator import methodcaller
 
 from sipfsm.message.params import EMPTY_PARAMS, Params
 from sipfsm.message.uri import SipUri
@@ -37,18 +36,24 @@ NAME_ADDR_RE = re.compile(
 VIA_RE = re.compile(f"SIP/2\\.0/([{_TOKEN}]+) ({_HOST})(?::([0-9]{{1,5}}))?{_HEADER_PARAMS}")
 
 
-_SPLIT_EQUAL = methodcaller("partition", "=")
+# The patterns above have already checked the parameters' shape (no ';' inside a value, a
+# non-empty value after '='), so names and values are cut by two scans in C, not a Python loop.
+_PARAM_NAMES_RE = re.compile(r";([^;=]*)")
+_PARAM_VALUES_RE = re.compile(r";[^;=]*=?([^;]*)")
 
 
 def _params(text: str, lower: bool) -> Params | None:
     if not text:
         return EMPTY_PARAMS
-    items = text[1:].split(";")
-    data: dict[str, str | None] = {
-        name.lower(): (value if eq else None) for name, eq, value in map(_SPLIT_EQUAL, items)
-    }
-    if len(data) != len(items):
+    names = _PARAM_NAMES_RE.findall(text.lower())
+    values = _PARAM_VALUES_RE.findall(text)
+    data: dict[str, str | None] = dict(zip(names, values, strict=True))
+    if len(data) != len(names):
         return None  # a repeated parameter: the careful parser reports it
+    if "" in values:  # flag parameters (;lr, ;rport) have no value
+        for name, value in data.items():
+            if not value:
+                data[name] = None
     return Params._trusted(data)
 
 
@@ -90,8 +95,22 @@ def sip_uri(
     _SET_PORT(uri, port_number)
     _SET_PARAMS(uri, uri_params)
     _SET_HEADERS(uri, ())
-    _SET_TEXT(uri, None)
+    # str(uri) is the text as written when formatting would give the same characters back: no
+    # port with leading zeros, no parameter name with an upper-case letter.
+    if (port is None or port[0] != "0" or port == "0") and (not params or params.islower()):
+        _SET_TEXT(uri, _format_as_written(scheme, user, host, port, params))
+    else:
+        _SET_TEXT(uri, None)
     return uri
+
+
+def _format_as_written(
+    scheme: str, user: str | None, host: str, port: str | None, params: str
+) -> str:
+    text = f"{scheme}:{user}@{host}" if user is not None else f"{scheme}:{host}"
+    if port is not None:
+        text += ":" + port
+    return text + params if params else text
 
 
 def name_addr(text: str) -> tuple[SipUri, str | None, Params] | None:

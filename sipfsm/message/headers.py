@@ -202,6 +202,12 @@ class Headers:
         key = entry[1] if entry is not None else name.lower()
         split: Callable[[str, str], list[str]]
         if key in LIST_HEADERS:
+            if len(values) == 1:
+                # One row without a comma is one element (the common Via, Contact ...); the
+                # value is already stripped, and an empty one has no element.
+                only = values[0]
+                if "," not in only:
+                    return (only,) if only else ()
             cache, split = _LIST_SPLITS, split_commas
         elif key in AUTH_HEADERS:
             cache, split = _CHALLENGE_SPLITS, _split_challenges

@@ -319,6 +319,11 @@ class Via:
         return f"SIP/2.0/{self.transport} {host}{port}{self.params}"
 
 
+# The fast path's values are normalised (transport upper-case, Params built): set the slots.
+_SET_VIA_TRANSPORT, _SET_VIA_HOST, _SET_VIA_PORT, _SET_VIA_PARAMS = (
+    Via.__dict__[name].__set__ for name in ("transport", "host", "port", "params")
+)
+
 # sent-protocol SLASH, LWS, sent-by (§25: SLASH = SWS "/" SWS; HCOLON-like COLON for the port)
 _VIA_RE = re.compile(
     f"[ \\t]*SIP[ \\t]*/[ \\t]*2\\.0[ \\t]*/[ \\t]*([{TOKEN_CHARS}]+)[ \\t]+"
@@ -332,7 +337,13 @@ def parse_via(text: str) -> Via:
     # retransmissions, and a cache would only age entries into older GC generations.
     fast = _fast.via(text)
     if fast is not None:
-        return Via(*fast)
+        via: Via = _new(Via)
+        transport, host, port, params = fast
+        _SET_VIA_TRANSPORT(via, transport)
+        _SET_VIA_HOST(via, host)
+        _SET_VIA_PORT(via, port)
+        _SET_VIA_PARAMS(via, params)
+        return via
     return _parse_via(text)
 
 
