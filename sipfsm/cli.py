@@ -271,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("mermaid", "text", "svg"), default="mermaid")
     p.add_argument("--output", "-o", help="write here instead of stdout")
     p.set_defaults(handler=_cmd_ladder)
+    from sipfsm.load.command import add_load_subcommand  # engineer E: sipfsm load
+
+    add_load_subcommand(sub)
     return parser
 
 

@@ -26,6 +26,7 @@ NOT_CORE = (
     "strategies.py",
     "diagrams.py",
     "ladder.py",
+    "load/",  # sipfsm load: worker processes, event loops, sockets
 )
 
 # (module, imported name): imports allowed inside a function, never at module level.

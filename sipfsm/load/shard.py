@@ -1,0 +1,297 @@
+"""One worker of ``sipfsm load``: its share of the users on one event loop, one socket (UDP) or
+one connection (TCP), one transaction layer.
+
+The users are started at the worker's share of ``--rate`` (the i-th at ``i / rate`` seconds),
+stay registered -- the client refreshes them by itself before their expiry -- until
+``--duration`` ends, and are then unregistered (``--unregister``) or simply stopped.  Every
+second, and once at the end, the worker hands a :class:`~sipfsm.load.stats.Snapshot` to
+``report``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sipfsm.aio import AioTimers, SecretsRandom, SystemClock, TcpTransport, UdpTransport
+from sipfsm.auth import StaticCredentials
+from sipfsm.load.stats import Histogram, Snapshot
+from sipfsm.load.users import User
+from sipfsm.ports import HostPort, Target
+from sipfsm.registration import (
+    Failed,
+    Refreshed,
+    Registered,
+    RegistrationClient,
+    RegistrationConfig,
+    RegistrationEvent,
+    Retrying,
+    Unregistered,
+)
+from sipfsm.transaction import TransactionLayer
+
+__all__ = ["ShardSettings", "run_shard"]
+
+
+@dataclass(frozen=True)
+class ShardSettings:
+    """What every worker is asked to do (the users differ)."""
+
+    registrar: Target
+    rate: float  # this worker's share of the initial registrations per second
+    expires: int
+    duration: float  # seconds from the first REGISTER to the end of the run
+    local_host: str = "127.0.0.1"
+    unregister: bool = False
+    unregister_grace: float = 5.0
+    max_consecutive_failures: int | None = 3
+    receive_buffer: int | None = 4 * 1024 * 1024
+    interval: float = 1.0  # seconds between snapshots
+
+
+class _Receiver:
+    """The transport's receiver; points at the layer once it exists."""
+
+    def __init__(self) -> None:
+        self.layer: TransactionLayer | None = None
+
+    def receive(self, data: bytes, source: HostPort, transport: Any) -> None:
+        if self.layer is not None:
+            self.layer.receive(data, source, transport)
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        if self.layer is not None:
+            self.layer.transport_error(target, error)
+
+
+class _SentCounter:
+    """A trace sink that only counts the messages sent (retransmissions included)."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def record(self, direction: str, transport: str, local: Any, remote: Any, data: bytes) -> None:
+        if direction == "sent":
+            self.sent += 1
+
+
+class _Tally:
+    """The clients' observer: per-user state in flat arrays (no object per user)."""
+
+    PENDING, LIVE, DOWN = 0, 1, 2
+
+    def __init__(self, count: int) -> None:
+        self.state = bytearray(count)  # PENDING until the first outcome
+        self.initial_done = bytearray(count)
+        self.started_at = array("d", bytes(8 * count))
+        self.latency = Histogram()
+        self.started = 0
+        self.t0 = time.monotonic()
+        self.last_initial = 0.0  # seconds after t0 of the last initial outcome
+        self.registered = 0
+        self.refreshes = 0
+        self.reregistered = 0
+        self.live = 0
+        self.unregistered = 0
+        self.failures: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
+
+    def observe(self, index: int, client: RegistrationClient, event: RegistrationEvent) -> None:
+        kind = type(event)
+        if kind is Refreshed:
+            self.refreshes += 1
+            self._up(index)
+        elif kind is Registered:
+            if not self.initial_done[index]:
+                self.initial_done[index] = 1
+                self.registered += 1
+                now = time.monotonic()
+                self.latency.add(now - self.started_at[index])
+                self.last_initial = now - self.t0
+            else:
+                self.reregistered += 1
+            self._up(index)
+        elif kind is Retrying:
+            assert isinstance(event, Retrying)
+            self.retries[_reason(event.reason.value, event.status)] += 1
+            self._down(index)
+        elif kind is Failed:
+            assert isinstance(event, Failed)
+            self.failures[_reason(event.reason.value, event.status)] += 1
+            if not self.initial_done[index]:
+                self.initial_done[index] = 1
+                self.last_initial = time.monotonic() - self.t0
+            self._down(index)
+        elif kind is Unregistered:
+            self.unregistered += 1
+            self._down(index)
+
+    def _up(self, index: int) -> None:
+        if self.state[index] != self.LIVE:
+            self.state[index] = self.LIVE
+            self.live += 1
+
+    def _down(self, index: int) -> None:
+        if self.state[index] == self.LIVE:
+            self.live -= 1
+        self.state[index] = self.DOWN
+
+
+def _reason(reason: str, status: int | None) -> str:
+    return f"{reason} {status}" if status else reason
+
+
+async def _open_transport(
+    settings: ShardSettings, receiver: _Receiver, counter: _SentCounter
+) -> UdpTransport | TcpTransport:
+    if settings.registrar.transport == "TCP":
+        return await TcpTransport.open(
+            receiver, local_host=settings.local_host, listen=False, trace=counter
+        )
+    udp = await UdpTransport.open(receiver, local_host=settings.local_host, trace=counter)
+    if settings.receive_buffer:
+        # Every response of every user of this worker queues on this one socket.
+        import socket
+
+        sock = getattr(udp, "_sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, settings.receive_buffer)
+    return udp
+
+
+async def run_shard(
+    settings: ShardSettings,
+    users: Sequence[User],
+    report: Callable[[Snapshot], None],
+    *,
+    stop: asyncio.Event | None = None,
+) -> Snapshot:
+    """Run this worker's users; return (and report) the final snapshot.  ``stop`` ends the run
+    early (Ctrl-C)."""
+    cpu0 = time.process_time()
+    tally = _Tally(len(users))
+    receiver = _Receiver()
+    counter = _SentCounter()
+    transport = await _open_transport(settings, receiver, counter)
+    timers = AioTimers()
+    random = SecretsRandom()
+    clock = SystemClock()
+    layer = TransactionLayer({transport.name: transport}, timers, random)
+    receiver.layer = layer
+    transactions = 0
+    send_request = layer.send_request
+
+    def counting_send_request(*args: Any, **kwargs: Any) -> Any:
+        nonlocal transactions
+        transactions += 1
+        return send_request(*args, **kwargs)
+
+    layer.send_request = counting_send_request  # type: ignore[method-assign]
+    clients: list[RegistrationClient] = []
+    stop = stop or asyncio.Event()
+    t0 = tally.t0 = time.monotonic()
+    end = t0 + settings.duration
+
+    def snapshot(done: bool = False) -> Snapshot:
+        sent = counter.sent
+        return Snapshot(
+            elapsed=time.monotonic() - t0,
+            ramp_seconds=tally.last_initial,
+            users=len(users),
+            started=tally.started,
+            registered=tally.registered,
+            refreshes=tally.refreshes,
+            reregistered=tally.reregistered,
+            live=tally.live,
+            in_flight=sum(1 for c in clients if c.in_flight),
+            unregistered=tally.unregistered,
+            failures=dict(tally.failures),
+            retries=dict(tally.retries),
+            transactions=transactions,
+            requests_sent=sent,
+            retransmissions=max(0, sent - transactions) if not transport.reliable else 0,
+            cpu_seconds=time.process_time() - cpu0,
+            latency=list(tally.latency.counts),
+            done=done,
+        )
+
+    async def reporter() -> None:
+        while True:
+            await asyncio.sleep(settings.interval)
+            report(snapshot())
+
+    ticker = asyncio.ensure_future(reporter())
+    try:
+        i = 0
+        n = len(users)
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= end:
+                break
+            due = min(n, int((now - t0) * settings.rate) + 1)
+            while i < due:
+                user = users[i]
+                config = RegistrationConfig(
+                    aor=user.aor,
+                    registrar_target=settings.registrar,
+                    transport=settings.registrar.transport,
+                    expires=settings.expires,
+                    keep_last_response=False,
+                    max_consecutive_failures=settings.max_consecutive_failures,
+                )
+                credentials = (
+                    StaticCredentials(user.name, user.password)
+                    if user.password is not None
+                    else None
+                )
+                client = RegistrationClient(
+                    config, layer=layer, timers=timers, clock=clock, random=random,
+                    credentials=credentials,
+                    observer=functools.partial(tally.observe, i),
+                )  # fmt: skip
+                clients.append(client)
+                tally.started_at[i] = time.monotonic()
+                tally.started += 1
+                client.register()
+                i += 1
+            if i >= n:
+                # Everyone started: hold until the end (the clients refresh by themselves).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), max(0.0, end - time.monotonic()))
+                break
+            wait = t0 + i / settings.rate - time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(max(wait, 0.001), 0.05))
+        if settings.unregister and not stop.is_set():
+            await _unregister(clients, tally, settings.unregister_grace)
+        final = snapshot(done=True)
+    finally:
+        ticker.cancel()
+        for client in clients:
+            with contextlib.suppress(Exception):
+                client.stop()
+        with contextlib.suppress(Exception):
+            await transport.aclose()
+    report(final)
+    return final
+
+
+async def _unregister(clients: list[RegistrationClient], tally: _Tally, grace: float) -> None:
+    """Remove the bindings of every registered user; wait up to ``grace`` seconds."""
+    for index, client in enumerate(clients):
+        if tally.state[index] == tally.LIVE:
+            with contextlib.suppress(Exception):
+                client.unregister()
+    deadline = time.monotonic() + grace
+    while tally.live > 0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)

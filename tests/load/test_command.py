@@ -1,0 +1,78 @@
+"""``sipfsm load`` end to end against the embedded registrar (a few seconds each)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sipfsm.cli import main
+from tests.load.conftest import EmbeddedRegistrar
+
+RUN = ["--rate", "40", "--expires", "2", "--duration", "3", "--domain", "sipfsm.test"]
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
+    code = main(["load", *argv, "--json"])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out), captured.err
+
+
+def test_two_processes_over_udp_register_and_refresh(
+    registrar: EmbeddedRegistrar, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, data, live = _run(
+        ["--registrar", registrar.udp(), "--users", "30", "--password-pattern", "pw-{user}",
+         "--processes", "2", *RUN],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, (data, live)
+    assert data["processes"] == 2
+    assert data["users"] == 30
+    assert data["registered"] == 30  # every initial REGISTER -> 401 -> REGISTER -> 200
+    assert data["failed"] == 0 and data["failures"] == {}
+    # expires 2 s in a 3 s run: every user refreshed at least once before the end
+    assert data["refreshes"] >= 30
+    assert data["live_at_end"] == 30
+    # one challenge round per initial registration at least: 2 transactions each
+    assert data["transactions"] >= 2 * 30 + data["refreshes"]
+    assert data["requests_sent"] >= data["transactions"]
+    assert data["latency_ms"]["p50"] is not None
+    assert data["cpu_seconds"] > 0
+    # the live line: one a second, SIPp-like
+    lines = [line for line in live.splitlines() if line.startswith("[")]
+    assert lines, live
+    assert "reg/s" in lines[-1] and "in flight" in lines[-1] and "p99" in lines[-1]
+
+
+def test_tcp_with_a_csv_and_unregistration(
+    registrar: EmbeddedRegistrar, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    users = tmp_path / "users.csv"
+    users.write_text("".join(f"u{i},pw-u{i}\n" for i in range(10)))
+    code, data, _ = _run(
+        ["--registrar", registrar.tcp(), "--users-csv", str(users), "--processes", "1",
+         "--unregister", *RUN],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, data
+    assert data["registered"] == 10
+    assert data["unregistered"] == 10
+    assert data["live_at_end"] == 0
+    assert data["retransmissions"] == 0  # TCP: the transaction layer never retransmits
+
+
+def test_failures_over_the_threshold_exit_1(
+    registrar: EmbeddedRegistrar, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the registrar knows u0..u39 with pw-<user>: "bad-<user>" is refused
+    argv = ["--registrar", registrar.udp(), "--users", "4", "--password-pattern", "bad-{user}",
+            "--processes", "1", "--max-consecutive-failures", "1", *RUN]  # fmt: skip
+    code, data, _ = _run(argv, capsys)
+    assert code == 1
+    assert data["registered"] == 0
+    assert data["failed"] == 4
+    assert set(data["failures"]) == {"auth"} or all("auth" in k for k in data["failures"])
+    code, data, _ = _run([*argv, "--max-failures", "4"], capsys)
+    assert code == 0, data
