@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sipfsm.load.command import add_load_subcommand  # engineer E: sipfsm load
 
     add_load_subcommand(sub)
+    from sipfsm.audit.cli import register_subcommand as _register_audit
+
+    _register_audit(sub)
     return parser
 
 

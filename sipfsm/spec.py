@@ -17,13 +17,27 @@ from typing import Any
 
 from sipfsm.errors import ConfigError
 
-__all__ = ["LEVELS", "ROLES", "Requirement", "Spec", "SpecError", "load_spec", "spec_dir"]
+__all__ = [
+    "AUDIT_KINDS",
+    "LEVELS",
+    "ROLES",
+    "Requirement",
+    "Spec",
+    "SpecError",
+    "load_spec",
+    "spec_dir",
+]
 
 LEVELS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "RECOMMENDED", "NOT RECOMMENDED")
 ROLES = ("uac", "registrar", "both")
 ID_PATTERN = re.compile(r"^RFC\d+-[0-9A-Z]+(\.[0-9A-Z]+)*-[A-Z0-9]+(-[A-Z0-9]+)*$")
 _REQUIRED = ("id", "source", "level", "role", "applies", "text", "decision")
-_OPTIONAL = ("reason", "seed", "quote")
+_OPTIONAL = ("reason", "seed", "quote", "audit")
+# `audit`: whether `sipfsm audit` can judge the rule from a recorded trace, and how --
+# "message: <how>" (one message, with the challenge it answers), "sequence: <how>" (the exchange)
+# or "no: <why>".  Absent means not judged from a trace.
+AUDIT_KINDS = ("message", "sequence", "no")
+_AUDIT_PATTERN = re.compile(r"^(message|sequence|no)(: \S.*)?$")
 
 
 class SpecError(ConfigError):
@@ -43,6 +57,21 @@ class Requirement:
     seed: str | None = None
     quote: str | None = None
     file: str = ""
+    audit: str | None = None
+
+    @property
+    def audit_kind(self) -> str:
+        """``message``, ``sequence`` or ``no`` (also when the record has no ``audit`` key)."""
+        if self.audit is None:
+            return "no"
+        return self.audit.partition(":")[0]
+
+    @property
+    def audit_how(self) -> str:
+        """The short "how" (or "why not") of the ``audit`` key; empty when there is none."""
+        if self.audit is None:
+            return ""
+        return self.audit.partition(":")[2].strip()
 
     @property
     def normative(self) -> bool:
@@ -114,6 +143,11 @@ def _record(raw: Mapping[str, Any], file: str, index: int) -> Requirement:
         raise SpecError(f"{where}: a record that does not apply needs a 'reason'")
     if not raw["text"].strip():
         raise SpecError(f"{where}: empty 'text'")
+    audit = raw.get("audit")
+    if audit is not None and not _AUDIT_PATTERN.match(audit):
+        raise SpecError(
+            f"{where}: 'audit' must be 'message: HOW', 'sequence: HOW' or 'no: WHY', not {audit!r}"
+        )
     return Requirement(
         id=raw["id"],
         source=raw["source"],
@@ -126,6 +160,7 @@ def _record(raw: Mapping[str, Any], file: str, index: int) -> Requirement:
         seed=raw.get("seed") or None,
         quote=raw.get("quote") or None,
         file=file,
+        audit=audit,
     )
 
 
