@@ -309,11 +309,10 @@ def _read_capture(data: bytes, name: str, builder: _Builder) -> None:
             f"{name}: reading captures needs dpkt (pip install 'sipfsm[audit]')"
         ) from None
     import io
-    import socket
+    from ipaddress import ip_address
 
     def ip_text(raw: bytes) -> str:
-        family = socket.AF_INET6 if len(raw) == 16 else socket.AF_INET
-        return socket.inet_ntop(family, raw)
+        return str(ip_address(raw))
 
     try:
         if data[:4] == _PCAPNG_MAGIC:
