@@ -67,6 +67,9 @@ def test_trusted_certificate_for_the_domain_carries_messages(pki: Pki) -> None:
     run(scenario())
 
 
+@pytest.mark.requirement("RFC5922-7.3-VALIDATE-CHAIN")
+@pytest.mark.requirement("RFC5922-7.3-CLIENT-CHECKS-SERVER")
+@pytest.mark.requirement("RFC5922-7.2-COMPARE-IDENTITIES")
 @pytest.mark.parametrize("case", ["stranger-ca", "wrong-domain", "wildcard", "ip-not-named"])
 def test_certificate_failures_are_certificate_errors(pki: Pki, case: str) -> None:
     settings = {

@@ -1,0 +1,278 @@
+"""Conformance checks for RFC 5626 outbound flows on the client (spec/outbound.toml): keep-alive
+timing (§4.4.1, §4.4.2), failure detection, recovery and its backoff (§4.5), distinct reg-ids
+(§4.2), the STUN codec (RFC 5389 §6, §7.2.1, §15.2).
+
+The flow machine (:class:`sipfsm.outbound.FlowSet`) is driven with time passed in and scripted
+randomness; the expected numbers are the RFC's, written here, never read from the code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sipfsm.conformance.aio_support import ScriptedRandom
+from sipfsm.conformance.registry import check
+from sipfsm.outbound import FlowSet, FlowState, Register, SendKeepAlive
+from sipfsm.outbound.flow import FlowSettings, FlowStateChanged
+from sipfsm.outbound.stun import binding_request, binding_success, decode_stun
+from sipfsm.ports import Target
+
+fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+stream_transports = st.sampled_from(["TCP", "TLS"])
+
+
+def _one_flow(transport: str, script: list[float], **settings: float) -> FlowSet:
+    flows = FlowSet([Target(transport, "192.0.2.1", 5060)], ScriptedRandom(script),
+                    FlowSettings(**settings))  # type: ignore[arg-type]
+    return flows
+
+
+def _keepalive_times(flows: FlowSet, start: float, count: int,
+                     flow_timer: float | None = None) -> list[float]:
+    """Register flow 1 at ``start``, answer every keep-alive at once, return when each went."""
+    now = start
+    flows.start(now)
+    flows.registered(1, now, flow_timer)
+    sent: list[float] = []
+    while len(sent) < count:
+        due = flows.next_deadline()
+        assert due is not None
+        now = due
+        for output in flows.tick(now):
+            if isinstance(output, SendKeepAlive):
+                sent.append(now)
+                if output.kind.value == "crlf":
+                    flows.pong(1, now)
+                else:
+                    flows.stun_response(1, now, output.transaction_id, ("198.51.100.7", 40000))
+    return sent
+
+
+# -- §4.4: how often -------------------------------------------------------------------------------
+
+
+@check("RFC5626-4.4.1-KEEPALIVE-INTERVAL")
+@given(stream_transports, st.lists(fractions, min_size=4, max_size=4))
+def crlf_keepalives_every_95_to_120_seconds(transport: str, script: list[float]) -> None:
+    """Without a Flow-Timer, CRLF keep-alives on a stream go 95 to 120 s apart, randomly."""
+    flows = _one_flow(transport, list(script))
+    times = _keepalive_times(flows, 1000.0, 4)
+    gaps = [b - a for a, b in zip([1000.0, *times], times, strict=False)]
+    for gap, fraction in zip(gaps, script, strict=True):
+        assert 95.0 - 1e-9 <= gap <= 120.0 + 1e-9
+        assert abs(gap - (95.0 + 25.0 * fraction)) < 1e-6  # the random draw decides
+
+
+@check("RFC5626-4.4.2-KEEPALIVE-INTERVAL")
+@given(st.lists(fractions, min_size=3, max_size=3))
+def stun_keepalives_every_24_to_29_seconds(script: list[float]) -> None:
+    """Without a Flow-Timer, STUN keep-alives on UDP go 24 to 29 s apart, randomly."""
+    flows = _one_flow("UDP", list(script))
+    times = _keepalive_times(flows, 0.0, 3)
+    gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
+    assert all(24.0 - 1e-9 <= gap <= 29.0 + 1e-9 for gap in gaps)
+
+
+@check("RFC5626-4.4-FLOW-TIMER")
+@given(st.sampled_from(["UDP", "TCP", "TLS"]), st.integers(5, 3600),
+       st.lists(fractions, min_size=3, max_size=3))
+def flow_timer_bounds_the_keepalive_period(transport: str, flow_timer: int,
+                                           script: list[float]) -> None:
+    """With a Flow-Timer of F seconds, keep-alives go at least every F seconds, at a random
+    80-100 % of F."""
+    flows = _one_flow(transport, [f for s in script for f in (s, 0.5)])
+    times = _keepalive_times(flows, 50.0, 3, flow_timer=float(flow_timer))
+    gaps = [b - a for a, b in zip([50.0, *times], times, strict=False)]
+    assert all(0.8 * flow_timer - 1e-6 <= gap <= flow_timer + 1e-6 for gap in gaps)
+
+
+# -- §4.4: failure detection ---------------------------------------------------------------------
+
+
+@check("RFC5626-4.4.1-PONG-TIMEOUT")
+@given(stream_transports, st.floats(min_value=0.0, max_value=20.0, allow_nan=False))
+def no_pong_within_10_seconds_fails_the_flow(transport: str, answer_after: float) -> None:
+    """A ping not answered by a pong within 10 s fails the flow (a new registration follows at
+    once); a pong within 10 s keeps it."""
+    flows = _one_flow(transport, [])
+    flows.start(0.0)
+    flows.registered(1, 0.0)
+    due = flows.next_deadline()
+    assert due is not None
+    (ping,) = [o for o in flows.tick(due) if isinstance(o, SendKeepAlive)]
+    assert ping.kind.value == "crlf"
+    outputs = []
+    if answer_after < 10.0:
+        outputs += flows.pong(1, due + answer_after)
+        assert flows.state(1) is FlowState.UP
+        outputs += flows.tick(due + 10.0)
+        assert not any(isinstance(o, Register) for o in outputs)
+    else:
+        outputs += flows.tick(due + 10.0)
+        assert flows.state(1) is FlowState.REGISTERING
+        (register,) = [o for o in outputs if isinstance(o, Register)]
+        assert register.reg_id == 1 and register.recovery
+
+
+@check("RFC5626-4.4.2-MAPPED-ADDRESS-CHANGE")
+@given(st.ip_addresses(v=4).map(str), st.integers(1, 65535), st.ip_addresses(v=4).map(str),
+       st.integers(1, 65535))
+def changed_mapped_address_fails_the_flow(host: str, port: int, host2: str, port2: int) -> None:
+    """A STUN keep-alive response whose XOR-MAPPED-ADDRESS differs from the last one fails the
+    flow; the same address keeps it up."""
+    flows = _one_flow("UDP", [])
+    flows.start(0.0)
+    flows.registered(1, 0.0)
+    now = 0.0
+    answers = [(host, port), (host2, port2)]
+    outputs: list[object] = []
+    for mapped in answers:
+        due = flows.next_deadline()
+        assert due is not None
+        now = due
+        (probe,) = [o for o in flows.tick(now) if isinstance(o, SendKeepAlive)]
+        outputs = list(flows.stun_response(1, now + 0.1, probe.transaction_id, mapped))
+    if (host, port) == (host2, port2):
+        assert flows.state(1) is FlowState.UP
+    else:
+        assert flows.state(1) is FlowState.REGISTERING
+        assert any(isinstance(o, Register) and o.recovery for o in outputs)
+
+
+@check("RFC5626-4.4.2-STUN-RETRANSMIT")
+def stun_keepalive_retransmits_as_rfc5389() -> None:
+    """An unanswered STUN Binding request is sent again 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s
+    after the first (RTO 500 ms doubling, Rc = 7), with the same transaction id; the flow fails
+    at 39.5 s (Rm = 16 RTOs after the last)."""
+    flows = _one_flow("UDP", [])
+    flows.start(0.0)
+    flows.registered(1, 0.0)
+    first = flows.next_deadline()
+    assert first is not None
+    sends: list[tuple[float, bytes]] = []
+    now = first
+    failed_at: float | None = None
+    while failed_at is None:
+        for output in flows.tick(now):
+            if isinstance(output, SendKeepAlive):
+                sends.append((now - first, output.transaction_id))
+            if isinstance(output, FlowStateChanged) and output.new is FlowState.REGISTERING:
+                failed_at = now - first
+        due = flows.next_deadline()
+        if failed_at is None:
+            assert due is not None
+            now = due
+    assert [round(t, 6) for t, _ in sends] == [0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
+    assert len({tid for _, tid in sends}) == 1 and len(sends[0][1]) == 12
+    assert abs(failed_at - 39.5) < 1e-9
+
+
+@check("RFC5626-4.4-FLOW-CLOSED")
+@given(stream_transports, st.sampled_from(["up", "probing"]))
+def a_closed_connection_fails_the_flow(transport: str, when: str) -> None:
+    """The connection of a flow going away fails the flow, and a new one is formed at once."""
+    flows = _one_flow(transport, [])
+    flows.start(0.0)
+    flows.registered(1, 0.0)
+    now = 1.0
+    if when == "probing":
+        due = flows.next_deadline()
+        assert due is not None
+        now = due
+        flows.tick(now)
+        assert flows.state(1) is FlowState.PROBING
+    outputs = flows.flow_lost(1, now, "connection reset")
+    assert any(isinstance(o, Register) and o.reg_id == 1 and o.recovery for o in outputs)
+
+
+# -- §4.5: recovery ----------------------------------------------------------------------------
+
+
+class _BackoffScript:
+    """Random for the recovery check: keep-alive periods at their minimum, backoff draws from
+    the script (recorded with their bounds)."""
+
+    def __init__(self, script: list[float]) -> None:
+        self.script = list(script)
+        self.backoffs: list[tuple[float, float]] = []
+
+    def token(self, nbits: int) -> str:
+        return "a" * max(1, nbits // 5 + 1)
+
+    def uniform(self, low: float, high: float) -> float:
+        if (low, high) == (95.0, 120.0):
+            return low
+        self.backoffs.append((low, high))
+        return low + (high - low) * self.script.pop(0)
+
+
+@check("RFC5626-4.5-FLOW-RECOVERY-BACKOFF", "RFC5626-4.5-SAME-REG-ID")
+@given(st.integers(1, 3), st.integers(1, 12), st.lists(fractions, min_size=12, max_size=12),
+       st.booleans())
+def failed_flow_formation_backs_off(flow_count: int, failures: int, script: list[float],
+                                    others_up: bool) -> None:
+    """Each failure to form a flow waits a random 50-100 % of min(1800, base * 2**n) before the
+    next attempt, n the consecutive failures so far, base 30 s when no flow is up and 90 s when
+    another flow is; every attempt re-registers with the failed flow's own reg-id."""
+    targets = [Target("TCP", f"192.0.2.{i + 1}", 5060) for i in range(flow_count)]
+    random = _BackoffScript(script)
+    flows = FlowSet(targets, random)
+    now = 0.0
+    flows.start(now)
+    up = others_up and flow_count > 1
+    if up:
+        for reg_id in flows.reg_ids[1:]:
+            flows.registered(reg_id, now)
+    for n in range(1, failures + 1):
+        flows.register_failed(1, now, "503")
+        base = 90.0 if up else 30.0
+        upper = min(1800.0, base * 2**n)
+        assert random.backoffs[-1] == (upper / 2, upper)
+        now += upper / 2 + (upper / 2) * script[n - 1]
+        registers = []
+        for output in flows.tick(now):
+            if isinstance(output, SendKeepAlive):
+                flows.pong(output.reg_id, now)  # the other flows stay up
+            elif isinstance(output, Register):
+                registers.append(output)
+        assert [(r.reg_id, r.target) for r in registers] == [(1, targets[0])]
+    flows.registered(1, now)
+    assert flows.info()[0].failures == 0
+
+
+@check("RFC5626-4.2-DISTINCT-REG-ID")
+@given(st.integers(1, 8))
+def each_flow_has_its_own_reg_id(count: int) -> None:
+    """Several edge proxies: one flow each, reg-ids positive and all different."""
+    targets = [Target("TLS", f"edge{i}.example.com", 5061) for i in range(count)]
+    flows = FlowSet(targets, ScriptedRandom())
+    registers = [o for o in flows.start(0.0) if isinstance(o, Register)]
+    reg_ids = [r.reg_id for r in registers]
+    assert len(set(reg_ids)) == count and all(r > 0 for r in reg_ids)
+    assert [r.target for r in registers] == targets
+
+
+# -- the STUN codec ----------------------------------------------------------------------------
+
+
+@check("RFC5389-15.2-XOR-MAPPED-ADDRESS")
+@given(st.binary(min_size=12, max_size=12), st.ip_addresses().map(str), st.integers(1, 65535))
+def xor_mapped_address_as_rfc5389(tid: bytes, host: str, port: int) -> None:
+    """XOR-MAPPED-ADDRESS: port XOR 0x2112, IPv4 address XOR the magic cookie, IPv6 address XOR
+    the cookie followed by the transaction id; a Binding request is type 0x0001 with the cookie
+    0x2112A442 (RFC 5389 §6, §15.2)."""
+    assert binding_request(tid)[:8] == bytes.fromhex("000100002112a442")
+    data = binding_success(tid, host, port)
+    assert data[:2] == bytes.fromhex("0101")
+    kind, length = struct.unpack("!HH", data[20:24])
+    assert kind == 0x0020
+    value = data[24:24 + length]
+    assert struct.unpack("!H", value[2:4])[0] == port ^ 0x2112
+    address = ipaddress.ip_address(host)
+    key = bytes.fromhex("2112a442") + (tid if address.version == 6 else b"")
+    assert bytes(a ^ b for a, b in zip(value[4:], key, strict=True)) == address.packed
+    assert decode_stun(data).mapped_address == (str(address), port)
