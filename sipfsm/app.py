@@ -47,6 +47,7 @@ from sipfsm.registration import (
 from sipfsm.transaction import Dropped, TimerValues, TransactionLayer
 
 if TYPE_CHECKING:
+    from sipfsm.aio.tls import TlsSettings
     from sipfsm.auth import CredentialStore
     from sipfsm.ports import Transport
 
@@ -72,9 +73,17 @@ E3 = TypeVar("E3")
 EXIT_AUTH = 4
 EXIT_UNREACHABLE = 5
 EXIT_REJECTED = 6
+EXIT_CERTIFICATE = 7  # TLS: the server's certificate is not trusted or names another domain
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFailed(Failed):
+    """A TLS certificate error ended the registration (retrying cannot help)."""
 
 
 def exit_code_for(failure: Failed) -> int:
+    if isinstance(failure, CertificateFailed):
+        return EXIT_CERTIFICATE
     if failure.reason is FailureReason.AUTH:
         return EXIT_AUTH
     if failure.reason in (FailureReason.TIMEOUT, FailureReason.TRANSPORT, FailureReason.RESOLVE):
@@ -96,8 +105,9 @@ def parse_sip_uri(text: str, what: str) -> SipUri:
 
 
 # The transports ``--registrar`` accepts, as written before the first colon.
-REGISTRAR_TRANSPORTS = ("udp", "tcp")
-REGISTRAR_FORM = "udp:HOST[:PORT] or tcp:HOST[:PORT] (IPv6 in brackets: udp:[::1]:5060)"
+REGISTRAR_TRANSPORTS = ("udp", "tcp", "tls")
+REGISTRAR_FORM = (
+    "udp:HOST[:PORT], tcp:HOST[:PORT] or tls:HOST[:PORT] (IPv6 in brackets: udp:[::1]:5060)")
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
@@ -142,7 +152,7 @@ def parse_registrar_address(text: str) -> Target:
             raise bad("no host")
         if not _valid_host_name(host):
             raise bad(f"{host!r} is not a host name or IP address")
-    port = 5060
+    port = 5061 if transport == "TLS" else 5060  # RFC 3261 §19.1.2
     if port_text:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise bad(f"bad port {port_text!r} (1-65535)")
@@ -207,10 +217,13 @@ class AsyncRegistration:
         trace_path: Path | None = None,
         listeners: list[Callable[[RegistrationEvent], None]] | None = None,
         on_transport_error: Callable[[Target, Exception], None] | None = None,
+        tls: TlsSettings | None = None,
     ) -> AsyncRegistration:
         """Bind the sockets and build the client (not started: call ``client.register()``).
         ``listeners`` see every event as it happens; ``on_transport_error`` every error a
-        transport reports (before the transaction layer handles it)."""
+        transport reports (before the transaction layer handles it).  ``tls``: how to
+        authenticate a TLS registrar (TLS is used when the config's transport or registrar
+        target says TLS, or when ``tls`` is given)."""
         self = cls()
         self._listeners = list(listeners or [])
         if config.registrar_target is not None:
@@ -249,6 +262,17 @@ class AsyncRegistration:
                                           trace=sink)
             self._closers.append(tcp)
             transports["TCP"] = tcp
+        if tls is not None or "TLS" in (
+                (config.transport or "").upper(),
+                config.registrar_target.transport if config.registrar_target else ""):
+            from sipfsm.aio.tls import TlsTransport
+
+            settings = tls or TlsSettings(server_name=(
+                config.outbound_proxy or config.registrar or config.aor).host)
+            transports["TLS"] = await TlsTransport.open(
+                receiver, settings=settings, local_host=local_host, trace=sink,
+                on_certificate_error=self._certificate_failed)
+            self._closers.append(transports["TLS"])
         layer = TransactionLayer(transports, timers, random)
         layer_box.append(layer)
         resolver = DnsResolver(random=random, transports=tuple(transports))
@@ -258,6 +282,13 @@ class AsyncRegistration:
             credentials=credentials, observer=self._observe,
         )
         return self
+
+    def _certificate_failed(self, target: Target, error: Exception) -> None:
+        # A certificate that is not trusted or names another domain stays so: stop at once
+        # rather than retry with backoff (RFC 5922 §7.3).
+        with contextlib.suppress(Exception):
+            self.client.stop()
+        self._observe(self.client, CertificateFailed(FailureReason.TRANSPORT, None, str(error)))
 
     def _observe(self, client: RegistrationClient, event: RegistrationEvent) -> None:
         self.events.put_nowait(event)
@@ -577,6 +608,7 @@ class ClientOptions:
     max_failures: int = 3
     rewrite_contact: bool = False
     timeout: float | None = None  # bound on the wait for the command's answer
+    tls: TlsSettings | None = None  # TLS verification / client certificate (--ca-file ...)
 
 
 def _config_from(options: ClientOptions) -> RegistrationConfig:
@@ -704,7 +736,7 @@ async def run_client(options: ClientOptions, action: str, out: TextIO, err: Text
                 _config_from(options), credentials=_credentials(options),
                 local_host=options.local_host, trace_path=options.trace, trace=progress,
                 listeners=[progress_printer(err, start)],
-                on_transport_error=progress.transport_error)
+                on_transport_error=progress.transport_error, tls=options.tls)
         except ResolveError as exc:
             print(f"sipfsm: {exc}", file=err)
             return EXIT_UNREACHABLE

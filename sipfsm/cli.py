@@ -7,6 +7,7 @@ import argparse
 import math
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sipfsm import __version__
 from sipfsm.errors import ConfigError, ParseError, SipfsmError
@@ -156,8 +157,20 @@ def _client_options(args: argparse.Namespace) -> object:
         local_host=args.local_host,
         max_failures=args.max_failures,
         rewrite_contact=args.rewrite_contact,
+        tls=_tls_settings(args, aor, proxy, registrar),
         timeout=args.timeout,
     )
+
+
+def _tls_settings(args: argparse.Namespace, aor: Any, proxy: Any, registrar: Any) -> Any:
+    from sipfsm.aio.client_options import tls_settings_from, uses_tls
+    from sipfsm.app import parse_sip_uri
+
+    transport = registrar.transport if registrar else args.transport
+    if not (uses_tls(transport, proxy) or args.ca_file or args.cert):
+        return None
+    uri = parse_sip_uri(args.registrar_uri, "--registrar-uri") if args.registrar_uri else None
+    return tls_settings_from(args, aor=aor, registrar_uri=uri, outbound_proxy=proxy)
 
 
 def _cmd_client(args: argparse.Namespace) -> int:
@@ -210,7 +223,7 @@ def _add_client_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registrar-uri", metavar="URI",
                    help="Request-URI (default: sip:<AOR domain>)")
     p.add_argument("--outbound-proxy", metavar="URI", help="outbound proxy (a loose route)")
-    p.add_argument("--transport", choices=("UDP", "TCP", "udp", "tcp"), default=None,
+    p.add_argument("--transport", choices=("UDP", "TCP", "TLS", "udp", "tcp", "tls"), default=None,
                    help="transport to prefer when the registrar is found by DNS")
     p.add_argument("--user", help="Digest user name (default: the AOR's user)")
     p.add_argument("--password-env", metavar="NAME",
@@ -230,6 +243,9 @@ def _add_client_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                    help="give up (exit 5) when the command's answer (the registration, the "
                         "unregister, the bindings) has not come after SECONDS")
+    from sipfsm.aio.client_options import add_tls_arguments
+
+    add_tls_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
