@@ -191,7 +191,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from sipfsm.demo import run_demo
 
-    return asyncio.run(run_demo(sys.stdout, timeout=args.timeout))
+    return asyncio.run(run_demo(sys.stdout, timeout=args.timeout,
+                                tls=getattr(args, "tls", False)))
 
 
 def _cmd_ladder(args: argparse.Namespace) -> int:
@@ -267,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "embedded registrar on loopback")
     p.add_argument("--timeout", type=positive_seconds, default=30.0,
                    help="seconds to wait for each step (default 30)")
+    p.add_argument("--tls", action="store_true",
+                   help="over TLS, with a throwaway CA and certificate (needs sipfsm[tls])")
     p.set_defaults(handler=_cmd_demo)
     p = sub.add_parser("register", help="register, refresh until --duration or Ctrl-C, then "
                                         "unregister")

@@ -5,7 +5,7 @@ grants a short expiry), query, unregister.  Prints each state change and the mes
 from __future__ import annotations
 
 import asyncio
-from typing import TextIO
+from typing import Any, TextIO
 
 from sipfsm.aio import SystemClock
 from sipfsm.app import AsyncRegistration, exit_code_for, progress_printer
@@ -32,28 +32,45 @@ USER, PASSWORD = "alice", "wonderland"
 GRANTED = 4  # seconds: short, so that a refresh happens within the demo
 
 
-async def run_demo(out: TextIO, *, timeout: float = 30.0) -> int:
+async def run_demo(out: TextIO, *, timeout: float = 30.0, tls: bool = False) -> int:
+    """``tls``: over TLS, with a throwaway CA and certificate made in a temporary directory."""
+    import tempfile
+
     from sipfsm.auth import StaticCredentials
 
     recorder = Recorder(SystemClock())
-    server = await RegistrarServer.start(
-        RegistrarConfig(users={USER: PASSWORD}, realm=DOMAIN, min_expires=1,
-                        max_expires=GRANTED, default_expires=GRANTED),
-        host="127.0.0.1", udp_port=0, tcp_port=None)
-    address = server.udp_address
+    with tempfile.TemporaryDirectory(prefix="sipfsm-demo-") as folder:
+        tls_context, tls_settings = (None, None)
+        if tls:
+            from sipfsm.aio.tls_pki import throwaway_tls
+
+            tls_context, tls_settings = throwaway_tls(folder, DOMAIN)
+        server = await RegistrarServer.start(
+            RegistrarConfig(users={USER: PASSWORD}, realm=DOMAIN, min_expires=1,
+                            max_expires=GRANTED, default_expires=GRANTED),
+            host="127.0.0.1", udp_port=None if tls else 0, tcp_port=None,
+            tls_port=0 if tls else None, tls_context=tls_context)
+        return await _run_demo(out, timeout, server, recorder, tls_settings, StaticCredentials)
+
+
+async def _run_demo(out: TextIO, timeout: float, server: RegistrarServer, recorder: Recorder,
+                    tls_settings: Any, credentials: Any) -> int:
+    transport = "TLS" if tls_settings is not None else "UDP"
+    address = server.tls_address if tls_settings is not None else server.udp_address
     assert address is not None
-    print(f"embedded registrar on udp:{address} (realm {DOMAIN}, user {USER})", file=out)
+    print(f"embedded registrar on {transport.lower()}:{address} (realm {DOMAIN}, user {USER})",
+          file=out)
     config = RegistrationConfig(
         aor=SipUri(scheme="sip", user=USER, host=DOMAIN),
-        registrar_target=Target("UDP", address.host, address.port),
+        registrar_target=Target(transport, address.host, address.port),
         expires=3600,
         refresh=RefreshPolicy(margin=2.0, fraction=0.5, jitter=0.05, floor=0.5),
         max_consecutive_failures=2,
     )
     start = asyncio.get_running_loop().time()
     registration = await AsyncRegistration.open(
-        config, credentials=StaticCredentials(USER, PASSWORD), local_host="127.0.0.1",
-        trace=recorder, listeners=[progress_printer(out, start)])
+        config, credentials=credentials(USER, PASSWORD), local_host="127.0.0.1",
+        trace=recorder, listeners=[progress_printer(out, start)], tls=tls_settings)
     try:
         client = registration.client
         steps = [

@@ -16,7 +16,7 @@ from typing import Any
 
 from sipfsm.errors import ConfigError
 
-__all__ = ["Issued", "TestPki", "make_pki"]
+__all__ = ["Issued", "TestPki", "make_pki", "throwaway_tls"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +45,11 @@ class TestPki:
         ips: tuple[str, ...] = (),
         uris: tuple[str, ...] = (),
         common_name: str | None = None,
-        client: bool = False,
     ) -> Issued:
         """A certificate signed by this CA for ``dns`` names, ``ips`` and ``uris`` (RFC 5922
         §4: ``sip:example.com`` URI identities) in subjectAltName; none of them: no
         subjectAltName at all (the identity is then only the Common Name)."""
-        return _issue(self, name, dns=dns, ips=ips, uris=uris, common_name=common_name,
-                      client=client)
+        return _issue(self, name, dns=dns, ips=ips, uris=uris, common_name=common_name)
 
 
 def _modules() -> tuple[Any, Any, Any, Any]:
@@ -121,7 +119,6 @@ def _issue(
     ips: tuple[str, ...],
     uris: tuple[str, ...],
     common_name: str | None,
-    client: bool,
 ) -> Issued:
     x509, hashes, serialization, ec = _modules()
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -161,5 +158,17 @@ def _issue(
     key_file = pki.directory / f"{safe}.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     _write_key(key_file, key, serialization)
-    del client  # same extended key usages either way; kept for callers' clarity
     return Issued(cert_file, key_file)
+
+
+def throwaway_tls(directory: str | Path, domain: str) -> tuple[Any, Any]:
+    """A CA and a server certificate for ``domain`` (and the loopback addresses) in
+    ``directory``: the server's ``SSLContext`` and the client's
+    :class:`~sipfsm.aio.tls.TlsSettings` that trust it (``sipfsm demo --tls``)."""
+    from sipfsm.aio.tls import TlsSettings, server_context
+
+    pki = make_pki(directory, ca_name=f"sipfsm throwaway CA for {domain}")
+    issued = pki.issue(domain, dns=(domain,), uris=(f"sip:{domain}",),
+                       ips=("127.0.0.1", "::1"))
+    return (server_context(issued.cert_file, issued.key_file),
+            TlsSettings(ca_file=pki.ca_file, server_name=domain))
