@@ -244,6 +244,7 @@ def render_config(
     debug: int = 2,
     instance: str = "",
     template: Path = TEMPLATE,
+    values: Mapping[str, str] | None = None,
 ) -> str:
     """Return the Kamailio config text for these settings."""
     if algorithm not in ALGORITHMS:
@@ -272,6 +273,7 @@ def render_config(
         "CHILDREN": str(int(children)),
         "DEBUG": str(int(debug)),
         "INSTANCE": instance or secrets.token_hex(8),
+        **(values or {}),  # a template's own placeholders (e.g. TLS_PORT)
     }
     text = template.read_text()
     for key, value in values.items():
@@ -344,6 +346,8 @@ class KamailioProcess:
         debug: int = 2,
         shm_mb: int = 64,
         start_timeout: float = 15.0,
+        template: Path = TEMPLATE,
+        values: Mapping[str, str] | None = None,
     ) -> None:
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm must be one of {ALGORITHMS}, not {algorithm!r}")
@@ -361,6 +365,8 @@ class KamailioProcess:
         self.debug = debug
         self.shm_mb = shm_mb
         self.start_timeout = start_timeout
+        self.template = template
+        self.values: dict[str, str] = dict(values or {})
         self._want_udp = udp_port
         self._want_tcp = tcp_port
         self._udp_port: int | None = None
@@ -437,6 +443,8 @@ class KamailioProcess:
             children=self.children,
             debug=self.debug,
             instance=self.instance,
+            template=self.template,
+            values=self.values,
         )
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         self.cfg_path.write_text(text)
