@@ -73,7 +73,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SIP_PASSWORD": "secret"}
     return subprocess.run(
         [sys.executable, "-m", "sipfsm", "register", "--aor", "sip:alice@sipfsm.test",
-         "--password-env", "SIP_PASSWORD", "--local-host", "127.0.0.1", "--duration", "0",
+         "--password-env", "SIP_PASSWORD", "--local-host", "127.0.0.1", "--duration", "2",
          "--expires", "60", *args],
         capture_output=True, text=True, timeout=60, env=env, check=False)
 
