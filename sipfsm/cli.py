@@ -183,6 +183,13 @@ def _cmd_client(args: argparse.Namespace) -> int:
     action = args.command
     if action == "unregister" and args.all:
         action = "unregister-all"
+    if action == "register" and args.outbound:
+        from sipfsm.aio.client_options import outbound_options_from
+        from sipfsm.aio.outbound import run_outbound
+
+        outbound = outbound_options_from(args, aor=options.aor, registrar=options.registrar,
+                                         outbound_proxy=options.outbound_proxy)
+        return asyncio.run(run_outbound(options, outbound, sys.stdout, sys.stderr))
     return asyncio.run(run_client(options, action, sys.stdout, sys.stderr))
 
 
@@ -244,9 +251,10 @@ def _add_client_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                    help="give up (exit 5) when the command's answer (the registration, the "
                         "unregister, the bindings) has not come after SECONDS")
-    from sipfsm.aio.client_options import add_tls_arguments
+    from sipfsm.aio.client_options import add_outbound_arguments, add_tls_arguments
 
     add_tls_arguments(p)
+    add_outbound_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,7 @@ from sipfsm.outbound.flow import (
     FlowOutput,
     FlowSet,
     FlowSettings,
+    FlowState,
     FlowStateChanged,
     KeepAliveKind,
     Register,
@@ -46,10 +47,12 @@ from sipfsm.registration import (
     RegistrationClient,
     RegistrationConfig,
     RegistrationEvent,
+    Unregistered,
 )
 from sipfsm.transaction import TransactionLayer
 
-__all__ = ["FlowEvent", "OutboundAgent", "edge_target"]
+__all__ = ["FlowEvent", "OutboundAgent", "OutboundOptions", "edge_target", "flow_summary",
+           "run_outbound"]
 
 _log = logging.getLogger("sipfsm.aio")
 
@@ -312,3 +315,121 @@ def _default_flow_config(config: RegistrationConfig, reg_id: int,
     proxy = edge if "lr" in edge.params else edge.with_param("lr")
     return dataclasses.replace(config, outbound_proxy=proxy, registrar_target=None,
                                max_consecutive_failures=1)
+
+
+# -- the command: sipfsm register --outbound ------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutboundOptions:
+    """``--outbound``: the instance id, the edge proxies (one flow each) and the keep-alive
+    period (None: the RFC 5626 defaults, or the registrar's Flow-Timer)."""
+
+    instance_id: str
+    edges: tuple[SipUri, ...]
+    keepalive: float | None = None
+
+
+def _describe_registration(reg_id: int, target: Target, event: Any) -> str:
+    parts = [f"flow {reg_id} ({target}) registered for {event.expires}s"]
+    for label, name in (("pub-gruu", "pub_gruu"), ("temp-gruu", "temp_gruu")):
+        value = getattr(event, name, None)
+        if value:
+            parts.append(f"{label} {value}")
+    path = getattr(event, "path", ())
+    if path:
+        parts.append("path " + ", ".join(path))
+    if getattr(event, "outbound", False):
+        parts.append("outbound supported")
+    return "; ".join(parts)
+
+
+def flow_summary(agent: OutboundAgent) -> list[str]:
+    """One line per flow: reg-id, edge, state, keep-alive kind, mapped address."""
+    lines = []
+    for info in agent.flows.info():
+        mapped = f", mapped {info.mapped[0]}:{info.mapped[1]}" if info.mapped else ""
+        lines.append(f"  flow {info.reg_id} {info.target}: {info.state.value} "
+                     f"({info.keepalive} keep-alives{mapped})")
+    return lines
+
+
+async def run_outbound(options: Any, outbound: OutboundOptions, out: Any, err: Any) -> int:
+    """``sipfsm register --outbound``: register over every flow, keep the flows alive and
+    recover them until ``--duration`` ends or Ctrl-C, printing the GRUU and the flow states;
+    then unregister.  ``options`` is the CLI's :class:`~sipfsm.app.ClientOptions`."""
+    import signal
+
+    from sipfsm.app import _config_from, _credentials, exit_code_for
+
+    loop = asyncio.get_running_loop()
+    config = _config_from(options)
+    settings = FlowSettings(keepalive=outbound.keepalive)
+
+    def per_flow(base: RegistrationConfig, reg_id: int, edge: SipUri) -> RegistrationConfig:
+        flow = _default_flow_config(base, reg_id, edge)
+        fields = RegistrationConfig.__dataclass_fields__
+        extra: dict[str, Any] = {}
+        if "instance_id" in fields:
+            extra["instance_id"] = outbound.instance_id
+        if "reg_id" in fields:
+            extra["reg_id"] = reg_id
+        return dataclasses.replace(flow, **extra)
+
+    agent = await OutboundAgent.open(
+        config, list(outbound.edges), credentials=_credentials(options), tls=options.tls,
+        local_host=options.local_host, settings=settings, config_for_flow=per_flow)
+    finish = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, finish.set)
+        loop.add_signal_handler(signal.SIGTERM, finish.set)
+    targets = {reg_id: agent.flows.target(reg_id) for reg_id in agent.flows.reg_ids}
+    waiting = set(targets)
+    code = 0
+
+    def show(item: FlowEvent) -> None:
+        event = item.event
+        routine = {(FlowState.UP, FlowState.PROBING), (FlowState.PROBING, FlowState.UP)}
+        if isinstance(event, FlowStateChanged) and (event.old, event.new) not in routine:
+            print(f"flow {item.reg_id}: {event.old.value} -> {event.new.value} ({event.reason})",
+                  file=err, flush=True)
+        elif isinstance(event, Registered | Refreshed) and item.reg_id not in waiting:
+            print(f"flow {item.reg_id}: refreshed for {event.expires}s", file=err, flush=True)
+
+    agent.listeners.append(show)
+    async with agent:
+        agent.start()
+        deadline = None if options.duration is None else loop.time() + options.duration
+        try:
+            while waiting:
+                left = None if deadline is None else max(0.0, deadline - loop.time())
+                item = await agent.next_event(Registered, Failed, timeout=left)
+                if isinstance(item.event, Failed):
+                    print(f"sipfsm: flow {item.reg_id} ({targets[item.reg_id]}): "
+                          f"registration failed: {item.event.detail}", file=err)
+                    code = code or exit_code_for(item.event)
+                    if len(targets) == 1:
+                        return code
+                    continue
+                if item.reg_id in waiting:
+                    waiting.discard(item.reg_id)
+                    print(_describe_registration(item.reg_id, targets[item.reg_id], item.event),
+                          file=out, flush=True)
+        except TimeoutError:
+            print("sipfsm: not every flow registered within --duration", file=err)
+            return code or 5
+        print("flows:", file=out)
+        for line in flow_summary(agent):
+            print(line, file=out, flush=True)
+        left = None if deadline is None else max(0.0, deadline - loop.time())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(finish.wait(), left)
+        print("flows at the end:", file=out)
+        for line in flow_summary(agent):
+            print(line, file=out)
+        agent.unregister()
+        with contextlib.suppress(TimeoutError):
+            for _ in targets:
+                await agent.next_event(Unregistered, timeout=8.0)
+        print(f"unregistered {options.aor}", file=out)
+    return code
