@@ -33,7 +33,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,22 +197,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--cpu-rate", type=float, default=1000.0,
-                        help="offered rate of the CPU comparison [1000]")
-    parser.add_argument("--cpu-users", type=int, default=5000,
-                        help="registrations in the CPU comparison [5000]")
-    parser.add_argument("--sipfsm-rates", default="500,1000,2000,3000,4000,6000,8000",
-                        help="sipfsm's sweep, offered registrations/s")
-    parser.add_argument("--sipp-rates", default="1000,2000,4000,6000,8000,12000,16000",
-                        help="SIPp's sweep, offered registrations/s")
-    parser.add_argument("--step-seconds", type=float, default=3.0,
-                        help="seconds of offered load per sweep step [3]")
-    parser.add_argument("--settle", type=float, default=5.0,
-                        help="seconds allowed after a step's last REGISTER [5]")
-    parser.add_argument("--processes", type=int, default=None,
-                        help="sipfsm load processes in the sweep [every core]")
-    parser.add_argument("--kamailio-children", type=int, default=2,
-                        help="Kamailio UDP workers [2]")
+    parser.add_argument(
+        "--cpu-rate", type=float, default=1000.0, help="offered rate of the CPU comparison [1000]"
+    )
+    parser.add_argument(
+        "--cpu-users", type=int, default=5000, help="registrations in the CPU comparison [5000]"
+    )
+    parser.add_argument(
+        "--sipfsm-rates",
+        default="500,1000,2000,3000,4000,6000,8000",
+        help="sipfsm's sweep, offered registrations/s",
+    )
+    parser.add_argument(
+        "--sipp-rates",
+        default="1000,2000,4000,6000,8000,12000,16000",
+        help="SIPp's sweep, offered registrations/s",
+    )
+    parser.add_argument(
+        "--step-seconds", type=float, default=3.0, help="seconds of offered load per sweep step [3]"
+    )
+    parser.add_argument(
+        "--settle", type=float, default=5.0, help="seconds allowed after a step's last REGISTER [5]"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="sipfsm load processes in the sweep [every core]",
+    )
+    parser.add_argument("--kamailio-children", type=int, default=2, help="Kamailio UDP workers [2]")
     parser.add_argument("--kamailio-shm", type=int, default=512, help="Kamailio shm, MiB [512]")
     parser.add_argument("--skip-sweep", action="store_true", help="only the CPU comparison")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write JSON here")
