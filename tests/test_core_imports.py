@@ -27,6 +27,7 @@ NOT_CORE = (
     "diagrams.py",
     "ladder.py",
     "load/",  # sipfsm load: worker processes, event loops, sockets
+    "contrib/",  # gevent ports and the Locust user
 )
 
 # (module, imported name): imports allowed inside a function, never at module level.
