@@ -21,6 +21,7 @@ from typing import Any
 from sipfsm.audit.model import AuditInputError, Observation
 from sipfsm.errors import ParseError, RemoteProtocolError
 from sipfsm.message import parse
+from sipfsm.message.framing import ByteStreamFramer
 
 __all__ = ["READERS", "detect_format", "observations_from_records", "read_observations"]
 
@@ -264,11 +265,9 @@ class _TcpStream:
     """One direction of a TCP connection: reassembly by sequence number, then framing."""
 
     def __init__(self) -> None:
-        from sipfsm.aio.framing import RawStreamFramer
-
         self.next_seq: int | None = None
         self.pending: dict[int, bytes] = {}
-        self.framer = RawStreamFramer()
+        self.framer = ByteStreamFramer()
         self.dead = False
 
     def feed(self, seq: int, payload: bytes, syn: bool) -> list[bytes]:
@@ -296,7 +295,7 @@ class _TcpStream:
             self.next_seq = (self.next_seq + len(more)) & 0xFFFFFFFF
         try:
             return self.framer.feed(bytes(data))
-        except RemoteProtocolError:
+        except (ParseError, RemoteProtocolError):
             self.dead = True  # not SIP, or broken framing: stop reading this stream
             return []
 
