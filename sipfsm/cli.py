@@ -304,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sipfsm.audit.cli import register_subcommand as _register_audit
 
     _register_audit(sub)
+    from sipfsm.probe import register_subcommand as _register_probe
+
+    _register_probe(sub)
     return parser
 
 

@@ -26,6 +26,8 @@ NOT_CORE = (
     "strategies.py",
     "diagrams.py",
     "ladder.py",
+    "probe.py",  # engineer B: runs the client under test as a subprocess, the registrar on asyncio
+    "pytest_plugin.py",  # engineer B: fixtures around the asyncio registrar
     "load/",  # sipfsm load: worker processes, event loops, sockets
     "contrib/",  # gevent ports and the Locust user
 )

@@ -86,8 +86,13 @@ def audit_observations(
     tolerance: Tolerance | None = None,
     ignored: int = 0,
     sources: tuple[str, ...] = (),
+    end: float | None = None,
 ) -> Report:
+    """``end``: when the recording stopped (default: the last message's time); rules that ask
+    whether something happened in time only judge what the recording covers."""
     exchange = group(observations)
+    if end is not None:
+        exchange.end = max(end, exchange.end or end)
     rules = active_rules()
     spec = load_spec()
     ctx = Context(exchange, password, tolerance or Tolerance(), _challenges_by_nonce(exchange))
@@ -156,7 +161,8 @@ def audit_records(
     *,
     password: str | None = None,
     tolerance: Tolerance | None = None,
+    end: float | None = None,
 ) -> Report:
     """Audit trace records already in memory (dicts in the JSON-lines trace format)."""
     return audit_observations(observations_from_records(records), password=password,
-                              tolerance=tolerance)
+                              tolerance=tolerance, end=end)
