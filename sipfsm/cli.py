@@ -198,6 +198,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from sipfsm.demo import run_demo
 
+    if getattr(args, "outbound", False):
+        from sipfsm.aio.outbound_demo import run_outbound_demo
+
+        return asyncio.run(run_outbound_demo(sys.stdout, timeout=args.timeout, tls=args.tls))
     return asyncio.run(run_demo(sys.stdout, timeout=args.timeout,
                                 tls=getattr(args, "tls", False)))
 
@@ -278,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to wait for each step (default 30)")
     p.add_argument("--tls", action="store_true",
                    help="over TLS, with a throwaway CA and certificate (needs sipfsm[tls])")
+    p.add_argument("--outbound", action="store_true",
+                   help="RFC 5626 outbound: two flows, keep-alives, a flow killed and recovered")
     p.set_defaults(handler=_cmd_demo)
     p = sub.add_parser("register", help="register, refresh until --duration or Ctrl-C, then "
                                         "unregister")
