@@ -69,8 +69,8 @@ async def _run(out: TextIO, timeout: float, edges: list[SipUri], tls_settings: A
     def per_flow(base: RegistrationConfig, reg_id: int, edge: SipUri) -> RegistrationConfig:
         flow = _default_flow_config(base, reg_id, edge)
         fields = RegistrationConfig.__dataclass_fields__
-        extra: dict[str, Any] = {k: v for k, v in (("instance_id", instance), ("reg_id", reg_id))
-                 if k in fields}
+        extra: dict[str, Any] = {
+            k: v for k, v in (("instance_id", instance), ("reg_id", reg_id)) if k in fields}
         return dataclasses.replace(flow, **extra)
 
     agent = await OutboundAgent.open(
@@ -90,8 +90,8 @@ async def _run(out: TextIO, timeout: float, edges: list[SipUri], tls_settings: A
         agent.start()
         for _ in agent.flows.reg_ids:
             item = await agent.next_event(Registered, Failed, timeout=timeout)
-            if isinstance(item.event, Failed):
-                print(f"sipfsm demo: flow {item.reg_id} failed: {item.event.detail}", file=out)
+            if not isinstance(item.event, Registered):
+                print(f"sipfsm demo: flow {item.reg_id} failed: {item.event}", file=out)
                 return 1
             gruu = getattr(item.event, "pub_gruu", None)
             print(f"    flow {item.reg_id} registered for {item.event.expires}s"
