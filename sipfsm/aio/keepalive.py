@@ -159,9 +159,12 @@ class KeepAliveTcpTransport(TcpTransport):
                 _log.exception("on_pong failed for %s", target)
 
     def _forget(self, connection: _Connection) -> None:
+        pooled = any(known is connection for known in self._connections.values())
         super()._forget(connection)
         target = connection.target
-        if self.on_flow_closed is not None and target is not None and not self._closed:
+        # Once per connection (a failed connection is forgotten again when it is lost).
+        if (pooled and self.on_flow_closed is not None and target is not None
+                and not self._closed):
             try:
                 self.on_flow_closed(target)
             except Exception:
