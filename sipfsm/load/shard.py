@@ -160,12 +160,7 @@ async def _open_transport(
     udp = await UdpTransport.open(receiver, local_host=settings.local_host, trace=counter)
     if settings.receive_buffer:
         # Every response of every user of this worker queues on this one socket.
-        import socket
-
-        sock = getattr(udp, "_sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, settings.receive_buffer)
+        udp.set_receive_buffer(settings.receive_buffer)
     return udp
 
 
