@@ -32,7 +32,7 @@ from sipfsm.aio import (
     TraceWriter,
     UdpTransport,
 )
-from sipfsm.errors import ConfigError
+from sipfsm.errors import ConfigError, TransportError
 from sipfsm.message import SipUri, parse_uri
 from sipfsm.ports import HostPort, Target
 from sipfsm.registration import (
@@ -234,7 +234,11 @@ class AsyncRegistration:
         random = SecretsRandom()
         timers = AioTimers()
         clock = SystemClock()
-        writer = TraceWriter(trace_path) if trace_path is not None else None
+        try:
+            writer = TraceWriter(trace_path) if trace_path is not None else None
+        except OSError as exc:
+            raise ConfigError(f"cannot write the trace {trace_path}: "
+                              f"{exc.strerror or exc}") from None
         if writer is not None:
             self._closers.append(writer)
         sink = TraceFanout(writer, trace) if (writer is not None or trace is not None) else None
@@ -740,6 +744,8 @@ async def run_client(options: ClientOptions, action: str, out: TextIO, err: Text
         except ResolveError as exc:
             print(f"sipfsm: {exc}", file=err)
             return EXIT_UNREACHABLE
+        except TransportError as exc:  # the local socket cannot be bound: --local-host
+            raise ConfigError(f"--local-host {options.local_host}: {exc}") from None
         try:
             if action == "register":
                 return await _register(registration, options, out, err, interrupts)

@@ -84,6 +84,10 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
           "--no-auth", "--expires", "0"], 2),
         (["demo", "--timeout", "-1"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--trace", "/nonexistent/dir/t.jsonl"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--local-host", "192.0.2.55"], 2),
     ],
 )
 def test_bad_arguments_are_one_line_without_traceback(args: list[str], code: int) -> None:
