@@ -1,7 +1,7 @@
-"""Only the adapters in sipfsm/aio/ touch sockets: nothing else reaches into a transport for its
-socket (``_sock``, ``get_extra_info``, ``getattr(transport, "_...")``).  The conformance
-package's own test servers (sipfsm/conformance/) are asyncio servers of their own and are not
-scanned."""
+"""Only the adapters touch sockets: nothing else reaches into a transport for its socket
+(``_sock``, ``get_extra_info``, ``getattr(transport, "_sock")``).  Adapters are sipfsm/aio/ and
+the gevent ports (sipfsm/contrib/, sipfsm/gevent/); the conformance package's own test servers
+(sipfsm/conformance/) are asyncio servers of their own.  Those are not scanned."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+ADAPTERS = ("aio/", "contrib/", "gevent/", "conformance/")
 SCANNED = sorted(
     [p for p in (ROOT / "sipfsm").rglob("*.py")
-     if not p.relative_to(ROOT / "sipfsm").as_posix().startswith(("aio/", "conformance/"))]
+     if not p.relative_to(ROOT / "sipfsm").as_posix().startswith(ADAPTERS)]
     + list((ROOT / "benchmarks").glob("*.py"))
 )
 SOCKET_ATTRIBUTES = {"_sock", "sock", "_socket", "get_extra_info", "sockets"}
