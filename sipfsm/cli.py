@@ -103,11 +103,9 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
         print(f"sipfsm conformance needs hypothesis: pip install 'sipfsm[{CONFORMANCE_EXTRA}]'",
               file=sys.stderr)
         return EXIT_USAGE
-    from sipfsm.conformance.runner import exit_code, render, run
+    from sipfsm.conformance.cli import cmd_conformance
 
-    verdicts = run(examples=args.examples)
-    print(render(verdicts, args.format))
-    return exit_code(verdicts)
+    return cmd_conformance(args)
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -268,11 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="parse a SIP message (file or - for stdin) and print it back")
     p.add_argument("file", help="path to a raw SIP message, or - for stdin")
     p.set_defaults(handler=_cmd_parse)
-    p = sub.add_parser("conformance", help="run every conformance check and print the checklist")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    p.add_argument("--examples", type=int, default=25, metavar="N",
-                   help="hypothesis examples per property check (default 25)")
-    p.set_defaults(handler=_cmd_conformance)
+    from sipfsm.conformance.cli import register_subcommand as register_conformance
+
+    register_conformance(sub).set_defaults(handler=_cmd_conformance)
     from sipfsm.registrar.cli import register_subcommand as _register_registrar
 
     _register_registrar(sub)

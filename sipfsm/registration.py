@@ -981,7 +981,8 @@ class RegistrationClient:
         self._targets = []
         self._target_index = 0
         backoff = self.config.backoff.delay(self._failures, self._random)
-        self._retry_delay = backoff if retry_after is None else max(retry_after, 0.0)
+        # Records 21.5.1 / 21.5.4: Retry-After when longer, never less than the backoff.
+        self._retry_delay = backoff if retry_after is None else max(retry_after, backoff)
         self._emit(Retrying(reason, self._retry_delay, self._failures, status))
         if self.state in IN_FLIGHT:
             self.machine.fire(self, "deferred")

@@ -23,7 +23,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.errors import TransportError
 from sipfsm.message import Headers, Request, Response, parse, parse_uri
 from sipfsm.ports import HostPort, Target
@@ -37,7 +37,6 @@ from sipfsm.sim import (
 )
 from sipfsm.sim.harness import RecordingOwner, ScriptedTransport
 from sipfsm.transaction import (
-    BRANCH_COOKIE,
     COMPLETED,
     PROCEEDING,
     TERMINATED,
@@ -50,6 +49,18 @@ from sipfsm.transaction import (
 )
 
 __all__ = ["TransactionMachineTest", "make_request", "mutate", "rfc_timeline"]
+
+# RFC 3261 §8.1.1.7, the magic cookie, written from the RFC ("MUST always begin with the
+# characters "z9hG4bK"", case-sensitive).
+RFC_BRANCH_COOKIE = "z9hG4bK"
+# RFC 3261 §17.1.1.2 Table 4: T1 500 ms default, T2 4 s, T4 5 s; Timer F 64*T1; Timer K T4 for
+# unreliable transports, 0 s for reliable ones.
+RFC_T1, RFC_T2, RFC_T4 = 0.5, 4.0, 5.0
+
+
+def rfc_timer_k(t4: float, *, reliable: bool) -> float:
+    """Table 4: Timer K = T4 for UDP, 0 s for reliable transports."""
+    return 0.0 if reliable else t4
 
 SERVER = HostPort("192.0.2.1", 5060)
 CLIENT = HostPort("192.0.2.10", 5060)
@@ -192,6 +203,7 @@ class TransactionMachineTest(RuleBasedStateMachine):
         self.provisionals = 0
         self.external: Outcome | None = None
         self.fail_after: float | None = None
+        self.foreign: list[str] = []
 
     # ---- the model --------------------------------------------------------------------------
 
@@ -210,7 +222,7 @@ class TransactionMachineTest(RuleBasedStateMachine):
         if outcome is None:
             return TRYING if self.provisional_at is None else PROCEEDING
         if outcome.kind == "final":
-            k = self.values.timer_k(self.reliable)
+            k = rfc_timer_k(self.values.t4, reliable=self.reliable)
             return TERMINATED if self.clock.now >= outcome.time + k else COMPLETED
         return TERMINATED
 
@@ -233,6 +245,8 @@ class TransactionMachineTest(RuleBasedStateMachine):
     )
     def respond(self, status: int, mutation: str, copies: int) -> None:
         _, outcome = self.timeline()
+        if mutation not in VALID_MUTATIONS:
+            self.foreign.append(mutation)
         data = mutate(response_to(self.request, status, source=CLIENT), mutation)
         for _ in range(copies):
             self.layer.receive(data, SERVER, self.transport)
@@ -273,34 +287,97 @@ class TransactionMachineTest(RuleBasedStateMachine):
 
     @invariant()
     def sends_follow_the_schedule(self) -> None:
-        sends, _ = self.timeline()
-        assert self.transport.send_times == sends, (self.transport.send_times, sends)
+        sends, outcome = self.timeline()
+        got = self.transport.send_times
+        if got == sends:
+            return
+        # The record of the first send that differs.
+        index = next((i for i, (a, b) in enumerate(zip(got, sends, strict=False)) if a != b),
+                     min(len(got), len(sends)))
+        at = got[index] if index < len(got) else sends[index]
+        if index == 0:
+            rule = "RFC3261-17.1.2.2-SEND-REQUEST"
+        elif outcome is not None and outcome.kind == "final" and at >= outcome.time:
+            rule = "RFC3261-17.1.2.1-NO-RETRANSMIT-AFTER-FINAL"
+        elif self.provisional_at is not None and at > self.provisional_at:
+            rule = "RFC3261-17.1.2.2-TIMER-E-PROCEEDING"
+        elif index == 1:
+            rule = "RFC3261-17.1.2.2-TIMER-E-START"
+        else:
+            rule = "RFC3261-17.1.2.2-TIMER-E-DOUBLING"
+        expect(rule, False, f"sent at {got}, RFC 3261 §17.1.2.2 says {sends}")
+
+    def _foreign_rule(self) -> str:
+        return {"wrong-branch": "RFC3261-17.1.3-MATCH-BRANCH",
+                "wrong-method": "RFC3261-17.1.3-MATCH-METHOD",
+                "foreign-sent-by": "RFC3261-18.1.2-FOREIGN-SENT-BY",
+                "extra-via": "RFC3261-8.1.3.3-MULTIPLE-VIAS",
+                "no-via": "RFC3261-18.1.2-STRAY-TO-CORE"}.get(
+            self.foreign[-1] if self.foreign else "", "RFC3261-18.1.2-PASS-TO-TRANSACTION")
 
     @invariant()
     def exactly_the_expected_outcome(self) -> None:
         _, outcome = self.timeline()
         got = [(e.kind, e.time) for e in self.owner.outcomes]
-        assert got == ([] if outcome is None else [(outcome.kind, outcome.time)]), got
+        want = [] if outcome is None else [(outcome.kind, outcome.time)]
+        if got == want:
+            return
+        kinds = [k for k, _ in got]
+        if len(got) > 1:
+            rule = "RFC3261-17.1.2.1-SINGLE-FINAL"
+        elif want and want[0][0] == "timeout":
+            rule = ("RFC3261-17.1.2.2-TIMEOUT-TRYING" if self.provisional_at is None
+                    else "RFC3261-17.1.2.2-TIMEOUT-PROCEEDING")
+        elif (want and want[0][0] == "transport_error") or "transport_error" in kinds:
+            rule = "RFC3261-17.1.4-TRANSPORT-ERROR"
+        elif not want and "final" in kinds:
+            rule = self._foreign_rule()  # a response that is not ours was taken
+        elif "timeout" in kinds:
+            rule = "RFC3261-17.1.2.2-TIMER-F-START"
+        else:
+            rule = ("RFC3261-17.1.2.2-FINAL-TRYING" if self.provisional_at is None
+                    else "RFC3261-17.1.2.2-FINAL-PROCEEDING")
+        expect(rule, False, f"outcomes {got}, RFC 3261 §17.1.2.2 says {want}")
 
     @invariant()
     def every_matched_provisional_reaches_the_owner(self) -> None:
-        assert len(self.owner.provisionals) == self.provisionals
+        got = len(self.owner.provisionals)
+        rule = ("RFC3261-17.1.2.2-PROVISIONAL-TO-TU" if got < self.provisionals
+                else self._foreign_rule())
+        expect(rule, got == self.provisionals,
+               f"{got} provisionals passed up, {self.provisionals} matched")
 
     @invariant()
     def state_as_the_rfc_says(self) -> None:
-        assert self.tx.state == self.expected_state(), (self.tx.state, self.expected_state())
+        state, want = self.tx.state, self.expected_state()
+        if state == want:
+            return
+        if {state, want} == {COMPLETED, TERMINATED}:
+            rule = "RFC3261-17.1.2.2-TIMER-K"
+        elif want == PROCEEDING or state == PROCEEDING:
+            rule = ("RFC3261-17.1.2.2-PROCEEDING" if not self.foreign
+                    else self._foreign_rule())
+        elif want == TRYING:
+            rule = self._foreign_rule()
+        else:
+            rule = ("RFC3261-17.1.2.2-FINAL-TRYING" if self.provisional_at is None
+                    else "RFC3261-17.1.2.2-FINAL-PROCEEDING")
+        expect(rule, False, f"state {state}, RFC 3261 §17.1.2.2 says {want}")
 
     @invariant()
     def terminated_means_destroyed(self) -> None:
         live = self.layer.get(self.tx.branch) is self.tx
-        assert live == (self.tx.state != TERMINATED)
+        expect("RFC3261-17.1.2.2-DESTROY", live == (self.tx.state != TERMINATED),
+               f"state {self.tx.state}, in the layer: {live}")
         if self.tx.state == TERMINATED:
-            assert self.clock.pending() == 0  # no timer outlives the transaction
+            expect("RFC3261-17.1.2.2-TIMER-K-TERMINATED", self.clock.pending() == 0,
+                   "a timer outlives the transaction")
 
     @invariant()
     def always_terminates(self) -> None:
         if self.clock.now >= 64 * self.values.t1 + self.values.t4:
-            assert self.tx.state == TERMINATED
+            expect("RFC3261-17.1.2.2-TIMER-F-START", self.tx.state == TERMINATED,
+                   f"{self.tx.state} after 64*T1 + T4")
 
 
 TransactionMachineTest.TestCase.settings = settings(deadline=None, stateful_step_count=50)
@@ -389,17 +466,27 @@ def every_request_gets_one_fresh_via(seed: int, count: int, reliable: bool, port
         layer.send_request(make_request(number), Target(name, SERVER.host, SERVER.port), owner)
         sent = parse(transport.sent[-1].data)
         vias = sent.vias
-        assert len(vias) == 1
+        expect("RFC3261-8.1.1.7-VIA-PRESENT", len(vias) == 1, f"{len(vias)} Vias")
         via = vias[0]
-        assert (sent.headers.get("Via") or "").startswith(f"SIP/2.0/{name} ")
-        assert via.transport == name
-        assert (via.host, via.port) == (local.host, local.port)
+        expect("RFC3261-8.1.1.7-VIA-SIP-2-0",
+               (sent.headers.get("Via") or "").startswith(f"SIP/2.0/{name} "),
+               sent.headers.get("Via"))
+        expect("RFC3261-18.1.1-SENT-BY", via.transport == name, via.transport)
+        expect("RFC3261-18.1.1-SENT-BY", (via.host, via.port) == (local.host, local.port),
+               f"sent-by {via.host}:{via.port}, the transport is {local}")
         branch = via.branch
-        assert branch is not None and branch.startswith(BRANCH_COOKIE)
-        assert len(branch) - len(BRANCH_COOKIE) >= 13  # >= 64 bits at 5 bits per character
-        assert via.has_rport and via.params["rport"] is None
+        expect("RFC3261-8.1.1.7-BRANCH-PRESENT", branch is not None, "no branch")
+        assert branch is not None
+        expect("RFC3261-8.1.1.7-BRANCH-COOKIE", branch.startswith(RFC_BRANCH_COOKIE), branch)
+        # >= 64 bits at 5 bits per character
+        expect("RFC3261-8.1.1.7-BRANCH-UNIQUE", len(branch) - len(RFC_BRANCH_COOKIE) >= 13,
+               branch)
+        expect("RFC3581-3-RPORT-INCLUDE", via.has_rport, sent.headers.get("Via"))
+        expect("RFC3581-3-RPORT-NO-VALUE", via.params.get("rport") is None,
+               sent.headers.get("Via"))
         branches.add(branch)
-    assert len(branches) == count
+    expect("RFC3261-8.1.1.7-BRANCH-UNIQUE", len(branches) == count,
+           f"{count} requests, {len(branches)} branches")
 
 
 @check("RFC3261-17.1.4-TRANSPORT-ERROR", "RFC3261-17.1.2.1-SINGLE-FINAL",
@@ -437,8 +524,7 @@ def lossy_network_still_one_outcome(
     server.bind(StatelessResponder(clock, answers))
     owner = RecordingOwner(clock)
     tx = layer.send_request(make_request(), Target(name, SERVER.host, SERVER.port), owner)
-    values = layer.timer_values
-    clock.run(until=values.timer_f + values.t4 + 1.0)
+    clock.run(until=64 * RFC_T1 + RFC_T4 + 1.0)  # Timer F, then Timer K, both Table 4 defaults
     assert tx.state == TERMINATED
     assert len(owner.outcomes) == 1
     finals = [a for a in answers if a >= 200]
@@ -459,9 +545,9 @@ def t1_defaults_to_500_ms_and_smaller_is_never_the_default(t1: float) -> None:
     """TimerValues() and a layer given no timer values use T1=500 ms, T2=4 s, T4=5 s (Timer F
     64*T1, Timer K T4 or 0); a smaller T1 is accepted when asked for, and used as given."""
     defaults = TimerValues()
-    assert (defaults.t1, defaults.t2, defaults.t4) == (0.5, 4.0, 5.0)
-    assert defaults.timer_f == 32.0
-    assert defaults.timer_k(reliable=False) == 5.0 and defaults.timer_k(reliable=True) == 0.0
+    assert (defaults.t1, defaults.t2, defaults.t4) == (RFC_T1, RFC_T2, RFC_T4)
+    assert defaults.timer_f == 64 * RFC_T1
+    assert defaults.timer_k(reliable=False) == RFC_T4 and defaults.timer_k(reliable=True) == 0.0
     clock = Scheduler()
     transport = ScriptedTransport(clock, "UDP", CLIENT)
     assert TransactionLayer(transport, clock, SeededRandom(1)).timer_values == defaults
@@ -576,7 +662,7 @@ def a_request_moved_to_tcp_falls_back_to_udp_when_tcp_fails(
     layer = TransactionLayer({"UDP": udp, "TCP": tcp}, clock, SeededRandom(11),
                              timer_values=values)
     owner = RecordingOwner(clock)
-    timeout_at = values.timer_f
+    timeout_at = 64 * t1  # Timer F, Table 4
     if fail_at is None:
         tcp.fail_next()
         tx = layer.send_request(make_request(padding=padding), UDP_TARGET_FOR_SIZE, owner)
@@ -652,3 +738,58 @@ def responses_up_to_the_maximum_datagram_size_are_handled(
         assert tx.state == PROCEEDING
     else:
         assert tx.state == COMPLETED
+
+
+# ---- §17.1.3 / §18.1.2 / §8.1.3.3: responses that are not ours, while the transaction lives ----
+
+_NOT_OURS = {
+    "wrong-branch": "RFC3261-17.1.3-MATCH-BRANCH",
+    "wrong-method": "RFC3261-17.1.3-MATCH-METHOD",
+    "foreign-sent-by": "RFC3261-18.1.2-FOREIGN-SENT-BY",
+    "extra-via": "RFC3261-8.1.3.3-MULTIPLE-VIAS",
+}
+
+
+@check(*sorted(set(_NOT_OURS.values())))
+@settings(deadline=None)
+@given(
+    foreign=st.lists(st.tuples(st.sampled_from(sorted(_NOT_OURS)),
+                               st.sampled_from([100, 180, 200, 403, 503])), min_size=1,
+                     max_size=4),
+    in_proceeding=st.booleans(),
+    reliable=st.booleans(),
+)
+def responses_that_are_not_ours_never_reach_the_transaction(
+    foreign: list[tuple[str, int]], in_proceeding: bool, reliable: bool
+) -> None:
+    """In Trying (or Proceeding), responses with another branch, another CSeq method, a
+    foreign sent-by or several Vias are not matched: the owner hears nothing, the state and
+    the retransmissions do not change; the transaction's own final response still completes
+    it."""
+    clock = Scheduler()
+    name = "TCP" if reliable else "UDP"
+    transport = ScriptedTransport(clock, name, CLIENT)
+    layer = TransactionLayer(transport, clock, SeededRandom(5))
+    owner = RecordingOwner(clock)
+    tx = layer.send_request(make_request(), Target(name, SERVER.host, SERVER.port), owner)
+    sent = _sent(transport)
+    expected_state = TRYING
+    if in_proceeding:
+        layer.receive(response_to(sent, 180, source=CLIENT).to_bytes(), SERVER, transport)
+        expected_state = PROCEEDING
+    heard = len(owner.events)
+    clock.run(until=0.1)
+    for kind, status in foreign:
+        layer.receive(mutate(response_to(sent, status, source=CLIENT), kind), SERVER, transport)
+        rule = _NOT_OURS[kind]
+        expect(rule, len(owner.events) == heard,
+               f"a {status} with {kind} reached the owner: {owner.events[heard:]}")
+        expect(rule, tx.state == expected_state,
+               f"a {status} with {kind} moved the transaction to {tx.state}")
+    if not reliable:
+        clock.run(until=RFC_T1)  # Timer E still runs: the request goes again at T1
+        expect(_NOT_OURS[foreign[-1][0]], len(transport.sent) == 2,
+               f"{len(transport.sent)} sends by T1 after responses that are not ours")
+    layer.receive(response_to(sent, 200, source=CLIENT).to_bytes(), SERVER, transport)
+    assert [e.kind for e in owner.events[heard:]] == ["final"]
+    assert tx.state in (COMPLETED, TERMINATED)

@@ -18,6 +18,7 @@ from sipfsm.auth import DigestClient, StaticCredentials, build_authorization
 from sipfsm.auth import server as digest_server
 from sipfsm.auth.digest import SUPPORTED_ALGORITHMS
 from sipfsm.auth.server import Verdict, Verification, parse_credentials
+from sipfsm.conformance.digest_reference import expected_response, read_credentials
 from sipfsm.sim import SeededRandom
 
 __all__ = [
@@ -131,10 +132,23 @@ class FakeServer:
 
     def verify(self, value: str, method: str = "REGISTER", *, body: bytes = b"",
                nextnonce: str | None = None) -> Verification:
-        return digest_server.verify(
+        result = digest_server.verify(
             value, method=method, realm=self.realm, password=self.password,
             check_nonce=self.check_nonce, body=body, nextnonce=nextnonce,
         )
+        if result.ok:
+            # The oracle is the reference written apart (hashlib over the RFC's formulas), not
+            # the verifier, which shares the client's hashing code.
+            params = read_credentials(value)
+            if params.get("userhash", "false").lower() != "true" and "username" in params:
+                try:
+                    expected = expected_response(params, method=method,
+                                                 password=self.password, body=body)
+                except ValueError:  # this hashlib lacks the algorithm: nothing to compare
+                    return result
+                assert params.get("response") == expected, (
+                    "the digest response differs from the RFC 7616 reference computation")
+        return result
 
 
 def only(headers: list[tuple[str, str]], name: str = "Authorization") -> str:

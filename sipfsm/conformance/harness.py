@@ -153,6 +153,7 @@ class World:
         resolver: Any = None,
         registrars: dict[HostPort, Responder] | None = None,
         timer_values: TimerValues | None = None,
+        random: Any = None,
     ) -> None:
         self.scheduler = Scheduler()
         self.recorder = Recorder(self.scheduler)
@@ -173,7 +174,7 @@ class World:
             layer=self.layer,
             timers=self.scheduler,
             clock=self.scheduler,
-            random=SeededRandom(seed + 2),
+            random=random if random is not None else SeededRandom(seed + 2),
             resolver=resolver,
             credentials=credentials,
             observer=lambda _client, event: self.events.append((self.scheduler.now, event)),
