@@ -16,3 +16,72 @@ CHECKS = all_checks()
 )
 def test_conformance_check(check: object) -> None:
     check.func()  # type: ignore[attr-defined]
+
+
+# ---- the runner: one record, one verdict; exit codes; filters; nothing left behind -----------
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sipfsm.conformance.registry import Check, expect  # noqa: E402
+from sipfsm.conformance.runner import exit_code, render, run, run_check  # noqa: E402
+from sipfsm.spec import load_spec  # noqa: E402
+
+A, B = "RFC3261-8.1.1.7-BRANCH-COOKIE", "RFC3261-8.1.1.7-BRANCH-UNIQUE"
+
+
+def _check(func: object, *ids: str) -> Check:
+    return Check("test.fake", ids, func, "")  # type: ignore[arg-type]
+
+
+def test_a_failing_record_is_evidence_of_its_own_rule_only() -> None:
+    def fake() -> None:
+        expect(A, False, "cookie")
+        expect(B, True)
+
+    assert run_check(_check(fake, A, B)) == {A: "test.fake: sipfsm.conformance.registry."
+                                             "RuleViolation: [" + A + "] cookie", B: None}
+
+
+def test_an_untagged_failure_counts_against_every_record_of_the_check() -> None:
+    def fake() -> None:
+        raise RuntimeError("boom")
+
+    outcome = run_check(_check(fake, A, B))
+    assert outcome[A] and outcome[B] and "boom" in outcome[A]
+
+
+def test_exit_code_counts_any_level_unless_narrowed() -> None:
+    spec = load_spec()
+    should = next(r for r in spec.values() if r.applies and r.level == "SHOULD")
+
+    def fake() -> None:
+        expect(should.id, False)
+
+    verdicts = run(spec, checks=[_check(fake, should.id)], sections=[should.source])
+    failing = [v for v in verdicts if v.id == should.id]
+    assert failing[0].verdict == "fail"
+    assert exit_code(verdicts) == 1
+    assert exit_code([v for v in verdicts if v.id == should.id], "MUST") == 0
+    text = render(verdicts, "text", failed_only=True)
+    assert "1 fail" in text.splitlines()[0]
+    assert should.text in text and f"{should.id} ({should.level})" in text
+
+
+def test_cli_section_filter_json_and_no_hypothesis_folder(tmp_path: Path) -> None:
+    env_path = str(Path(__file__).resolve().parent.parent)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sipfsm", "conformance", "--section", "10.2.4", "--format",
+         "json"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)
+    assert records and all(r["source"].endswith("§10.2.4") for r in records)
+    assert any(r["verdict"] == "not-applicable" and r["reason"] for r in records)
+    assert not (tmp_path / ".hypothesis").exists()
+    bad = subprocess.run([sys.executable, "-m", "sipfsm", "conformance", "--section", "99.9"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    assert bad.returncode == 2 and "99.9" in bad.stderr
