@@ -84,7 +84,12 @@ def expires_seconds(text: str) -> int:
 def _cmd_parse(args: argparse.Namespace) -> int:
     from sipfsm.message import parse
 
-    message = parse(_read_input(args.file))
+    data = _read_input(args.file)
+    if args.strict:
+        from sipfsm.message.strict import validate
+
+        validate(data)  # StrictError is a ParseError: exit 3, naming the rule broken
+    message = parse(data)
     print(message.to_bytes().decode("utf-8", "replace"), end="")
     return EXIT_OK
 
@@ -265,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("parse", help="parse a SIP message (file or - for stdin) and print it back")
     p.add_argument("file", help="path to a raw SIP message, or - for stdin")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse what RFC 3261's grammar calls invalid, naming the rule (exit 3)")
     p.set_defaults(handler=_cmd_parse)
     from sipfsm.conformance.cli import register_subcommand as register_conformance
 

@@ -85,3 +85,21 @@ def test_cli_section_filter_json_and_no_hypothesis_folder(tmp_path: Path) -> Non
                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
                          env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
     assert bad.returncode == 2 and "99.9" in bad.stderr
+
+
+def test_parse_strict_names_the_rule_and_exits_3(tmp_path: Path) -> None:
+    from sipfsm.conformance.message_support import INVALID_TORTURE, WSINV, crlf
+
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"}
+    bad = tmp_path / "quotbal.sip"
+    bad.write_bytes(crlf(INVALID_TORTURE["quotbal"]))
+    good = tmp_path / "wsinv.sip"
+    good.write_bytes(WSINV)
+    strict = subprocess.run([sys.executable, "-m", "sipfsm", "parse", "--strict", str(bad)],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert strict.returncode == 3, strict.stderr
+    assert "quoted-string" in strict.stderr and "RFC 3261 §25.1" in strict.stderr
+    assert "Traceback" not in strict.stderr
+    ok = subprocess.run([sys.executable, "-m", "sipfsm", "parse", "--strict", str(good)],
+                        capture_output=True, timeout=60, env=env)
+    assert ok.returncode == 0, ok.stderr
