@@ -20,7 +20,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sipfsm.aio import DnsResolver, ResolveError, order_srv
-from sipfsm.aio.resolver import NAPTR_SERVICES, NaptrRecord, SrvRecord, select_naptr
+from sipfsm.aio.resolver import NaptrRecord, SrvRecord, select_naptr
 from sipfsm.conformance.aio_support import ScriptedRandom, raises, run
 from sipfsm.conformance.dns_support import (
     DOMAIN,
@@ -232,13 +232,18 @@ def sips_uri_keeps_only_sips_services() -> None:
     assert ("_sip._tcp.example.com", "SRV") not in backend.queries
 
 
+# RFC 3263 §4.1 (and RFC 3261 §26 / RFC 4168 for SCTP): NAPTR service -> transport, written out.
+RFC3263_NAPTR_SERVICES = {"SIP+D2U": "UDP", "SIP+D2T": "TCP", "SIPS+D2T": "TLS",
+                          "SIP+D2S": "SCTP"}
+
+
 def _usable(record: NaptrRecord, secure: bool, transports: set[str]) -> bool:
     service = record.service.upper()
     if record.flags.lower() != "s" or record.regexp:
         return False
     if secure:
         return service == "SIPS+D2T"
-    return NAPTR_SERVICES.get(service) in transports
+    return RFC3263_NAPTR_SERVICES.get(service) in transports
 
 
 @check("RFC3263-4.1-SIPS-DISCARD-RESOLVER", "RFC3263-4.1-DISCARD-UNSUPPORTED-RESOLVER",
@@ -265,7 +270,7 @@ def naptr_selection_properties(
         assert record.flags.lower() == "s" and record.regexp == ""
     assert len({r.order for r, _ in chosen}) <= 1
     assert [r.preference for r, _ in chosen] == sorted(r.preference for r, _ in chosen)
-    assert all(t == NAPTR_SERVICES[r.service.upper()] for r, t in chosen)
+    assert all(t == RFC3263_NAPTR_SERVICES[r.service.upper()] for r, t in chosen)
     # exactly the usable records of the lowest usable order are kept (RFC 2915)
     usable = [r for r in records if _usable(r, secure, transports)]
     lowest = min((r.order for r in usable), default=None)

@@ -19,7 +19,7 @@ from sipfsm.conformance.message_support import case, message_with, parse_error, 
 from sipfsm.conformance.registry import check
 from sipfsm.errors import LocalProtocolError
 from sipfsm.message import Contact, Headers, SipUri, parse, parse_uri
-from sipfsm.message.headers import _KNOWN, COMPACT_FORMS
+from sipfsm.message.headers import _KNOWN
 
 # --------------------------------------------------------------------------------------------
 # §7.3.1 names are case-insensitive
@@ -75,8 +75,15 @@ def a_field_name_that_is_not_a_token_is_a_parse_error() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+# RFC 3261 §7.3.3 / §20: the compact forms it defines, written out.
+RFC3261_COMPACT_FORMS = {
+    "c": "Content-Type", "e": "Content-Encoding", "f": "From", "i": "Call-ID", "k": "Supported",
+    "l": "Content-Length", "m": "Contact", "s": "Subject", "t": "To", "v": "Via",
+}
+
+
 @check("RFC3261-7.3.3-COMPACT-FORM")
-@given(st.sampled_from(sorted(COMPACT_FORMS.items())), st.booleans())
+@given(st.sampled_from(sorted(RFC3261_COMPACT_FORMS.items())), st.booleans())
 def compact_and_long_forms_are_the_same_field(item: tuple[str, str], upper: bool) -> None:
     """Rows in the compact and the long form are one field, found by either name and stored
     under the long one."""

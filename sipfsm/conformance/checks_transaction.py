@@ -41,7 +41,6 @@ from sipfsm.transaction import (
     PROCEEDING,
     TERMINATED,
     TRYING,
-    UDP_SIZE_LIMIT,
     Dropped,
     NonInviteClientTransaction,
     TimerValues,
@@ -587,8 +586,10 @@ def _udp_size(padding: int, seed: int = 0) -> int:
     return len(udp.sent[0].data)
 
 
-# The padding that makes the request exactly UDP_SIZE_LIMIT (1300) bytes over UDP.
-_LIMIT_PADDING = 1 + UDP_SIZE_LIMIT - _udp_size(1)
+# RFC 3261 §18.1.1: "within 200 bytes of the path MTU", 1300 bytes when the MTU is unknown.
+RFC_UDP_SIZE_LIMIT = 1300
+# The padding that makes the request exactly 1300 bytes over UDP.
+_LIMIT_PADDING = 1 + RFC_UDP_SIZE_LIMIT - _udp_size(1)
 paddings = st.one_of(
     st.integers(_LIMIT_PADDING - 3, _LIMIT_PADDING + 3),  # either side of 1300 bytes
     st.integers(0, 4000),
@@ -616,7 +617,7 @@ def a_request_over_1300_bytes_goes_over_tcp_with_a_tcp_via(
     target = Target("UDP", SERVER.host, port)
     request = make_request(padding=padding)
     tx = layer.send_request(request, target, owner)
-    if size <= UDP_SIZE_LIMIT:
+    if size <= RFC_UDP_SIZE_LIMIT:
         assert tcp.sent == [] and len(udp.sent) == 1 and len(udp.sent[0].data) == size
         assert udp.sent[0].target == target and _sent(udp).vias[0].transport == "UDP"
         return
