@@ -794,3 +794,43 @@ def responses_that_are_not_ours_never_reach_the_transaction(
     layer.receive(response_to(sent, 200, source=CLIENT).to_bytes(), SERVER, transport)
     assert [e.kind for e in owner.events[heard:]] == ["final"]
     assert tx.state in (COMPLETED, TERMINATED)
+
+
+@check("RFC3261-17.1.2.2-TIMER-E-PROCEEDING", "RFC3261-17.1.2.2-PROCEEDING")
+@settings(deadline=None)
+@given(t1=t1_values, t2=t2_values, provisional_after=st.integers(0, 6))
+def proceeding_retransmits_every_t2(t1: float, t2: float, provisional_after: int) -> None:
+    """Over UDP, a 1xx received after the k-th send moves Trying to Proceeding; from the next
+    Timer E firing on, the request goes again every T2 (not doubling), until Timer F."""
+    values = TimerValues(t1=t1, t2=t2)
+    clock = Scheduler()
+    transport = ScriptedTransport(clock, "UDP", CLIENT)
+    layer = TransactionLayer(transport, clock, SeededRandom(4), timer_values=values)
+    owner = RecordingOwner(clock)
+    tx = layer.send_request(make_request(), Target("UDP", SERVER.host, SERVER.port), owner)
+    # Trying's schedule (RFC 3261 §17.1.2.2): T1, MIN(2*T1, T2), MIN(4*T1, T2) ...
+    sends, at, interval = [0.0], 0.0, t1
+    while len(sends) <= provisional_after:
+        at += interval
+        if at >= 64 * t1:
+            break
+        sends.append(at)
+        interval = min(2 * interval, t2)
+    heard_at = sends[-1]
+    clock.run(until=heard_at)
+    if tx.state != TRYING:
+        return  # Timer F came first: nothing to check here
+    layer.receive(response_to(_sent(transport), 180, source=CLIENT).to_bytes(), SERVER, transport)
+    expect("RFC3261-17.1.2.2-PROCEEDING", tx.state == PROCEEDING, tx.state)
+    # The Timer E already running fires as set; each firing in Proceeding resets it to T2.
+    at = heard_at + interval
+    horizon = 64 * t1 - 1e-6  # Timer F: sends due at that very instant race it
+    while at < horizon:
+        sends.append(at)
+        at += t2
+    clock.run(until=horizon)
+    got = [t for t in transport.send_times if t < horizon]
+    expect("RFC3261-17.1.2.2-TIMER-E-PROCEEDING",
+           len(got) == len(sends) and all(abs(a - b) < 1e-6 for a, b in zip(got, sends,
+                                                                             strict=False)),
+           f"sent at {got}, §17.1.2.2 says {sends}")
