@@ -118,6 +118,8 @@ def _matches_section(record: Requirement, section: str) -> bool:
     """``10.2.4`` matches §10.2.4 and its subsections of any document; ``RFC 7616 §3.4`` (or
     ``RFC7616-3.4``) one document's."""
     wanted = section.strip()
+    if wanted == record.source:
+        return True
     m = re.fullmatch(r"RFC\s*(\d+)\s*(?:§|-)\s*([\d.]+)", wanted, re.IGNORECASE)
     number = _section_number(record.source)
     if m:
