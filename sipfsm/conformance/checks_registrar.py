@@ -111,16 +111,25 @@ class RegistrarModel(RuleBasedStateMachine):
             assert response.min_expires == MIN
             assert self._snapshot() == before  # refused: nothing changed
             return
+        live = self._live(aor)
+        if any(
+            (stored := live.get(uri)) is not None and stored.call_id == call_id
+            and cseq <= stored.cseq
+            for uri, _ in contacts
+        ):
+            # "If not, the update MUST be aborted and the request fails."
+            assert response.status == 400
+            assert self._snapshot() == before
+            return
         assert response.status == 200
         assert response.date is not None
-        live = self._live(aor)
         now = self.clock.now
         for (uri, _), wanted in zip(contacts, requested, strict=True):
             granted = min(wanted, MAX)
             existing = live.get(uri)
             if existing is not None:
-                if existing.call_id == call_id and cseq <= existing.cseq:
-                    continue  # out of order: this binding is left as it was
+                if existing.call_id == call_id and cseq == existing.cseq:
+                    continue  # the same contact twice in one request: the first one counts
                 if granted == 0:
                     del live[uri]
                     continue
@@ -145,11 +154,14 @@ class RegistrarModel(RuleBasedStateMachine):
             assert response.status == 400
             assert self._snapshot() == before
             return
-        assert response.status == 200
         live = self._live(aor)
-        for uri, binding in list(live.items()):
-            if binding.call_id != call_id or cseq > binding.cseq:
-                del live[uri]
+        if any(b.call_id == call_id and cseq <= b.cseq for b in live.values()):
+            # step 6: "Otherwise, the update MUST be aborted and the request fails."
+            assert response.status == 400
+            assert self._snapshot() == before
+            return
+        assert response.status == 200
+        live.clear()
         assert listed(response) == self._expected(aor)
 
     @rule(aor=st.sampled_from(AORS), cseq=st.integers(1, 6))

@@ -28,13 +28,56 @@ def _number(text: str, what: str) -> int:
     return int(text)
 
 
-def _users(args: argparse.Namespace) -> dict[str, str]:
+def read_users_file(path: str) -> dict[str, str]:
+    """``USER:PASSWORD`` per line; blank lines and ``#`` comments ignored.  ConfigError (exit
+    2) naming the file and line for anything else; the password never appears in a message."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError(f"--users-file {path}: {why}") from None
     users: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, colon, password = text.partition(":")
+        if not colon or not name.strip() or not password:
+            raise ConfigError(f"--users-file {path} line {number}: expected USER:PASSWORD")
+        users[name.strip()] = password
+    return users
+
+
+def _users(args: argparse.Namespace) -> dict[str, str]:
+    import os
+
+    users: dict[str, str] = {}
+    if args.users_file:
+        users.update(read_users_file(args.users_file))
+    env_password: str | None = None
+    if args.password_env:
+        env_password = os.environ.get(args.password_env)
+        if env_password is None:
+            raise ConfigError(f"--password-env: ${args.password_env} is not set")
+    on_argv = False
     for item in args.user:
         name, colon, password = item.partition(":")
-        if not colon or not name:
-            raise ConfigError(f"--user {item!r}: expected USER:PASSWORD")
-        users[name] = password
+        if not name:
+            raise ConfigError(f"--user {item!r}: expected USER (with --password-env) or "
+                              "USER:PASSWORD")
+        if colon:
+            on_argv = True
+            users[name] = password
+        elif env_password is not None:
+            users[name] = env_password
+        else:
+            raise ConfigError(f"--user {name}: no password -- use --password-env NAME, "
+                              "--users-file FILE or USER:PASSWORD")
+    if on_argv:
+        # Kept for quick demos; anyone on the machine can read argv (ps, /proc).
+        print("sipfsm registrar: warning: a password on the command line is visible to other "
+              "users (ps); prefer --users-file or --password-env", file=sys.stderr, flush=True)
     return users
 
 
@@ -60,6 +103,10 @@ def run_registrar(args: argparse.Namespace) -> int:
         default_expires=_number(args.default_expires, "--default-expires"),
         reject_status=403 if args.reject_with_403 else 401,
         scenario=scenario,
+        max_contacts=_number(args.max_contacts, "--max-contacts"),
+        max_bindings=_number(args.max_bindings, "--max-bindings"),
+        max_response_size=_number(args.max_response_size, "--max-response-size"),
+        allow_rfc2069=args.allow_rfc2069,
     )
     udp_port = _port(args.udp_port, "--udp-port")
     tcp_port = _port(args.tcp_port, "--tcp-port")
@@ -122,8 +169,15 @@ def register_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                    help="TCP port (default 5060; 0 = any free port; off = no TCP)")
     p.add_argument("--domain", action="append", default=[], metavar="DOMAIN",
                    help="a domain to keep bindings for (repeatable; default: any)")
-    p.add_argument("--user", action="append", default=[], metavar="USER:PASSWORD",
-                   help="a user and password; with users, REGISTER needs Digest (repeatable)")
+    p.add_argument("--users-file", metavar="FILE",
+                   help="users and passwords, one USER:PASSWORD a line (# comments); with "
+                        "users, REGISTER needs Digest")
+    p.add_argument("--password-env", metavar="NAME",
+                   help="the password of each --user given without one, from this environment "
+                        "variable")
+    p.add_argument("--user", action="append", default=[], metavar="USER[:PASSWORD]",
+                   help="a user (repeatable); its password from --password-env, or after a "
+                        "colon -- visible to other users in ps, so a warning is printed")
     p.add_argument("--realm", default=None, help="Digest realm (default: the To URI's domain)")
     p.add_argument("--algorithm", action="append", default=[], metavar="MD5|SHA-256",
                    help="Digest algorithm to offer, in order of preference (repeatable; MD5, "
@@ -140,6 +194,14 @@ def register_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                    help="misbehave on purpose, e.g. drop:0.3, drop-every:3, retry-after:2:5, "
                         "server-error:1:500, stale-nonce[:N], omit-contact[:N], 423-loop[:STEP], "
                         "redirect:[N:]URI (comma-separated or repeated)")
+    p.add_argument("--max-contacts", default="20", metavar="N",
+                   help="bindings per AOR; more get 503 (default 20; 0 = no limit)")
+    p.add_argument("--max-bindings", default="100000", metavar="N",
+                   help="bindings of all AORs; more get 503 (default 100000; 0 = no limit)")
+    p.add_argument("--max-response-size", default="16384", metavar="BYTES",
+                   help="a 200 larger than this is answered 513 instead (default 16384)")
+    p.add_argument("--allow-rfc2069", action="store_true",
+                   help="accept Digest answers without qop (RFC 2069; replayable, off by default)")
     p.add_argument("--trace", metavar="FILE.jsonl", default=None,
                    help="write every message received and sent as JSON lines (the README's "
                         "trace format, from the registrar's side)")

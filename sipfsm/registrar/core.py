@@ -44,6 +44,7 @@ from sipfsm.message import (
     Uri,
     Via,
     format_date,
+    parse_uri,
     uri_equal,
 )
 from sipfsm.message.responses import build_response
@@ -79,9 +80,12 @@ STATUSES = frozenset({200, 302, 400, 401, 403, 404, 405, 416, 420, 423, 481, 500
                       504, 505, 513})
 ALLOW = "REGISTER, OPTIONS, CANCEL, ACK"
 ONE_HOUR = 3600  # §10.3 step 7: 423 only for intervals below one hour
+MALFORMED_EXPIRES = 3600  # §10.2.1.1: a malformed expires value is read as 3600
 MAGIC_COOKIE = "z9hG4bK"  # §17.2.3: branches of RFC 3261 clients
 SWEEP_INTERVAL = 60.0
 MAX_REMEMBERED_TRANSACTIONS = 10_000
+# bytes a remembered transaction costs beyond the text of its key and responses (objects, rows)
+_ENTRY_OVERHEAD = 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,6 +108,21 @@ class RegistrarConfig:
       by default: SIPp 3.6 answers nothing else.
     * ``reject_status``: 401 (challenge again, the default) or 403 for wrong credentials.
     * ``scenario``: a :class:`Scenario` or its text (``"drop:0.3,stale-nonce"``).
+
+    Limits (what one peer can make the registrar hold or send), each refused with a clear
+    status and nothing changed:
+
+    * ``max_contacts`` (20): bindings per AOR; a REGISTER that would leave more gets 503 with
+      ``P-Registrar-Error: Too many registered contacts`` (Kamailio's ``max_contacts`` answer),
+      the existing bindings kept.  0: no limit.
+    * ``max_bindings`` (100,000): bindings of all AORs together; over it, 503 with Retry-After.
+    * ``max_response_size`` (16 KiB): a 200 that would be larger is not sent: the REGISTER gets
+      513 Message Too Large and nothing is committed (a UDP datagram that large would need IP
+      fragmentation, RFC 3261 §18.1.1).
+    * ``max_remembered_bytes`` (8 MiB): the server transactions' remembered responses
+      (§17.2.2), oldest forgotten first.
+    * ``allow_rfc2069`` (False): accept Digest answers without qop (RFC 2069); they can be
+      replayed with any Call-ID, CSeq and Contact, so by default they are challenged again.
     """
 
     domains: frozenset[str] | None = None
@@ -120,6 +139,11 @@ class RegistrarConfig:
     scenario: Scenario | str = field(default_factory=Scenario)
     server: str | None = f"sipfsm-registrar/{__version__}"
     transaction_lifetime: float = 32.0  # §17.2.2 Timer J for UDP: 64 * T1
+    max_contacts: int = 20
+    max_bindings: int = 100_000
+    max_response_size: int = 16_384
+    max_remembered_bytes: int = 8 * 1024 * 1024
+    allow_rfc2069: bool = False
 
     def __post_init__(self) -> None:
         if self.domains is not None:
@@ -162,6 +186,12 @@ class RegistrarConfig:
             raise ConfigError(f"scenario must be a Scenario or its text, not {self.scenario!r}")
         if self.realm is not None and not self.realm:
             raise ConfigError("realm must not be empty")
+        for name in ("max_contacts", "max_bindings", "max_response_size", "max_remembered_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be an integer >= 0, not {value!r}")
+        if self.max_response_size < 1024:
+            raise ConfigError("max_response_size must be at least 1024 bytes")
 
     @property
     def faults(self) -> tuple[Fault, ...]:
@@ -274,7 +304,11 @@ class Registrar:
         self._clock = clock
         self._random = random
         self._aors: dict[str, list[_Binding]] = {}
-        self._answered: dict[tuple[str, str, str], tuple[float, list[Response]]] = {}
+        self._binding_count = 0
+        self._remembered_bytes = 0
+        # §17.2.2: per server transaction, when it was answered, the responses (fresh copies,
+        # without parse caches) and their size; bounded by max_remembered_bytes.
+        self._answered: dict[tuple[str, str, str], tuple[float, tuple[Response, ...], int]] = {}
         self._received = 0
         self._fired: list[int] = [0] * len(config.faults)
         self._last_min_expires = config.min_expires
@@ -285,6 +319,7 @@ class Registrar:
             clock=clock,
             random=random,
             nonce_lifetime=config.nonce_lifetime,
+            allow_rfc2069=config.allow_rfc2069,
         )
 
     # -- public -----------------------------------------------------------------------------------
@@ -327,8 +362,6 @@ class Registrar:
     def bindings(self, aor: str | SipUri) -> list[BindingInfo]:
         """The current bindings of ``aor`` (a SIP URI or its text), oldest first."""
         if isinstance(aor, str):
-            from sipfsm.message import parse_uri
-
             parsed = parse_uri(aor)
             if not isinstance(parsed, SipUri):
                 return []
@@ -352,9 +385,10 @@ class Registrar:
         for aor in list(self._aors):
             self._current(aor, now)
         lifetime = self.config.transaction_lifetime
-        for key, (when, _) in list(self._answered.items()):
+        for key, (when, _, size) in list(self._answered.items()):
             if now - when > lifetime:
                 del self._answered[key]
+                self._remembered_bytes -= size
 
     @property
     def requests_received(self) -> int:
@@ -371,15 +405,32 @@ class Registrar:
 
     def _remember(self, key: tuple[str, str, str], now: float, responses: list[Response]) -> None:
         answered = self._answered
-        lifetime = self.config.transaction_lifetime
+        config = self.config
+        data = tuple(Response(r.status, r.reason, r.headers, r.body) for r in responses)
+        size = sum(len(r.to_bytes()) for r in data) + sum(map(len, key)) + _ENTRY_OVERHEAD
+        previous = answered.pop(key, None)
+        if previous is not None:
+            self._remembered_bytes -= previous[2]
+        # Insertion order is answer order: forget from the front (amortised O(1)).
         while answered:
             oldest = next(iter(answered))
-            when = answered[oldest][0]
-            if now - when <= lifetime and len(answered) < MAX_REMEMBERED_TRANSACTIONS:
+            when, _, old_size = answered[oldest]
+            if (
+                now - when <= config.transaction_lifetime
+                and len(answered) < MAX_REMEMBERED_TRANSACTIONS
+                and self._remembered_bytes + size <= config.max_remembered_bytes
+            ):
                 break
             del answered[oldest]
-        answered.pop(key, None)
-        answered[key] = (now, responses)
+            self._remembered_bytes -= old_size
+        if size <= config.max_remembered_bytes:
+            answered[key] = (now, data, size)
+            self._remembered_bytes += size
+
+    @property
+    def remembered_bytes(self) -> int:
+        """Bytes the remembered responses of the server transactions take (approximately)."""
+        return self._remembered_bytes
 
     def _dropped(self) -> bool:
         for fault in self.config.faults:
@@ -538,6 +589,7 @@ class Registrar:
         credentials = self._digest.pick(values, realm)
         if credentials is None:
             raise self._challenge(exchange, realm)
+        self._check_digest_uri(exchange, credentials.uri)
         result = self._digest.verify(credentials, realm=realm, method=request.method)
         if result.verdict is Verdict.STALE:
             raise self._challenge(exchange, realm, stale=True)
@@ -557,6 +609,20 @@ class Registrar:
                 exchange, 403, reason=f"Forbidden ({result.username} may not register this AOR)"
             ))  # fmt: skip
         exchange.authentication_info = result.authentication_info
+
+    def _check_digest_uri(self, exchange: _Exchange, text: str | None) -> None:
+        """RFC 7616 §3.4.6: "The authenticating server MUST assure that the resource designated
+        by the 'uri' parameter is the same as the resource specified in the Request-Line; if
+        they are not, the server SHOULD return a 400 Bad Request error" (RFC 3261 §22.4 keeps
+        the rule); else an answer computed for one request-target serves another."""
+        if text is None:
+            return  # credentials without uri are unusable: verify() challenges them again
+        try:
+            uri = parse_uri(text)
+        except ParseError:
+            uri = None
+        if uri is None or not uri_equal(uri, exchange.request.uri):
+            raise self._bad(exchange, "digest uri does not match the Request-URI")
 
     def _check_aor(self, exchange: _Exchange, to_uri: Uri) -> None:
         """Step 5: the To URI is a SIP/SIPS AOR of ours; the key is its canonical form."""
@@ -580,9 +646,16 @@ class Registrar:
         try:
             star = request.contact_star
             contacts = [] if star else request.contacts
-            header_expires = request.expires
+            for contact in contacts:
+                contact.q  # noqa: B018 - §20.10: q is a qvalue, 0 to 1; else 400
         except ParseError as exc:
             raise self._bad(exchange, exc) from None
+        try:
+            header_expires = request.expires
+        except ParseError:
+            # §10.2.1.1 "Malformed values SHOULD be treated as equivalent to 3600" (said of the
+            # expires parameter; the header is read the same way, as Kamailio does).
+            header_expires = MALFORMED_EXPIRES
         current = self._current(exchange.aor, exchange.now)
         if star:
             updated = self._remove_all(exchange, current, header_expires)
@@ -591,12 +664,48 @@ class Registrar:
             wanted = self._requested_intervals(exchange, contacts, header_expires)
             updated = self._apply(exchange, current, wanted)
             own = [contact for contact, _ in wanted]
+        self._check_limits(exchange, current, updated)
+        response = self._ok(exchange, updated, own)
+        if len(response.to_bytes()) > self.config.max_response_size:
+            raise _Reject(self._reply(exchange, 513, reason=(
+                f"Message Too Large (the 200 would exceed {self.config.max_response_size} bytes)"
+            )))  # fmt: skip
         # §10.3 step 7: built on a copy, committed in one assignment (all or nothing).
-        if updated:
-            self._aors[exchange.aor] = updated
+        self._store(exchange.aor, updated)
+        return response
+
+    def _store(self, aor: str, bindings: list[_Binding]) -> None:
+        self._binding_count += len(bindings) - len(self._aors.get(aor, ()))
+        if bindings:
+            self._aors[aor] = bindings
         else:
-            self._aors.pop(exchange.aor, None)
-        return self._ok(exchange, updated, own)
+            self._aors.pop(aor, None)
+
+    @property
+    def binding_count(self) -> int:
+        """Bindings held, of every AOR (expired ones not yet purged included)."""
+        return self._binding_count
+
+    def _check_limits(
+        self, exchange: _Exchange, current: list[_Binding], updated: list[_Binding]
+    ) -> None:
+        """The resource limits: a REGISTER that would grow past them fails, nothing changed."""
+        config = self.config
+        if config.max_contacts and len(updated) > max(config.max_contacts, len(current)):
+            raise _Reject(self._reply(
+                exchange, 503, [("P-Registrar-Error", "Too many registered contacts")],
+                reason=f"Service Unavailable (at most {config.max_contacts} contacts per AOR)",
+            ))  # fmt: skip
+        growth = len(updated) - len(current)
+        if config.max_bindings and growth > 0 and (
+            self._binding_count + growth > config.max_bindings
+        ):
+            self.purge()
+            if self._binding_count + growth > config.max_bindings:
+                raise _Reject(self._reply(
+                    exchange, 503, [("Retry-After", "60")],
+                    reason="Service Unavailable (registrar full)",
+                ))  # fmt: skip
 
     def _remove_all(
         self, exchange: _Exchange, current: list[_Binding], header_expires: int | None
@@ -607,10 +716,17 @@ class Registrar:
             raise self._bad(exchange, "* with other contacts")
         if header_expires != 0:
             raise self._bad(exchange, "* needs Expires: 0")
-        return [
-            b for b in current
-            if b.call_id == exchange.call_id and exchange.cseq <= b.cseq
-        ]  # fmt: skip
+        # "If it does agree, it MUST remove the binding only if the CSeq in the request is
+        # higher than the value stored for that binding.  Otherwise, the update MUST be aborted
+        # and the request fails."
+        if any(b.call_id == exchange.call_id and exchange.cseq <= b.cseq for b in current):
+            raise self._out_of_order(exchange)
+        return []
+
+    def _out_of_order(self, exchange: _Exchange) -> _Reject:
+        # §10.3 steps 6 and 7 say the request fails without naming a status; 400 is what
+        # Kamailio's registrar answers ("Invalid CSeq").
+        return self._bad(exchange, "CSeq not higher than the binding's, same Call-ID")
 
     def _requested_intervals(
         self, exchange: _Exchange, contacts: list[Contact], header_expires: int | None
@@ -646,6 +762,15 @@ class Registrar:
         self, exchange: _Exchange, current: list[_Binding], wanted: list[tuple[Contact, int]]
     ) -> list[_Binding]:
         """Step 7: add, refresh or remove each binding on a copy of the AOR's list."""
+        for contact, _ in wanted:
+            for existing in current:
+                if (
+                    existing.call_id == exchange.call_id
+                    and exchange.cseq <= existing.cseq
+                    and uri_equal(existing.contact.uri, contact.uri)
+                ):
+                    # "If not, the update MUST be aborted and the request fails."
+                    raise self._out_of_order(exchange)
         updated = list(current)
         for contact, granted in wanted:
             index = next(
@@ -653,9 +778,8 @@ class Registrar:
             )
             if index is not None:
                 existing = updated[index]
-                if existing.call_id == exchange.call_id and exchange.cseq <= existing.cseq:
-                    # Out of order (or a retransmission): this binding update is ignored.
-                    continue
+                if existing.call_id == exchange.call_id and existing.cseq == exchange.cseq:
+                    continue  # the same contact twice in this request: the first one counts
                 if granted == 0:
                     del updated[index]
                     continue
@@ -704,8 +828,5 @@ class Registrar:
             return []
         live = [b for b in bindings if b.expires_at > now]
         if len(live) != len(bindings):
-            if live:
-                self._aors[aor] = live
-            else:
-                del self._aors[aor]
+            self._store(aor, live)
         return live

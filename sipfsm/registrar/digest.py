@@ -5,7 +5,10 @@ its caller -- which nonces were issued, when, and which nonce-counts each has se
 Nonces come from the ``Random`` port and live ``nonce_lifetime`` seconds on the ``Clock`` port
 (RFC 7616 §3.3: a right response on an expired or unknown nonce gets ``stale=true``); each nonce
 remembers the ``nc`` values used with it, so a replayed request is challenged again, *without*
-``stale`` (RFC 7616 §3.4).  Nothing here touches a socket or the system clock.
+``stale`` (RFC 7616 §3.4), and the realm it was issued for: a nonce answers only challenges of
+that realm.  Answers without qop (RFC 2069) are refused unless ``allow_rfc2069``: with no nc
+and cnonce nothing ties them to one request, so a captured one replays.  Nothing here touches
+a socket or the system clock.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def canonical_algorithm(name: str) -> str:
 @dataclass(slots=True)
 class _Nonce:
     issued: float
+    realm: str  # a nonce answers only challenges of the realm it was issued for
     used: set[int] = field(default_factory=set)
 
 
@@ -53,12 +57,14 @@ class DigestAuthority:
         clock: Clock,
         random: Random,
         nonce_lifetime: float,
+        allow_rfc2069: bool = False,
     ) -> None:
         self._password_for = password_for
         self.algorithms = algorithms
         self._clock = clock
         self._random = random
         self.nonce_lifetime = nonce_lifetime
+        self.allow_rfc2069 = allow_rfc2069
         self._nonces: dict[str, _Nonce] = {}
 
     # -- challenges -----------------------------------------------------------------------------
@@ -73,7 +79,7 @@ class DigestAuthority:
             charset=False,  # the classic form every SIP client parses
         )  # fmt: skip
         for nonce, _ in issued:
-            self._nonces[nonce] = _Nonce(now)
+            self._nonces[nonce] = _Nonce(now, realm)
         return [value for _, value in issued]
 
     def _forget_old(self, now: float) -> None:
@@ -108,7 +114,11 @@ class DigestAuthority:
 
         def check_nonce(nonce: str, nc: int | None) -> bool:
             record = self._nonces.get(nonce)
-            if record is None or self._clock.monotonic() - record.issued > self.nonce_lifetime:
+            if (
+                record is None
+                or record.realm != realm
+                or self._clock.monotonic() - record.issued > self.nonce_lifetime
+            ):
                 why.append(Verdict.STALE)
                 return False
             if nc is not None:
@@ -125,6 +135,7 @@ class DigestAuthority:
         result = digest_server.verify(
             credentials, method=method, realm=realm, password=password,
             check_nonce=check_nonce, algorithms=self.algorithms,
+            allow_rfc2069=self.allow_rfc2069,
         )  # fmt: skip
         if result.verdict is Verdict.STALE and why:  # expired/unknown nonce, or a replayed nc
             return replace(result, verdict=why[-1])
