@@ -47,6 +47,8 @@ CALL_IDS = ("call-a", "call-b")
 EXPIRIES = st.sampled_from([0, 1, 30, 59, 60, 61, 600, 3599, 3600, 7200])
 OPTIONAL_EXPIRY = st.none() | EXPIRIES
 
+BAD_Q = "<sip:alice@192.0.2.10:5060>;q=1.5"  # §20.10: q above 1 -> 400
+
 
 @dataclass
 class _ModelBinding:
@@ -297,7 +299,7 @@ def _record_route_case(case: str, routes: list[str]) -> tuple[RegistrarConfig, R
     if case == "200-query":
         return config, register(branch=branch, contacts=[], extra=extra)
     if case == "400":
-        return config, register(branch=branch, expires="soon", extra=extra)
+        return config, register(branch=branch, contacts=[BAD_Q], extra=extra)
     if case == "401":
         return AUTH, register(branch=branch, extra=extra)
     if case == "404":
@@ -357,7 +359,7 @@ def one_too_brief_contact_refuses_the_whole_request() -> None:
 
 
 REFUSALS = {
-    "400-star-with-contacts": 400, "400-bad-expires": 400, "401-no-credentials": 401,
+    "400-star-with-contacts": 400, "400-bad-q": 400, "401-no-credentials": 401,
     "401-wrong-password": 401, "403-other-user": 403, "404-foreign-domain": 404,
     "416-tel-uri": 416, "420-require": 420, "423-too-brief": 423,
 }  # fmt: skip
@@ -385,9 +387,8 @@ def a_refused_register_changes_no_binding(kind: str, changes: list[tuple[str, in
     request: Request
     if kind == "400-star-with-contacts":
         request = register(contacts=["*", *texts], expires=0, cseq=3, extra=creds)
-    elif kind == "400-bad-expires":
-        request = register(contacts=[t.split(";")[0] for t in texts], expires="soon", cseq=3,
-                           extra=creds)
+    elif kind == "400-bad-q":
+        request = register(contacts=[f"{t};q=1.5" for t in texts], cseq=3, extra=creds)
     elif kind == "401-no-credentials":
         request = register(contacts=texts, cseq=3)
     elif kind == "401-wrong-password":
@@ -583,16 +584,19 @@ def star_accepted_only_alone_with_expires_zero(
 
 
 @check("RFC3261-10.3-STEP6-WILDCARD-EMBEDDED")
-def star_keeps_a_binding_of_the_same_call_id_with_a_cseq_not_lower() -> None:
-    """``*`` removes a binding of its own Call-ID only when its CSeq is higher."""
+def star_with_the_bindings_call_id_and_a_cseq_not_higher_fails() -> None:
+    """``*`` with a binding's Call-ID and a CSeq not higher than its own: "the update MUST be
+    aborted and the request fails" -- nothing removed, not even the other Call-ID's binding;
+    with a higher CSeq every binding goes."""
     registrar, _ = make_registrar()
     handle(registrar, register(contacts=["<sip:a@192.0.2.1>"], expires=600, cseq=9))
     handle(registrar, register(contacts=["<sip:b@192.0.2.1>"], expires=600, cseq=1, call_id="x"))
-    response = handle(registrar, register(contacts=["*"], expires=0, cseq=3))
-    assert [str(c.uri) for c in response.contacts] == ["sip:a@192.0.2.1"]
-    response = handle(registrar, register(contacts=["*"], expires=0, cseq=9))
-    assert [str(c.uri) for c in response.contacts] == ["sip:a@192.0.2.1"]
+    for cseq in (3, 9):
+        response = handle(registrar, register(contacts=["*"], expires=0, cseq=cseq))
+        assert response.status == 400
+        assert len(registrar.bindings(AOR)) == 2
     response = handle(registrar, register(contacts=["*"], expires=0, cseq=10))
+    assert response.status == 200
     assert response.contacts == [] and registrar.aors() == []
 
 
@@ -651,12 +655,15 @@ def bindings_expire_by_the_clock_and_the_aor_is_forgotten() -> None:
 
 
 @check("RFC3261-10.3-STEP7-EXPIRATION-EMBEDDED")
-def malformed_expires_header_is_400() -> None:
-    """An Expires header that is not a number is refused (400), not guessed at."""
-    registrar, _ = make_registrar()
+def malformed_expires_reads_as_3600() -> None:
+    """An Expires header or expires parameter that is not delta-seconds is read as 3600
+    (§10.2.1.1: "Malformed values SHOULD be treated as equivalent to 3600")."""
+    registrar, _ = make_registrar(RegistrarConfig(max_expires=7200, default_expires=60))
     response = handle(registrar, register(expires="soon"))
-    assert response.status == 400
-    assert registrar.bindings(AOR) == []
+    assert contact_expiries(response) == {"sip:alice@192.0.2.10:5060": 3600}
+    response = handle(registrar, register(contacts=["<sip:b@192.0.2.1>;expires=-5"],
+                                          expires=600, call_id="other"))  # fmt: skip
+    assert contact_expiries(response)["sip:b@192.0.2.1"] == 3600
 
 
 @check("RFC3261-10.3-STEP7-423-MIN-EXPIRES-EMBEDDED")
@@ -721,15 +728,15 @@ def loop_423_scenario_raises_min_expires_every_time() -> None:
 
 @check("RFC3261-10.3-STEP7-BINDING-UPDATE-EMBEDDED")
 def same_call_id_needs_a_higher_cseq() -> None:
-    """With the same Call-ID, an update whose CSeq is not higher leaves the binding as it was
-    (and the 200 reports it); a higher CSeq removes it."""
+    """With the same Call-ID, an update whose CSeq is not higher fails (400: "the update MUST
+    be aborted and the request fails") and leaves the binding as it was; a higher CSeq
+    removes it."""
     registrar, _ = make_registrar()
     handle(registrar, register(expires=600, cseq=5))
-    stale = handle(registrar, register(expires=0, cseq=4))
-    assert stale.status == 200
-    assert contact_expiries(stale) == {"sip:alice@192.0.2.10:5060": 600}
-    same = handle(registrar, register(expires=0, cseq=5))
-    assert len(same.contacts) == 1
+    for cseq in (4, 5):
+        stale = handle(registrar, register(expires=0, cseq=cseq))
+        assert stale.status == 400
+        assert [b.expires for b in registrar.bindings(AOR)] == [600]
     newer = handle(registrar, register(expires=0, cseq=6))
     assert newer.contacts == []
     assert registrar.bindings(AOR) == []

@@ -49,6 +49,8 @@ OTHER_METHODS = st.sampled_from(
     lambda m: m not in ("REGISTER", "OPTIONS", "CANCEL", "ACK")
 )
 
+BAD_Q = "<sip:alice@192.0.2.10:5060>;q=1.5"  # §20.10: q above 1 -> 400
+
 
 @check("RFC3261-8.2.1-METHOD-405-EMBEDDED")
 @given(method=OTHER_METHODS)
@@ -100,7 +102,7 @@ def _uas_case(kind: str, vias: list[str]) -> tuple[RegistrarConfig, Request]:
     if kind == "302":
         return RegistrarConfig(scenario="redirect:sip:192.0.2.99"), register(via=top, extra=extra)
     if kind == "400":
-        return plain, register(via=top, extra=extra, expires="soon")
+        return plain, register(via=top, extra=extra, contacts=[BAD_Q])
     if kind == "401":
         return AUTH, register(via=top, extra=extra)
     if kind == "404":
@@ -201,7 +203,7 @@ def retransmission_gets_the_same_response_and_changes_nothing(
     elif kind == "query":
         request = register(branch=branch, contacts=[], cseq=2)
     elif kind == "400":
-        request = register(branch=branch, expires="soon", cseq=2)
+        request = register(branch=branch, contacts=[BAD_Q], cseq=2)
     elif kind == "423":
         request = register(branch=branch, expires=5, cseq=2)
     else:

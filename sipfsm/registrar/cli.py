@@ -74,10 +74,7 @@ def _users(args: argparse.Namespace) -> dict[str, str]:
         else:
             raise ConfigError(f"--user {name}: no password -- use --password-env NAME, "
                               "--users-file FILE or USER:PASSWORD")
-    if on_argv:
-        # Kept for quick demos; anyone on the machine can read argv (ps, /proc).
-        print("sipfsm registrar: warning: a password on the command line is visible to other "
-              "users (ps); prefer --users-file or --password-env", file=sys.stderr, flush=True)
+    args.password_on_argv = on_argv
     return users
 
 
@@ -107,6 +104,7 @@ def run_registrar(args: argparse.Namespace) -> int:
         max_bindings=_number(args.max_bindings, "--max-bindings"),
         max_response_size=_number(args.max_response_size, "--max-response-size"),
         allow_rfc2069=args.allow_rfc2069,
+        check_digest_uri=not args.no_digest_uri_check,
     )
     udp_port = _port(args.udp_port, "--udp-port")
     tcp_port = _port(args.tcp_port, "--tcp-port")
@@ -141,6 +139,12 @@ def run_registrar(args: argparse.Namespace) -> int:
                 who = ", ".join(sorted(users)) if users else "anyone, no authentication"
                 print(f"sipfsm registrar on {where}  domains: {domains}  users: {who}  "
                       f"scenario: {scenario}  (Ctrl-C to stop)", flush=True)
+                if args.password_on_argv:
+                    # Kept for quick demos (after the banner, which scripts read first); anyone
+                    # on the machine can read argv (ps, /proc/PID/cmdline).
+                    print("sipfsm registrar: warning: a password on the command line is visible "
+                          "to other users (ps); prefer --users-file or --password-env",
+                          file=sys.stderr, flush=True)
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     # SIGTERM (what a test harness sends) stops as cleanly as Ctrl-C.
                     asyncio.get_running_loop().add_signal_handler(
@@ -202,6 +206,9 @@ def register_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                    help="a 200 larger than this is answered 513 instead (default 16384)")
     p.add_argument("--allow-rfc2069", action="store_true",
                    help="accept Digest answers without qop (RFC 2069; replayable, off by default)")
+    p.add_argument("--no-digest-uri-check", action="store_true",
+                   help="accept a digest uri other than the Request-URI (SIPp 3.6 sends the "
+                        "registrar's address; RFC 7616 §3.4.6 wants 400)")
     p.add_argument("--trace", metavar="FILE.jsonl", default=None,
                    help="write every message received and sent as JSON lines (the README's "
                         "trace format, from the registrar's side)")

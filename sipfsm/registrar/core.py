@@ -123,6 +123,8 @@ class RegistrarConfig:
       (§17.2.2), oldest forgotten first.
     * ``allow_rfc2069`` (False): accept Digest answers without qop (RFC 2069); they can be
       replayed with any Call-ID, CSeq and Contact, so by default they are challenged again.
+    * ``check_digest_uri`` (True): the digest ``uri`` must equal the Request-URI (RFC 7616
+      §3.4.6), else 400.  SIPp 3.6 puts the registrar's address there instead: False admits it.
     """
 
     domains: frozenset[str] | None = None
@@ -144,6 +146,7 @@ class RegistrarConfig:
     max_response_size: int = 16_384
     max_remembered_bytes: int = 8 * 1024 * 1024
     allow_rfc2069: bool = False
+    check_digest_uri: bool = True
 
     def __post_init__(self) -> None:
         if self.domains is not None:
@@ -589,7 +592,8 @@ class Registrar:
         credentials = self._digest.pick(values, realm)
         if credentials is None:
             raise self._challenge(exchange, realm)
-        self._check_digest_uri(exchange, credentials.uri)
+        if self.config.check_digest_uri:
+            self._check_digest_uri(exchange, credentials.uri)
         result = self._digest.verify(credentials, realm=realm, method=request.method)
         if result.verdict is Verdict.STALE:
             raise self._challenge(exchange, realm, stale=True)

@@ -62,3 +62,54 @@ def test_registrar_trace_to_an_unwritable_path_is_exit_2(tmp_path: Path) -> None
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("sipfsm: --trace") and "Traceback" not in result.stderr
+
+
+def _banner_and_warning(argv: list[str], env: dict[str, str] | None = None) -> tuple[str, str]:
+    import os
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sipfsm", "registrar", "--udp-port", "0", "--tcp-port", "off",
+         *argv],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=TIMEOUT)
+    return banner, err
+
+
+def test_users_file_and_password_env_keep_passwords_off_argv(tmp_path: Path) -> None:
+    users = tmp_path / "users"
+    users.write_text("# comment\nalice:s3cret-file\n\nbob:other\n", encoding="utf-8")
+    banner, err = _banner_and_warning(["--users-file", str(users)])
+    assert "users: alice, bob" in banner and "warning" not in err
+    banner, err = _banner_and_warning(["--user", "carol", "--password-env", "CAROL_PW"],
+                                      {"CAROL_PW": "s3cret-env"})
+    assert "users: carol" in banner and "warning" not in err
+    banner, err = _banner_and_warning(["--user", "dave:s3cret-argv"])
+    assert "users: dave" in banner
+    assert "warning: a password on the command line" in err and "s3cret" not in err
+
+
+def test_bad_users_file_and_missing_password_are_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "users"
+    bad.write_text("alice:ok\nno-colon-here\n", encoding="utf-8")
+    cases = [
+        ["--users-file", str(bad)],
+        ["--users-file", str(tmp_path / "missing")],
+        ["--user", "alice"],
+        ["--user", "alice", "--password-env", "SIPFSM_SURELY_UNSET_VAR"],
+    ]
+    for argv in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", "sipfsm", "registrar", "--udp-port", "0", *argv],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert result.returncode == 2, (argv, result.stderr)
+        assert result.stderr.startswith("sipfsm: ") and "Traceback" not in result.stderr
+    assert "line 2" in subprocess.run(
+        [sys.executable, "-m", "sipfsm", "registrar", "--users-file", str(bad)],
+        capture_output=True, text=True, timeout=30).stderr

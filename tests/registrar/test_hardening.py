@@ -178,7 +178,7 @@ def test_an_rfc2069_answer_is_refused_unless_allowed() -> None:
         nonce = challenge.split('nonce="', 1)[1].split('"', 1)[0]
 
         def md5(text: str) -> str:
-            return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - RFC 2069's hash
+            return hashlib.md5(text.encode()).hexdigest()
 
         # RFC 2069 §2.1.2: response = H(H(A1):nonce:H(A2)), no qop, nc or cnonce
         response = md5(f"{md5('alice:example.com:secret')}:{nonce}:{md5('REGISTER:sip:example.com')}")
