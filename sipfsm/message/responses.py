@@ -40,7 +40,8 @@ from sipfsm.ports import HostPort
 
 __all__ = ["REASON_PHRASES", "build_response", "reason_phrase", "response_via"]
 
-# RFC 3261 §21 (and 202 Accepted, RFC 6665 §8.3.1): the status codes and their reason phrases.
+# RFC 3261 §21 (and 202 Accepted, RFC 6665 §8.3.1; 439, RFC 5626 §11.5): the status codes and
+# their reason phrases.
 REASON_PHRASES: dict[int, str] = {
     100: "Trying",
     180: "Ringing",
@@ -71,6 +72,7 @@ REASON_PHRASES: dict[int, str] = {
     420: "Bad Extension",
     421: "Extension Required",
     423: "Interval Too Brief",
+    439: "First Hop Lacks Outbound Support",
     480: "Temporarily Unavailable",
     481: "Call/Transaction Does Not Exist",
     482: "Loop Detected",

@@ -292,6 +292,7 @@ class _Exchange:
     aor: str = ""
     to_user: str | None = None
     authentication_info: str | None = None
+    local: HostPort | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,9 +328,16 @@ class Registrar:
 
     # -- public -----------------------------------------------------------------------------------
 
-    def handle(self, request: Request, source: HostPort, transport_name: str) -> list[Response]:
-        """Process one request received from ``source`` over ``transport_name``; the responses
-        to send back (usually one; none for ACK, an unanswerable request or a scenario drop)."""
+    def handle(
+        self,
+        request: Request,
+        source: HostPort,
+        transport_name: str,
+        local: HostPort | None = None,
+    ) -> list[Response]:
+        """Process one request received from ``source`` over ``transport_name`` (at ``local``,
+        this server's address, when known); the responses to send back (usually one; none for
+        ACK, an unanswerable request or a scenario drop)."""
         now = self._clock.monotonic()
         if now >= self._next_sweep:
             self.purge()
@@ -352,6 +360,7 @@ class Registrar:
             source=source,
             transport=transport_name.upper(),
             now=now,
+            local=local,
             to_tag=self._random.token(48),
         )
         try:
@@ -625,8 +634,24 @@ class Registrar:
             uri = parse_uri(text)
         except ParseError:
             uri = None
-        if uri is None or not uri_equal(uri, exchange.request.uri):
+        if uri is None or not (
+            uri_equal(uri, exchange.request.uri) or self._names_this_server(exchange, uri)
+        ):
             raise self._bad(exchange, "digest uri does not match the Request-URI")
+
+    @staticmethod
+    def _names_this_server(exchange: _Exchange, uri: Uri) -> bool:
+        # A SIP URI of the very address the request arrived at designates this registrar, the
+        # resource the REGISTER's Request-URI designates too (SIPp 3.6 answers with it).
+        local = exchange.local
+        return (
+            local is not None
+            and isinstance(uri, SipUri)
+            and uri.user is None
+            and _is_ip(uri.host)
+            and ipaddress.ip_address(uri.host) == ipaddress.ip_address(local.host)
+            and (uri.port or 5060) == local.port
+        )
 
     def _check_aor(self, exchange: _Exchange, to_uri: Uri) -> None:
         """Step 5: the To URI is a SIP/SIPS AOR of ours; the key is its canonical form."""

@@ -130,7 +130,11 @@ class RegistrarEndpoint:
             self._emit(LogEvent("bad", transport.name, source, message, "unexpected response"))
             return
         self._emit(LogEvent("in", transport.name, source, message))
-        responses = self.registrar.handle(message, source, transport.name)
+        try:
+            local: HostPort | None = transport.local_address()
+        except Exception:  # an adapter that cannot say: the digest uri check is then strict
+            local = None
+        responses = self.registrar.handle(message, source, transport.name, local)
         if not responses:
             self._emit(LogEvent("none", transport.name, source, note="no response"))
         for response in responses:

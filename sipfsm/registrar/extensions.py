@@ -21,7 +21,8 @@ import base64
 import hashlib
 
 from sipfsm.errors import ParseError
-from sipfsm.message import Headers, Request, Response, SipUri
+from sipfsm.message import Request, Response, SipUri
+from sipfsm.message.responses import build_response
 from sipfsm.message.values import Contact
 from sipfsm.ports import Clock, HostPort, Random
 from sipfsm.registrar.core import Registrar, RegistrarConfig
@@ -57,18 +58,24 @@ class ExtendedRegistrar(Registrar):
         self.flow_timer = flow_timer
         self._secret = random.token(128)
 
-    def handle(self, request: Request, source: HostPort, transport_name: str) -> list[Response]:
-        refusal = self._refusal(request) if request.method == "REGISTER" else None
+    def handle(
+        self,
+        request: Request,
+        source: HostPort,
+        transport_name: str,
+        local: HostPort | None = None,
+    ) -> list[Response]:
+        refusal = self._refusal(request, source) if request.method == "REGISTER" else None
         if refusal is not None:
             return [refusal]
-        responses = super().handle(request, source, transport_name)
+        responses = super().handle(request, source, transport_name, local)
         if request.method != "REGISTER":
             return responses
         return [self._extend(request, r) if r.status == 200 else r for r in responses]
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _refusal(self, request: Request) -> Response | None:
+    def _refusal(self, request: Request, source: HostPort) -> Response | None:
         try:
             supported = {tag.lower() for tag in request.supported}
             paths = request.paths
@@ -78,7 +85,7 @@ class ExtendedRegistrar(Registrar):
             return None  # the core answers 400
         if paths and self.path and "path" not in supported:
             # RFC 3327 §5.3: the UA did not say it supports Path.
-            return self._plain(request, 420, "Bad Extension", [("Unsupported", "path")])
+            return self._plain(request, source, 420, [("Unsupported", "path")])
         wants_outbound = any("reg-id" in c.params and "+sip.instance" in c.params
                              for c in contacts)
         if self.outbound and wants_outbound and "outbound" in supported:
@@ -86,18 +93,14 @@ class ExtendedRegistrar(Registrar):
                 bool(paths) and isinstance(paths[0].uri, SipUri)
                 and "ob" in paths[0].uri.params)
             if not first_hop_ok:
-                return self._plain(request, 439, "First Hop Lacks Outbound Support", [])
+                return self._plain(request, source, 439, [],
+                                   reason="First Hop Lacks Outbound Support")
         return None
 
-    def _plain(self, request: Request, status: int, reason: str,
-               extra: list[tuple[str, str]]) -> Response:
-        rows = [(name, value) for name, value in request.headers
-                if name.lower() in ("via", "from", "call-id", "cseq")]
-        to = request.headers.get("To") or ""
-        if ";tag=" not in to.replace(" ", ""):
-            to = f"{to};tag={self._random.token(48)}"
-        rows.insert(1, ("To", to))
-        return Response(status, reason, Headers([*rows, *extra, ("Content-Length", "0")]))
+    def _plain(self, request: Request, source: HostPort, status: int,
+               extra: list[tuple[str, str]], *, reason: str | None = None) -> Response:
+        return build_response(request, status, reason, to_tag=self._random.token(48),
+                              headers=extra, received=source)
 
     def _extend(self, request: Request, response: Response) -> Response:
         try:

@@ -19,9 +19,7 @@ def _start_registrar(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sipfsm", "registrar", "--host", "127.0.0.1",
          "--udp-port", str(port), "--tcp-port", str(port), "--user", "sippuser:sipppass",
-         "--min-expires", "1",
-         # SIPp 3.6 answers with uri="sip:<registrar IP:port>", not the Request-URI
-         "--no-digest-uri-check"],
+         "--min-expires", "1"],
         stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -64,7 +64,9 @@ def test_registrar_trace_to_an_unwritable_path_is_exit_2(tmp_path: Path) -> None
     assert result.stderr.startswith("sipfsm: --trace") and "Traceback" not in result.stderr
 
 
-def _banner_and_warning(argv: list[str], env: dict[str, str] | None = None) -> tuple[str, str]:
+def _banner_and_warning(
+    argv: list[str], env: dict[str, str] | None = None, *, warned: bool = False
+) -> tuple[str, str]:
     import os
 
     process = subprocess.Popen(
@@ -75,10 +77,14 @@ def _banner_and_warning(argv: list[str], env: dict[str, str] | None = None) -> t
     try:
         assert process.stdout is not None
         banner = process.stdout.readline()
+        warning = ""
+        if warned:  # printed after the banner: wait for it before stopping the process
+            assert process.stderr is not None
+            warning = process.stderr.readline()
     finally:
         process.terminate()
         _, err = process.communicate(timeout=TIMEOUT)
-    return banner, err
+    return banner, warning + err
 
 
 def test_users_file_and_password_env_keep_passwords_off_argv(tmp_path: Path) -> None:
@@ -89,7 +95,7 @@ def test_users_file_and_password_env_keep_passwords_off_argv(tmp_path: Path) -> 
     banner, err = _banner_and_warning(["--user", "carol", "--password-env", "CAROL_PW"],
                                       {"CAROL_PW": "s3cret-env"})
     assert "users: carol" in banner and "warning" not in err
-    banner, err = _banner_and_warning(["--user", "dave:s3cret-argv"])
+    banner, err = _banner_and_warning(["--user", "dave:s3cret-argv"], warned=True)
     assert "users: dave" in banner
     assert "warning: a password on the command line" in err and "s3cret" not in err
 

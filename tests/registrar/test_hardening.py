@@ -222,3 +222,20 @@ def test_a_replayed_nc_is_challenged_again() -> None:
                                         extra=[("Authorization", creds)]))  # fmt: skip
     assert replay.status == 401
     assert [b.uri for b in registrar.bindings(AOR)] != [] and len(registrar.bindings(AOR)) == 1
+
+
+@pytest.mark.requirement("RFC3261-10.3-STEP3-AUTHENTICATE-EMBEDDED")
+def test_a_digest_uri_naming_the_address_the_request_reached_is_accepted() -> None:
+    from sipfsm.ports import HostPort
+
+    from .support import SOURCE
+
+    here = HostPort("192.0.2.1", 5070)
+    for uri, status in (("sip:192.0.2.1:5070", 200), ("sip:192.0.2.2:5070", 400),
+                        ("sip:192.0.2.1", 400)):  # fmt: skip
+        registrar, _ = make_registrar(AUTH)
+        challenge = _challenge(registrar)
+        creds = authorization(challenge, uri=uri)
+        request = register(cseq=2, extra=[("Authorization", creds)])
+        [answer] = registrar.handle(request, SOURCE, "UDP", here)
+        assert answer.status == status, uri
