@@ -184,9 +184,25 @@ class DnsResolver:
         self.hosts = {k.lower().rstrip("."): list(v) for k, v in (hosts or {}).items()}
         self.timeout = timeout
         self._why_no_dns: str | None = None
-        self._backend = backend if backend is not None else self._default_backend()
-        self._absent, self._lenient_absent, self._dns_error = _dns_exceptions()
+        # dnspython is imported on the first lookup, not here: a client with a fixed registrar
+        # address may never need it (and importing it takes a noticeable fraction of a second).
+        self._backend_value: DnsBackend | None = backend
+        self._backend_loaded = backend is not None
+        self._exception_types: (
+            tuple[_ExceptionTypes, _ExceptionTypes, _ExceptionTypes] | None) = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def _backend(self) -> DnsBackend | None:
+        if not self._backend_loaded:
+            self._backend_loaded = True
+            self._backend_value = self._default_backend()
+        return self._backend_value
+
+    def _exceptions(self) -> tuple[_ExceptionTypes, _ExceptionTypes, _ExceptionTypes]:
+        if self._exception_types is None:
+            self._exception_types = _dns_exceptions()
+        return self._exception_types
 
     def _default_backend(self) -> DnsBackend | None:
         try:
@@ -373,16 +389,18 @@ class DnsResolver:
     async def _query(self, qname: str, rdtype: str, *, lenient: bool) -> list[Any] | None:
         """The rdata of an answer; None when there is none (NXDOMAIN, no data, and when
         ``lenient`` also a server failure)."""
-        assert self._backend is not None
+        backend = self._backend
+        assert backend is not None
+        absent, lenient_absent, dns_error = self._exceptions()
         try:
-            answer = await self._backend.resolve(qname, rdtype, lifetime=self.timeout)
-        except self._absent:
+            answer = await backend.resolve(qname, rdtype, lifetime=self.timeout)
+        except absent:
             return None
-        except self._lenient_absent:
+        except lenient_absent:
             if lenient:
                 return None
             raise
-        except self._dns_error as exc:
+        except dns_error as exc:
             raise ResolveError(f"{rdtype} lookup of {qname!r} failed: {exc}") from exc
         records = list(answer) if answer is not None else []
         return records or None

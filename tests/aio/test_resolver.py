@@ -181,3 +181,16 @@ def test_without_dnspython_names_go_to_getaddrinfo() -> None:
     ]
     with pytest.raises(ResolveError, match="dnspython is not installed"):
         run(scenario("elsewhere.example"))
+
+
+def test_dnspython_is_loaded_on_the_first_lookup_only() -> None:
+    """A client with a fixed registrar address never pays for importing dnspython."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom sipfsm.aio import DnsResolver\nDnsResolver()\n"
+            "print(any(name == 'dns' or name.startswith('dns.') for name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
