@@ -264,11 +264,19 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"\n1. CPU per registration (REGISTER -> 401 -> REGISTER -> 200, UDP), "
               f"{args.cpu_users} registrations offered at {args.cpu_rate:.0f}/s")  # fmt: skip
-        ours = run_sipfsm(kam, args.cpu_rate, args.cpu_users, first[0], 1, args.settle)
-        first[0] += args.cpu_users
+        # CPU per registration is only comparable on a clean run (retransmissions and timeouts
+        # cost CPU too): on a busy machine the rate is halved until the run is clean (3 tries).
+        rate, users = args.cpu_rate, args.cpu_users
+        for attempt in range(3):
+            ours = run_sipfsm(kam, rate, users, first[0], 1, args.settle)
+            first[0] += users
+            if ours.clean or attempt == 2:
+                break
+            print(ours.line(), "-> not clean: halving the rate", flush=True)
+            rate, users = rate / 2, max(200, users // 2)
         print(ours.line(), "(one process; its own CPU time)", flush=True)
-        theirs = run_sipp(kam, args.cpu_rate, args.cpu_users, first[0], workdir, args.settle)
-        first[0] += args.cpu_users
+        theirs = run_sipp(kam, rate, users, first[0], workdir, args.settle)
+        first[0] += users
         print(theirs.line(), "(SIPp's user + system time)", flush=True)
         result["cpu"] = {"sipfsm": vars(ours), "sipp": vars(theirs)}
         if ours.cpu_us is not None and theirs.cpu_us:
