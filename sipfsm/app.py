@@ -266,7 +266,9 @@ class AsyncRegistration:
                                           trace=sink)
             self._closers.append(tcp)
             transports["TCP"] = tcp
-        if tls is not None or "TLS" in (
+        # TLS when asked for, and whenever RFC 3263 picks the transport (NAPTR SIPS+D2T,
+        # SRV _sips._tcp): the resolver only offers what a transport exists for.
+        if tls is not None or config.registrar_target is None or "TLS" in (
                 (config.transport or "").upper(),
                 config.registrar_target.transport if config.registrar_target else ""):
             from sipfsm.aio.tls import TlsTransport
