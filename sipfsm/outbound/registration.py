@@ -21,6 +21,7 @@ from sipfsm.message import Contact, Response, SipUri, uri_equal
 
 __all__ = [
     "EXTENSION_OPTION_TAGS",
+    "NO_EXTENSIONS",
     "RegistrationExtensions",
     "contact_parameters",
     "instance_urn",
@@ -84,6 +85,9 @@ class RegistrationExtensions:
     path: tuple[str, ...] = ()
     flow_timer: int | None = None
     outbound: bool = False  # Require: outbound (the registrar/edge support outbound)
+
+
+NO_EXTENSIONS = RegistrationExtensions()  # a 200 that says nothing about them
 
 
 def _unquote(value: str | None) -> str | None:
