@@ -271,7 +271,7 @@ class AsyncRegistration:
         if tls is not None or config.registrar_target is None or "TLS" in (
                 (config.transport or "").upper(),
                 config.registrar_target.transport if config.registrar_target else ""):
-            from sipfsm.aio.tls import TlsTransport
+            from sipfsm.aio.tls import TlsSettings, TlsTransport
 
             settings = tls or TlsSettings(server_name=(
                 config.outbound_proxy or config.registrar or config.aor).host)
