@@ -2,8 +2,13 @@
 
 ``transitions`` normally binds a trigger method, a ``may_<trigger>`` method and an
 ``is_<state>`` method onto every model it is given: a dozen ``functools.partial`` objects per
-model (~7 KiB).  sipfsm models declare no such attributes and call :meth:`SharedMachine.fire`
-instead, so attaching a model costs one list slot and the model's own ``state`` attribute.
+model (~7 KiB).  With ``model_override=True`` (public API) it binds only names a model declares;
+sipfsm models declare none and call :meth:`SharedMachine.fire` instead, so attaching a model
+costs the model's own ``state`` attribute.
+
+No machine here is re-entered: the registration core runs each input on a fresh model and
+executes the outputs after the transition (sipfsm.core.registration), so ``queued`` processing
+is not needed.
 """
 
 from __future__ import annotations
@@ -37,11 +42,10 @@ class SharedMachine(Machine):
             ignore_invalid_triggers=False,
             send_event=False,
             queued=False,
+            # Bind nothing onto models that they do not declare (sipfsm models declare no
+            # trigger, ``may_`` or ``is_`` names): they dispatch through ``fire``.
+            model_override=True,
         )
-
-    def _checked_assignment(self, model: Any, name: str, func: Any) -> None:
-        # Bind nothing onto models: they dispatch through ``fire``.
-        return
 
     def add_model(self, model: Any, initial: Any = None) -> None:
         # Machine.add_model keeps every model in a list (O(n) membership tests, and a strong

@@ -35,6 +35,7 @@ class ScriptedTransport:
         local: HostPort = DEFAULT_LOCAL,
         *,
         reliable: bool | None = None,
+        failure: type[TransportError] = TransportError,
     ) -> None:
         self._clock = clock
         self._name = name.upper()
@@ -42,6 +43,7 @@ class ScriptedTransport:
         self._reliable = self._name != "UDP" if reliable is None else reliable
         self.sent: list[Sent] = []
         self._failures = 0
+        self._failure = failure  # the error a failing send raises (DestinationUnreachable...)
         self.fail_always = False
 
     @property
@@ -64,7 +66,7 @@ class ScriptedTransport:
         if failing:
             if self._failures > 0:
                 self._failures -= 1
-            raise TransportError(f"scripted failure sending to {target}")
+            raise self._failure(f"scripted failure sending to {target}")
 
     @property
     def send_times(self) -> list[float]:

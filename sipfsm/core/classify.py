@@ -1,0 +1,184 @@
+"""One final response (plus what the client asked) -> one input of the registration machine.
+
+Pure: reads the response, never the client.  Every branch cites the rule it serves; the
+machine's table then decides what the input means in each state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sipfsm.core.inputs import (
+    Challenge,
+    IntervalTooBrief,
+    Malformed,
+    Redirect,
+    Rejected,
+    RetryLater,
+    Success,
+)
+from sipfsm.core.values import KNOWN_STATUS_CODES, Binding, IntentKind, read_expires
+from sipfsm.errors import ParseError
+from sipfsm.message import Contact, Params, Response, SipUri, uri_equal
+from sipfsm.ports import HostPort
+
+__all__ = ["TRANSIENT_STATUS", "Asked", "Classified", "classify_response",
+           "effective_status", "public_address"]
+
+# §8.1.3 (and §21.4.9, §21.5.1, §21.5.4): outcomes after which the request may succeed
+# elsewhere or later.
+TRANSIENT_STATUS = frozenset({408, 500, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What the REGISTER that this response answers asked for."""
+
+    kind: IntentKind
+    contacts: tuple[SipUri, ...] = ()  # the Contact URIs it carried
+    expires: int | None = None  # its Expires header
+    mine: tuple[SipUri, ...] = ()  # our other contacts (bindings we hold), for Binding.ours
+    bindings: bool = True  # report every binding (skipped when nobody listens)
+
+
+Classified = Success | Challenge | IntervalTooBrief | Redirect | RetryLater | Rejected | Malformed
+
+
+def effective_status(status: int) -> int:
+    """§8.1.3.2: an unrecognised final response is treated as the x00 of its class."""
+    return status if status in KNOWN_STATUS_CODES else (status // 100) * 100
+
+
+def classify_response(response: Response, asked: Asked) -> Classified:
+    """The input a final response is for the machine.  A response whose headers the rule needs
+    cannot be read is :class:`Malformed` (§8.1.3: handled as a server failure)."""
+    status = response.status
+    effective = effective_status(status)
+    try:
+        if 200 <= effective < 300:
+            return _success(response, asked)
+        if effective in (401, 407):
+            # §22.2 / §8.1.3.5: the challenge is in WWW-Authenticate (401) or
+            # Proxy-Authenticate (407).
+            values = (response.www_authenticate if effective == 401
+                      else response.proxy_authenticate)
+            return Challenge(status, tuple(values))
+        if effective == 423:
+            return IntervalTooBrief(status, _min_expires(response))
+        if 300 <= effective < 400:
+            return Redirect(status, response.reason, _redirect_targets(response))
+        if effective in TRANSIENT_STATUS:
+            return RetryLater(status, response.reason, _retry_after(response))
+        return Rejected(status, response.reason)
+    except ParseError as exc:
+        return Malformed(status, f"malformed {status}: {exc}")
+
+
+def _min_expires(response: Response) -> int | None:
+    try:
+        return response.min_expires
+    except ParseError:
+        return None
+
+
+def _retry_after(response: Response) -> int | None:
+    try:
+        value = response.retry_after
+    except ParseError:
+        return None  # §20.33 unreadable: as if absent
+    return value.seconds if value is not None else None
+
+
+def _redirect_targets(response: Response) -> tuple[SipUri, ...]:
+    """§8.1.3.4: each Contact in decreasing q (equal q: in order); a REGISTER's Request-URI
+    carries no user part (§10.2), so such Contacts are unusable; the method parameter and
+    headers are dropped."""
+    ranked = sorted(enumerate(response.contacts),
+                    key=lambda ic: (-(ic[1].q if ic[1].q is not None else 1.0), ic[0]))
+    out: list[SipUri] = []
+    for _, contact in ranked:
+        uri = contact.uri
+        if not isinstance(uri, SipUri) or uri.scheme != "sip" or uri.user or uri.password:
+            continue
+        target = SipUri(scheme="sip", host=uri.host, port=uri.port,
+                        params=Params((k, v) for k, v in uri.params.items() if k != "method"))
+        if not any(uri_equal(target, seen) for seen in out):
+            out.append(target)
+    return tuple(out)
+
+
+def _success(response: Response, asked: Asked) -> Success:
+    contacts = response.contacts  # a malformed Contact makes the 2xx malformed
+    header = read_expires(response.headers.get("Expires"))
+    granted: list[tuple[SipUri, int]] = []
+    missing: list[str] = []
+    if asked.kind is IntentKind.REGISTER:
+        for ours in asked.contacts:
+            expiry = _granted_expiry(contacts, ours, header, asked.expires)
+            if expiry is None or expiry <= 0:
+                missing.append(str(ours))
+            else:
+                granted.append((ours, expiry))
+    try:
+        date = response.date
+    except ParseError:
+        date = None  # §10.2.5 is informative: an unreadable Date is ignored
+    return Success(
+        status=response.status,
+        sent=asked.contacts,
+        granted=tuple(granted),
+        missing=tuple(missing),
+        bindings=_bindings(contacts, header, asked) if asked.bindings else (),
+        service_route=tuple(str(r) for r in response.service_routes),
+        date=date,
+        authentication_info=response.authentication_info,
+        public=public_address(response),
+    )
+
+
+def public_address(response: Response) -> HostPort | None:
+    """RFC 3581 §4 / §18.2.1: our address as the registrar saw it, from the top Via's
+    received / rport (None when it says neither, or cannot be read)."""
+    try:
+        vias = response.vias
+    except ParseError:
+        return None
+    if not vias:
+        return None
+    top = vias[0]
+    received, rport = top.received, top.rport
+    if received is None and rport is None:
+        return None
+    return HostPort(received or top.sent_by.host, rport or top.sent_by.port or 5060)
+
+
+def _granted_expiry(contacts: Sequence[Contact], ours: SipUri, header: int | None,
+                    asked: int | None) -> int | None:
+    """§10.2.1.1 / §10.2.4: our contact's expires parameter in the 200 (found by §19.1.4
+    equality wherever it is in the list), else the Expires header, else what we asked for.
+    None when the 200 does not list our contact."""
+    for contact in contacts:
+        if isinstance(contact.uri, SipUri) and uri_equal(contact.uri, ours):
+            param = read_expires(contact.params.get("expires"))
+            if param is not None:
+                return param
+            return header if header is not None else asked
+    return None
+
+
+def _bindings(contacts: Sequence[Contact], header: int | None,
+              asked: Asked) -> tuple[Binding, ...]:
+    mine = (*asked.contacts, *asked.mine)
+    out = []
+    for contact in contacts:
+        uri = contact.uri
+        ours = isinstance(uri, SipUri) and any(uri_equal(uri, m) for m in mine)
+        param = read_expires(contact.params.get("expires"))
+        expires = param if param is not None else header
+        try:
+            q = contact.q
+        except (ParseError, ValueError):
+            q = None
+        out.append(Binding(str(uri), expires, q, ours))
+    return tuple(out)

@@ -1,0 +1,1146 @@
+"""RFC 3261 §10 registration, client side: the table is the specification.
+
+The machine is the data just below: :data:`STATES` and :data:`TRANSITIONS`, keyed on the inputs
+of :mod:`sipfsm.core.inputs` (a trigger is an input's class name), built once into
+:data:`REGISTRATION_MACHINE`.  Every decision is a row with a named condition; a (state, input)
+pair that is not a row is on :data:`IGNORED`, with the reason.  Whatever does not fit a row is a
+named method of :class:`_Step` (the row's condition or action) in this file.
+
+:func:`step` is pure: a :class:`RegistrationState` and an input in, the next state and the
+outputs (:class:`Send`, :class:`StartTimer`, :class:`CancelTimer`, :class:`Resolve`,
+:class:`AnswerChallenge`, :class:`Abandon`, :class:`Notify`) out.  Nothing runs the machine while
+a transition is in progress: a driver (:class:`sipfsm.registration.RegistrationClient`) executes
+the outputs after the step, and feeds what they cause (a send failing at once, a synchronous
+resolver) back as new inputs, one at a time.
+
+States
+  unregistered   no binding of ours is known to exist
+  registering    a REGISTER adding or updating our bindings is in flight
+  registered     our bindings exist; the refresh timer runs
+  refreshing     a REGISTER refreshing our bindings is in flight
+  unregistering  a REGISTER removing bindings (ours, or ``Contact: *``) is in flight
+  querying       a REGISTER without Contact is in flight (§10.2.3)
+  waiting        after a transient failure, waiting to retry (backoff or Retry-After)
+  failed         a permanent failure; a new ``Register`` starts over
+  stopped        terminal; the client does nothing more
+
+"In flight" means: resolving the next hop, answering a challenge, or a non-INVITE client
+transaction that has not yet reported a final response, a timeout or a transport error.
+Commands that arrive meanwhile are queued and merged (RFC 3261 §10.2: no new REGISTER before the
+previous one's final response or timeout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sipfsm.core.inputs import (
+    Dequeue,
+    Input,
+    Register,
+    Resolved,
+    RetryLater,
+    Success,
+    UnregisterAll,
+    UnregisterOwn,
+    UpdateContacts,
+)
+from sipfsm.core.values import (
+    MAX_FORWARDS,
+    BindingLapsed,
+    BindingsReported,
+    ContactMissing,
+    ContactSpec,
+    Failed,
+    FailureReason,
+    IntentKind,
+    Refreshed,
+    Registered,
+    RegistrationConfig,
+    RegistrationEvent,
+    Retrying,
+    StateChanged,
+    Stopped,
+    Unregistered,
+)
+from sipfsm.errors import LocalProtocolError
+from sipfsm.fsm import SharedMachine
+from sipfsm.message import Headers, Request, SipUri, parse_uri, uri_equal
+from sipfsm.ports import HostPort, Random, Target
+
+__all__ = [
+    "IDLE",
+    "IGNORED",
+    "IN_FLIGHT",
+    "REGISTRATION_MACHINE",
+    "STATES",
+    "SUPPORTED_OPTION_TAGS",
+    "TRANSITIONS",
+    "Abandon",
+    "AnswerChallenge",
+    "CancelTimer",
+    "Intent",
+    "Notify",
+    "Output",
+    "RegisterPlan",
+    "RegistrationState",
+    "Resolve",
+    "Send",
+    "StartTimer",
+    "build_register",
+    "configured_registrar",
+    "contact_uri",
+    "initial_state",
+    "merge_intents",
+    "next_register",
+    "step",
+]
+
+# --------------------------------------------------------------------------------------------
+# The machine
+# --------------------------------------------------------------------------------------------
+
+IN_FLIGHT = ["registering", "refreshing", "unregistering", "querying"]
+IDLE = ["unregistered", "registered", "waiting", "failed"]
+READY = ["unregistered", "registered", "failed"]  # idle, and no retry pending
+LIVE = [*IN_FLIGHT, *IDLE]
+ALL_STATES = [*LIVE, "stopped"]
+
+STATES: list[dict[str, Any]] = [
+    {"name": "unregistered", "on_enter": "announce"},
+    {"name": "registering", "on_enter": "announce"},
+    {"name": "registered", "on_enter": ["announce", "arm_refresh"], "on_exit": "cancel_refresh"},
+    {"name": "refreshing", "on_enter": "announce"},
+    {"name": "unregistering", "on_enter": "announce"},
+    {"name": "querying", "on_enter": "announce"},
+    {"name": "waiting", "on_enter": ["announce", "arm_retry"], "on_exit": "cancel_retry"},
+    {"name": "failed", "on_enter": "announce"},
+    {"name": "stopped", "on_enter": "announce"},
+]
+
+
+def _give_up(trigger: str, sources: Sequence[str], *, conditions: Sequence[str] = (),
+             action: str) -> list[dict[str, Any]]:
+    """The end of an intent: a failed query leaves an established registration alone;
+    anything else fails (the bindings are forgotten)."""
+    rows: list[dict[str, Any]] = []
+    if "querying" in sources:
+        rows.append({"trigger": trigger, "source": "querying", "dest": "registered",
+                     "conditions": [*conditions, "holds_bindings"], "before": action,
+                     "after": "report_failure"})
+    rows.append({"trigger": trigger, "source": list(sources), "dest": "failed",
+                 "conditions": list(conditions), "before": action,
+                 "after": ["forget_bindings", "report_failure"]})
+    return rows
+
+
+def _transient(trigger: str, action: str) -> list[dict[str, Any]]:
+    """A failure after which the REGISTER may succeed elsewhere or later (§8.1.3.1 timeout as
+    408, transport error as 503, 408/500/503): the next RFC 3263 address at once (§4.3), else the
+    next redirect target (§8.1.3.4), else wait (§10.2.7, RFC 5626 §4.5) -- unless the failures in
+    a row reached ``max_consecutive_failures``."""
+    return [
+        {"trigger": trigger, "source": IN_FLIGHT, "dest": None,
+         "conditions": "has_next_target", "before": action, "after": ["next_target", "send"]},
+        {"trigger": trigger, "source": IN_FLIGHT, "dest": None,
+         "conditions": "has_next_redirect", "before": action,
+         "after": ["next_redirect", "send"]},
+        *_give_up(trigger, IN_FLIGHT, conditions=["failure_limit_reached"],
+                  action=f"{action}_limit"),
+        {"trigger": trigger, "source": IN_FLIGHT, "dest": "waiting",
+         "before": [action, "defer"]},
+    ]
+
+
+TRANSITIONS: list[dict[str, Any]] = [
+    # ---- Commands.  While a REGISTER is in flight or a retry is pending they wait (§10.2:
+    # one REGISTER at a time; §10.2.7 / §21.5.4: a command waits for the retry instant too).
+    {"trigger": "Register", "source": READY, "dest": "registering",
+     "after": ["begin_register", "send"]},
+    {"trigger": "UpdateContacts", "source": READY, "dest": "registering",
+     "after": ["begin_register", "send"]},
+    {"trigger": "UnregisterOwn", "source": READY, "dest": "unregistering",
+     "after": ["begin_unregister", "send"]},
+    {"trigger": "UnregisterAll", "source": READY, "dest": "unregistering",
+     "after": ["begin_unregister", "send"]},
+    {"trigger": "Query", "source": READY, "dest": "querying", "after": ["begin_query", "send"]},
+    *({"trigger": name, "source": [*IN_FLIGHT, "waiting"], "dest": None, "after": "enqueue"}
+      for name in ("Register", "UpdateContacts", "UnregisterOwn", "UnregisterAll", "Query")),
+    {"trigger": "Dequeue", "source": READY, "dest": "registering",
+     "conditions": "next_is_register", "after": ["begin_queued", "send"]},
+    {"trigger": "Dequeue", "source": READY, "dest": "unregistering",
+     "conditions": "next_is_unregister", "after": ["begin_queued", "send"]},
+    {"trigger": "Dequeue", "source": READY, "dest": "querying",
+     "after": ["begin_queued", "send"]},
+    {"trigger": "Stop", "source": LIVE, "dest": "stopped", "before": "abandon",
+     "after": "report_stopped"},
+
+    # ---- Timers
+    {"trigger": "RefreshDue", "source": "registered", "dest": "refreshing",
+     "after": ["begin_refresh", "send"]},
+    {"trigger": "RetryDue", "source": "waiting", "dest": "registering",
+     "conditions": "retry_is_register", "after": ["begin_retry", "send"]},
+    {"trigger": "RetryDue", "source": "waiting", "dest": "unregistering",
+     "conditions": "retry_is_unregister", "after": ["begin_retry", "send"]},
+    {"trigger": "RetryDue", "source": "waiting", "dest": "querying",
+     "after": ["begin_retry", "send"]},
+    # The granted expiry passed with no successful refresh: say so; keep (or start) trying.
+    {"trigger": "BindingExpired", "source": "registered", "dest": "registering",
+     "before": "lapse", "after": ["begin_refresh", "send"]},
+    {"trigger": "BindingExpired", "source": [*IN_FLIGHT, "waiting"], "dest": None,
+     "after": "lapse"},
+
+    # ---- Locating the next hop (RFC 3263)
+    {"trigger": "Resolved", "source": IN_FLIGHT, "dest": None,
+     "conditions": "has_usable_target", "after": ["use_targets", "send"]},
+    *_transient("Resolved", "note_no_target"),  # nothing resolved, or every target held off
+    *_transient("ResolveFailed", "note_resolve_failed"),
+
+    # ---- 2xx (§10.2.1.1, §10.2.2, §10.2.3, §10.2.4)
+    # §10.2.4: a 200 that lacks our contact: report it, register again (bounded).
+    {"trigger": "Success", "source": ["registering", "refreshing"], "dest": "registering",
+     "conditions": ["contact_not_listed", "contact_missing_retries_left"],
+     "before": ["accept_auth", "report_contact_missing"],
+     "after": ["count_contact_missing", "send"]},
+    *_give_up("Success", ["registering", "refreshing"], conditions=["contact_not_listed"],
+              action="note_contact_missing"),
+    {"trigger": "Success", "source": "registering", "dest": "registered",
+     "before": "accept_registration", "after": ["report_registered", "rewrite_contact"]},
+    {"trigger": "Success", "source": "refreshing", "dest": "registered",
+     "before": "accept_registration", "after": ["report_refreshed", "rewrite_contact"]},
+    {"trigger": "Success", "source": "unregistering", "dest": "registered",
+     "conditions": "keeps_bindings_after_removal", "before": "accept_removal",
+     "after": "report_unregistered"},
+    {"trigger": "Success", "source": "unregistering", "dest": "unregistered",
+     "before": "accept_removal", "after": "report_unregistered"},
+    {"trigger": "Success", "source": "querying", "dest": "registered",
+     "conditions": "holds_bindings", "before": "accept_auth", "after": "report_bindings"},
+    {"trigger": "Success", "source": "querying", "dest": "unregistered",
+     "before": "accept_auth", "after": "report_bindings"},
+
+    # ---- 401 / 407 (§22.2, §8.1.3.5): a new transaction with credentials, CSeq + 1.
+    *_give_up("Challenge", IN_FLIGHT, conditions=["no_credentials"],
+              action="note_no_credentials"),
+    *_give_up("Challenge", IN_FLIGHT, conditions=["challenge_without_values"],
+              action="note_challenge_without_values"),
+    *_give_up("Challenge", IN_FLIGHT, conditions=["challenge_retries_exhausted"],
+              action="note_challenge_retries_exhausted"),
+    {"trigger": "Challenge", "source": IN_FLIGHT, "dest": None, "after": "answer_challenge"},
+    {"trigger": "ChallengeAnswered", "source": IN_FLIGHT, "dest": None, "after": "send"},
+    *_give_up("ChallengeRefused", IN_FLIGHT, action="note_auth_refused"),
+
+    # ---- 423 (§10.2.8): raise the expiry to Min-Expires and resubmit (bounded).
+    *_give_up("IntervalTooBrief", ["unregistering", "querying"],
+              action="note_interval_not_adjustable"),
+    *_give_up("IntervalTooBrief", ["registering", "refreshing"],
+              conditions=["min_expires_unusable"], action="note_interval_not_adjustable"),
+    *_give_up("IntervalTooBrief", ["registering", "refreshing"],
+              conditions=["interval_retries_exhausted"], action="note_interval_again"),
+    {"trigger": "IntervalTooBrief", "source": ["registering", "refreshing"], "dest": None,
+     "after": ["raise_expires", "send"]},
+
+    # ---- 3xx (§8.1.3.4): the Contacts join the target set (each URI once), tried in order.
+    *_give_up("Redirect", IN_FLIGHT, conditions=["redirect_exhausted"],
+              action="note_redirect_exhausted"),
+    {"trigger": "Redirect", "source": IN_FLIGHT, "dest": None,
+     "after": ["add_redirect_targets", "next_redirect", "send"]},
+
+    # ---- 408 / 500 / 503, timeouts, transport errors: transient (see _transient).
+    # §21.5.4: a 503 with Retry-After holds that target off; §21.5.1: Retry-After, if given,
+    # sets the wait (capped by max_retry_after, never shorter than the backoff).
+    *_transient("RetryLater", "note_retry_later"),
+    *_transient("Malformed", "note_malformed"),  # §8.1.3: as a server failure
+    *_transient("Timeout", "note_timeout"),  # §8.1.3.1: as a 408
+    *_transient("SendFailed", "note_send_failed"),  # §8.1.3.1: as a 503 without Retry-After
+    *_transient("TargetUnreachable", "note_unreachable"),  # never waits for Timer F
+
+    # ---- Any other final response >= 400: the next redirect target, else the intent fails.
+    {"trigger": "Rejected", "source": IN_FLIGHT, "dest": None,
+     "conditions": "has_next_redirect", "before": "note_rejected",
+     "after": ["next_redirect", "send"]},
+    *_give_up("Rejected", IN_FLIGHT, action="note_rejected"),
+]
+
+_OUTCOMES = ("Success", "Challenge", "ChallengeAnswered", "ChallengeRefused", "IntervalTooBrief",
+             "Redirect", "RetryLater", "Rejected", "Malformed", "Timeout", "SendFailed",
+             "TargetUnreachable", "Resolved", "ResolveFailed")
+_COMMANDS = ("Register", "UpdateContacts", "UnregisterOwn", "UnregisterAll", "Query", "Dequeue")
+
+# (state, input) pairs that are deliberately not rows: the input changes nothing there.
+IGNORED: dict[tuple[str, str], str] = {
+    **{(state, name): "only a REGISTER in flight has outcomes; the driver drops those of an "
+       "abandoned attempt, and a late one changes nothing"
+       for state in [*IDLE, "stopped"] for name in _OUTCOMES},
+    **{(state, "RefreshDue"): "a refresh is due only while registered (the timer is cancelled "
+       "on leaving; a late firing changes nothing)" for state in ALL_STATES
+       if state != "registered"},
+    **{(state, "RetryDue"): "a retry is due only while waiting (the timer is cancelled on "
+       "leaving; a late firing changes nothing)" for state in ALL_STATES if state != "waiting"},
+    **{(state, "BindingExpired"): "no binding of ours is held there (the expiry timer is "
+       "cancelled when the bindings go)" for state in ("unregistered", "failed", "stopped")},
+    **{(state, "Dequeue"): "raised only when the machine is ready; in flight or waiting the "
+       "queue is served later (by the outcome, or by RetryDue)"
+       for state in [*IN_FLIGHT, "waiting"]},
+    **{("stopped", name): "a stopped client takes no command (the driver raises "
+       "LocalProtocolError before the machine sees it)" for name in _COMMANDS},
+    ("stopped", "Stop"): "stopping twice is stopping once",
+}
+
+REGISTRATION_MACHINE = SharedMachine(
+    name="RegistrationClient", states=STATES, transitions=TRANSITIONS, initial="unregistered"
+)
+
+SUPPORTED_OPTION_TAGS: dict[str, str] = {}
+"""Option tags of the extensions the client implements (tag -> the standards-track RFC defining
+it).  RFC 3261 §8.1.1.9: Supported lists exactly these; none today, so no Supported header."""
+
+# --------------------------------------------------------------------------------------------
+# Values: intents, the state, the outputs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    kind: IntentKind
+    contacts: tuple[ContactSpec, ...] = ()
+    expires: int | None = None
+    remove_all: bool = False  # Contact: * (§10.2.2)
+
+
+_QUERY = Intent(IntentKind.QUERY)
+
+
+def merge_intents(queue: tuple[Intent, ...], new: Intent) -> tuple[Intent, ...]:
+    """The queue of commands waiting for the REGISTER in flight, with ``new`` merged in.
+
+    The last word on bindings wins: an unregister supersedes queued registrations and a
+    registration supersedes a queued unregister.  The removal of contacts an update dropped
+    follows its registration.  A query is answered by any queued REGISTER's 200 (every 200
+    lists the bindings), so it is dropped when one is queued."""
+    if new.kind is IntentKind.QUERY:
+        return queue or (new,)
+    if new.kind is IntentKind.UNREGISTER and new.contacts and not new.remove_all:
+        return (*queue, new)  # the tail of an update
+    return (new,)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationState:
+    """Everything the machine knows: a plain value (build one from observations to replay
+    another client's traffic through :func:`step`)."""
+
+    config: RegistrationConfig
+    registrar_uri: SipUri  # §10.2: the Request-URI (changed by redirects)
+    expires: int  # the expiry we ask for (raised by a 423, §10.2.8)
+    contacts: tuple[ContactSpec, ...]  # our contacts
+    name: str = "unregistered"
+    has_resolver: bool = True  # False: a name next hop goes to the transport as it is
+    has_credentials: bool = False
+    call_id: str | None = None  # §10.2: one Call-ID for every REGISTER of this client
+    cseq: int = 0
+    from_tag: str = ""
+    intent: Intent | None = None
+    queue: tuple[Intent, ...] = ()
+    # Our contacts the registrar holds: (key, URI, granted seconds) (§10.2.1.1).
+    bound: tuple[tuple[str, SipUri, int], ...] = ()
+    expires_at: float | None = None  # when our shortest binding ends (monotonic)
+    service_route: tuple[str, ...] = ()
+    targets: tuple[Target, ...] = ()  # RFC 3263 answer for the next hop, in order
+    target_index: int = 0
+    hold_until: tuple[tuple[Target, float], ...] = ()  # §21.5.4 503 + Retry-After hold-off
+    redirect_set: tuple[SipUri, ...] = ()  # §8.1.3.4 target set (each URI once)
+    redirect_index: int = 0
+    failures: int = 0  # in a row (RFC 5626 §4.5)
+    interval_retries: int = 0
+    challenge_retries: int = 0
+    contact_missing: int = 0
+    retry_delay: float = 0.0
+    last_target: Target | None = None
+    last_failure: Failed | None = None
+    failure: Failed | None = None  # the failure the current row reports (scratch)
+
+    @property
+    def in_flight(self) -> bool:
+        return self.name in IN_FLIGHT
+
+    @property
+    def bound_contacts(self) -> dict[str, int]:
+        return {key: granted for key, _, granted in self.bound}
+
+
+FIELDS = tuple(f.name for f in fields(RegistrationState))
+
+
+def configured_registrar(config: RegistrationConfig) -> SipUri:
+    """§10.2 / §10.2.6: the Request-URI is the registrar's domain, by default the AOR's."""
+    return config.registrar or SipUri(scheme="sip", host=config.aor.host, port=config.aor.port)
+
+
+def initial_state(config: RegistrationConfig, *, has_resolver: bool = True,
+                  has_credentials: bool = False) -> RegistrationState:
+    return RegistrationState(config=config, registrar_uri=configured_registrar(config),
+                             expires=config.expires, contacts=config.contacts,
+                             has_resolver=has_resolver, has_credentials=has_credentials)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterPlan:
+    """What the next REGISTER says (§10.2); the driver fills in automatic contacts' addresses
+    (``ContactSpec.uri`` None) and credentials, then :func:`build_register` makes it."""
+
+    request_uri: SipUri
+    call_id: str
+    cseq: int
+    from_tag: str
+    kind: IntentKind
+    contacts: tuple[ContactSpec, ...]
+    expires: int | None
+    remove_all: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Start a non-INVITE client transaction for ``plan`` towards ``target``."""
+
+    target: Target
+    plan: RegisterPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    """RFC 3263: locate ``host``; answer with :class:`Resolved` or :class:`ResolveFailed`."""
+
+    host: str
+    port: int | None
+    transport: str | None
+    secure: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerChallenge:
+    """Give the challenge to the digest client; answer with ``ChallengeAnswered`` or
+    ``ChallengeRefused``."""
+
+    status: int
+    challenges: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer:
+    """Start (or restart) the timer ``name`` (``refresh``, ``retry``, ``expiry``)."""
+
+    name: str
+    delay: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Abandon:
+    """Forget the transaction or resolution in flight: its outcome will be dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    event: RegistrationEvent
+
+
+Output = Send | Resolve | AnswerChallenge | StartTimer | CancelTimer | Abandon | Notify
+
+# --------------------------------------------------------------------------------------------
+# The pure step
+# --------------------------------------------------------------------------------------------
+
+_READY = frozenset(READY)
+
+
+def step(state: RegistrationState, input: Input, *, now: float = 0.0,
+         random: Random | None = None) -> tuple[RegistrationState, list[Output]]:
+    """One input, processed to completion: the next state and the outputs, in order.
+
+    ``now`` is the monotonic time (the caller owns the clock); ``random`` draws tags, Call-IDs
+    and jitter (None: fixed values, for replaying observed traffic).  Inputs the row itself
+    raises (``Dequeue`` once the machine is ready with a queued command, ``Resolved`` for a
+    next hop that needs no lookup, ``Register`` for an RFC 3581 contact rewrite) are processed
+    next, in the same step, after the first transition has completed."""
+    work = _Step(state, now, random or _FIXED)
+    pending: list[Input] = [input]
+    while pending:
+        current = pending.pop(0)
+        name = type(current).__name__
+        if (work.state, name) in IGNORED:
+            continue
+        work.input = current
+        if not REGISTRATION_MACHINE.fire(work, name):
+            raise LocalProtocolError(f"no row of the registration table takes {name} in "
+                                     f"{work.state} (every condition failed)")
+        pending.extend(work.raised)
+        work.raised.clear()
+        if not pending and work.queue and work.state in _READY:
+            pending.append(Dequeue())
+    return work.freeze(), work.out
+
+
+def next_register(state: RegistrationState, *,
+                  random: Random | None = None) -> tuple[RegistrationState, RegisterPlan]:
+    """The REGISTER the current intent would send now (CSeq + 1), outside the table: for
+    callers that build one by hand."""
+    work = _Step(state, 0.0, random or _FIXED)
+    plan = work.plan()
+    return work.freeze(), plan
+
+
+class _FixedRandom:
+    def token(self, nbits: int) -> str:
+        return "0" * max(1, nbits // 4)
+
+    def uniform(self, low: float, high: float) -> float:
+        return high
+
+
+_FIXED = _FixedRandom()
+
+
+class _Step:
+    """The model the table runs on during one :func:`step`: a mutable copy of the state, the
+    input being processed, and the outputs so far.  Its methods are the table's named
+    conditions and actions; none of them runs the machine."""
+
+    __slots__ = (*FIELDS, "failure_retry_after", "input", "now", "out", "random", "raised",
+                 "state")
+
+    # (assigned in __init__ from RegistrationState; declared for mypy)
+    config: RegistrationConfig
+    registrar_uri: SipUri
+    expires: int
+    contacts: tuple[ContactSpec, ...]
+    has_resolver: bool
+    has_credentials: bool
+    call_id: str | None
+    cseq: int
+    from_tag: str
+    intent: Intent | None
+    queue: tuple[Intent, ...]
+    bound: tuple[tuple[str, SipUri, int], ...]
+    expires_at: float | None
+    service_route: tuple[str, ...]
+    targets: tuple[Target, ...]
+    target_index: int
+    hold_until: tuple[tuple[Target, float], ...]
+    redirect_set: tuple[SipUri, ...]
+    redirect_index: int
+    failures: int
+    interval_retries: int
+    challenge_retries: int
+    contact_missing: int
+    retry_delay: float
+    last_target: Target | None
+    last_failure: Failed | None
+    failure: Failed | None
+    input: Any
+    failure_retry_after: float | None
+
+    def __init__(self, state: RegistrationState, now: float, random: Random) -> None:
+        for name in FIELDS:
+            setattr(self, name, getattr(state, name))
+        self.state = state.name
+        self.now = now
+        self.random = random
+        self.out: list[Output] = []
+        self.raised: list[Input] = []
+        self.failure_retry_after = None
+
+    def freeze(self) -> RegistrationState:
+        self.name = self.state
+        self.failure = None
+        return RegistrationState(**{name: getattr(self, name) for name in FIELDS})
+
+    def notify(self, event: RegistrationEvent) -> None:
+        self.out.append(Notify(event))
+
+    # ---- state entry / exit --------------------------------------------------------------
+
+    def announce(self) -> None:
+        if self.state != self.name:
+            old, self.name = self.name, self.state
+            self.notify(StateChanged(old, self.state))
+
+    def arm_refresh(self) -> None:
+        if not self.bound:
+            return
+        shortest = min(granted for _, _, granted in self.bound)
+        self.out.append(StartTimer("refresh", self.config.refresh.delay(shortest, self.random)))
+
+    def cancel_refresh(self) -> None:
+        self.out.append(CancelTimer("refresh"))
+
+    def arm_retry(self) -> None:
+        self.out.append(StartTimer("retry", self.retry_delay))
+
+    def cancel_retry(self) -> None:
+        self.out.append(CancelTimer("retry"))
+
+    # ---- conditions ----------------------------------------------------------------------
+
+    def holds_bindings(self) -> bool:
+        return bool(self.bound)
+
+    def _next_intent(self) -> Intent:
+        return self.queue[0] if self.queue else (self.intent or _QUERY)
+
+    def next_is_register(self) -> bool:
+        return self._next_intent().kind is IntentKind.REGISTER
+
+    def next_is_unregister(self) -> bool:
+        return self._next_intent().kind is IntentKind.UNREGISTER
+
+    retry_is_register = next_is_register
+    retry_is_unregister = next_is_unregister
+
+    def _held(self, target: Target) -> bool:
+        for held, until in self.hold_until:
+            if held == target:
+                return until > self.now
+        return False
+
+    def has_next_target(self) -> bool:
+        return any(not self._held(t) for t in self.targets[self.target_index + 1:])
+
+    def has_next_redirect(self) -> bool:
+        return self.redirect_index + 1 < len(self.redirect_set)
+
+    def failure_limit_reached(self) -> bool:
+        limit = self.config.max_consecutive_failures
+        return limit is not None and self.failures + 1 >= limit
+
+    def has_usable_target(self) -> bool:
+        return any(not self._held(t) for t in self.input.targets)
+
+    def contact_not_listed(self) -> bool:
+        return bool(self.input.missing)
+
+    def contact_missing_retries_left(self) -> bool:
+        return self.contact_missing < self.config.max_contact_missing_retries
+
+    def keeps_bindings_after_removal(self) -> bool:
+        return bool(self._after_removal())
+
+    def no_credentials(self) -> bool:
+        return not self.has_credentials
+
+    def challenge_without_values(self) -> bool:
+        return not self.input.challenges
+
+    def challenge_retries_exhausted(self) -> bool:
+        return self.challenge_retries >= self.config.max_challenge_retries
+
+    def min_expires_unusable(self) -> bool:
+        return self.input.min_expires is None
+
+    def interval_retries_exhausted(self) -> bool:
+        # §10.2.8: a Min-Expires no higher than what we asked (or above the §10.2 range) would
+        # loop; so would an unbounded number of rounds.
+        minimum = self.input.min_expires
+        return (minimum <= self.expires or minimum > 2**32 - 1
+                or self.interval_retries >= self.config.max_interval_retries)
+
+    def redirect_exhausted(self) -> bool:
+        return not self._new_redirect_targets() and not self.has_next_redirect()
+
+    # ---- beginning an intent -------------------------------------------------------------
+
+    def _begin(self, intent: Intent) -> None:
+        """Per-intent state: a fresh From tag (§8.1.1.3), fresh retry budgets, and the
+        redirect target set seeded with the current registrar (§8.1.3.4)."""
+        self.intent = intent
+        self.from_tag = self.random.token(64)
+        self.interval_retries = 0
+        self.challenge_retries = 0
+        self.contact_missing = 0
+        self.redirect_set = (self.registrar_uri,)
+        self.redirect_index = 0
+        if intent.kind is IntentKind.REGISTER:
+            self.contacts = intent.contacts or self.contacts
+            if intent.expires is not None:
+                self.expires = intent.expires
+
+    def _register_intents(self, contacts: tuple[ContactSpec, ...] | None,
+                          expires: int | None) -> list[Intent]:
+        """Updating to other contacts registers the new set, then removes the dropped ones
+        with their own REGISTER (Expires: 0): no moment without a binding."""
+        new = contacts if contacts is not None else self.contacts
+        intents = [Intent(IntentKind.REGISTER, contacts=new, expires=expires)]
+        if contacts is not None:
+            dropped = tuple(
+                ContactSpec(uri=uri) for _, uri, _ in self.bound
+                if not any(c.uri is not None and uri_equal(c.uri, uri) for c in new))
+            if dropped:
+                intents.append(Intent(IntentKind.UNREGISTER, contacts=dropped))
+        return intents
+
+    def _command_intents(self) -> list[Intent]:
+        command = self.input
+        if isinstance(command, Register | UpdateContacts):
+            return self._register_intents(command.contacts, command.expires)
+        if isinstance(command, UnregisterOwn):
+            return [Intent(IntentKind.UNREGISTER, contacts=command.contacts)]
+        if isinstance(command, UnregisterAll):
+            return [Intent(IntentKind.UNREGISTER, remove_all=True)]
+        return [_QUERY]
+
+    def begin_register(self) -> None:
+        first, *rest = self._command_intents()
+        for intent in rest:
+            self.queue = merge_intents(self.queue, intent)
+        self._begin(first)
+
+    begin_unregister = begin_register
+    begin_query = begin_register
+
+    def enqueue(self) -> None:
+        for intent in self._command_intents():
+            self.queue = merge_intents(self.queue, intent)
+
+    def begin_queued(self) -> None:
+        intent, self.queue = self.queue[0], self.queue[1:]
+        self._begin(intent)
+
+    def begin_refresh(self) -> None:
+        # §10.2.4: a refresh re-sends our own contacts only.
+        self._begin(Intent(IntentKind.REGISTER, contacts=self.contacts))
+
+    def begin_retry(self) -> None:
+        # A command given while waiting replaces the retried intent.
+        if self.queue:
+            intent, self.queue = self.queue[0], self.queue[1:]
+        else:
+            intent = self.intent or _QUERY
+        self._begin(intent)
+
+    # ---- sending -------------------------------------------------------------------------
+
+    def _next_hop(self) -> SipUri:
+        """§8.1.2: the first Route (the outbound proxy) when there is one, else the
+        Request-URI."""
+        if self.config.outbound_proxy is not None:
+            return self.config.outbound_proxy
+        if self.config.route_set:
+            return self.config.route_set[0]
+        return self.registrar_uri
+
+    def send(self) -> None:
+        """The current intent's REGISTER to the current target; without one, locate it."""
+        if self.targets:
+            self._send_now()
+            return
+        hop = self._next_hop()
+        transport = (hop.params.get("transport") or self.config.transport or "").upper() or None
+        configured = self.config.registrar_target
+        if (configured is not None and hop is self.registrar_uri
+                and uri_equal(hop, configured_registrar(self.config))):
+            # §10.2.6: a configured registrar address needs no lookup.
+            self.raised.append(Resolved((configured,)))
+            return
+        if _is_ip_literal(hop.host) or not self.has_resolver:
+            # RFC 3263 §4.2: a numeric IP needs no DNS; without a resolver port the transport
+            # resolves the name itself (A/AAAA, default port).
+            chosen = transport or "UDP"
+            self.raised.append(Resolved((Target(chosen, hop.host,
+                                                hop.port or _default_port(chosen)),)))
+            return
+        self.out.append(Resolve(hop.host, hop.port, transport, hop.scheme == "sips"))
+
+    def _send_now(self) -> None:
+        target = self.targets[self.target_index]
+        self.last_target = target
+        self.out.append(Send(target, self.plan()))
+
+    def plan(self) -> RegisterPlan:
+        """The next REGISTER of the current intent: a new request, CSeq + 1 (§8.1.1.5)."""
+        intent = self.intent or _QUERY
+        if self.call_id is None:
+            self.call_id = self.random.token(128)
+        if not self.from_tag:
+            self.from_tag = self.random.token(64)
+        if self.cseq + 1 >= 2**31:
+            raise LocalProtocolError("CSeq would reach 2**31",
+                                     spec_id="RFC3261-8.1.1.5-CSEQ-RANGE")
+        self.cseq += 1
+        contacts: tuple[ContactSpec, ...]
+        expires: int | None
+        if intent.kind is IntentKind.REGISTER:
+            contacts, expires = self.contacts, self.expires
+        elif intent.kind is IntentKind.UNREGISTER:
+            expires = 0
+            if intent.remove_all:
+                contacts = ()
+            elif intent.contacts:
+                contacts = intent.contacts
+            elif self.bound:
+                contacts = tuple(ContactSpec(uri=uri) for _, uri, _ in self.bound)
+            else:
+                contacts = tuple(ContactSpec(uri=spec.uri) for spec in self.contacts)
+        else:
+            contacts, expires = (), None
+        return RegisterPlan(self.registrar_uri, self.call_id, self.cseq, self.from_tag,
+                            intent.kind, contacts, expires, intent.remove_all)
+
+    def use_targets(self) -> None:
+        targets = self.input.targets
+        self.targets = targets
+        # §21.5.4: skip targets still held off by a 503 Retry-After.
+        self.target_index = next(i for i, t in enumerate(targets) if not self._held(t))
+
+    def next_target(self) -> None:
+        index = self.target_index + 1
+        while self._held(self.targets[index]):
+            index += 1
+        self.target_index = index
+
+    def next_redirect(self) -> None:
+        self.redirect_index += 1
+        self.registrar_uri = self.redirect_set[self.redirect_index]
+        self.targets = ()
+        self.target_index = 0
+
+    def _new_redirect_targets(self) -> list[SipUri]:
+        added: list[SipUri] = []
+        room = self.config.max_redirects + 1 - len(self.redirect_set)
+        for target in self.input.targets:
+            if len(added) >= room:
+                break
+            if any(uri_equal(target, seen) for seen in (*self.redirect_set, *added)):
+                continue
+            added.append(target)
+        return added
+
+    def add_redirect_targets(self) -> None:
+        self.redirect_set = (*self.redirect_set, *self._new_redirect_targets())
+
+    def answer_challenge(self) -> None:
+        self.challenge_retries += 1
+        self.out.append(AnswerChallenge(self.input.status, self.input.challenges))
+
+    def raise_expires(self) -> None:
+        # §10.2.8: every contact's expiry >= Min-Expires (the Expires header here; no Contact
+        # carries its own expires).  The raised interval is kept for refreshes.
+        self.interval_retries += 1
+        self.expires = self.input.min_expires
+
+    def abandon(self) -> None:
+        self.queue = ()
+        self.out.append(Abandon())
+
+    # ---- failures ------------------------------------------------------------------------
+
+    def _fail(self, reason: FailureReason, status: int | None, detail: str) -> None:
+        self.failure = Failed(reason, status, detail)
+        self.failure_retry_after = None
+
+    def note_no_target(self) -> None:
+        targets = self.input.targets
+        if not targets:
+            self._fail(FailureReason.RESOLVE, None, f"{self._next_hop().host} resolved to no "
+                       "target")
+            return
+        # Every target is held off: wait for the earliest to be free (never less than the
+        # backoff, see defer).
+        wait = min(until for t, until in self.hold_until if t in targets) - self.now
+        self._fail(FailureReason.STATUS, 503, "every target is held off by Retry-After")
+        self.failure_retry_after = max(wait, 0.0)
+
+    def note_resolve_failed(self) -> None:
+        self._fail(FailureReason.RESOLVE, None,
+                   f"cannot locate {self._next_hop().host}: {self.input.detail}")
+
+    def note_retry_later(self) -> None:
+        response = self.input
+        self._fail(FailureReason.STATUS, response.status, f"{response.status} {response.reason}")
+        target = self.last_target
+        if response.status == 503 and response.retry_after is not None and target is not None:
+            # §21.5.4: no request to this server for Retry-After seconds (at most
+            # max_retry_after: the cap bounds the hold-off too).
+            until = self.now + min(response.retry_after, self.config.max_retry_after)
+            self.hold_until = (*((t, u) for t, u in self.hold_until if t != target),
+                               (target, until))
+
+    def note_malformed(self) -> None:
+        self._fail(FailureReason.STATUS, self.input.status, self.input.detail)
+
+    def note_timeout(self) -> None:
+        self._fail(FailureReason.TIMEOUT, None, "no final response (Timer F)")
+
+    def note_send_failed(self) -> None:
+        self._fail(FailureReason.TRANSPORT, None, f"transport error: {self.input.detail}")
+
+    def note_unreachable(self) -> None:
+        self._fail(FailureReason.TRANSPORT, None, f"unreachable: {self.input.detail}")
+
+    def _limit(self) -> None:
+        assert self.failure is not None
+        failure = self.failure
+        self.failures += 1
+        self.failure = Failed(failure.reason, failure.status,
+                              f"{failure.detail} ({self.failures} consecutive failures)")
+
+    def note_no_target_limit(self) -> None:
+        self.note_no_target()
+        self._limit()
+
+    def note_resolve_failed_limit(self) -> None:
+        self.note_resolve_failed()
+        self._limit()
+
+    def note_retry_later_limit(self) -> None:
+        self.note_retry_later()
+        self._limit()
+
+    def note_malformed_limit(self) -> None:
+        self.note_malformed()
+        self._limit()
+
+    def note_timeout_limit(self) -> None:
+        self.note_timeout()
+        self._limit()
+
+    def note_send_failed_limit(self) -> None:
+        self.note_send_failed()
+        self._limit()
+
+    def note_unreachable_limit(self) -> None:
+        self.note_unreachable()
+        self._limit()
+
+    def note_rejected(self) -> None:
+        response = self.input
+        self._fail(FailureReason.STATUS, response.status, f"{response.status} {response.reason}")
+
+    def note_contact_missing(self) -> None:
+        missing = self.input.missing
+        self.notify(ContactMissing(missing))
+        self._fail(FailureReason.CONTACT_MISSING, self.input.status,
+                   f"the registrar's 200 does not list {', '.join(missing)}")
+
+    def note_no_credentials(self) -> None:
+        self._fail(FailureReason.AUTH, self.input.status,
+                   f"{self.input.status}: credentials are asked for and none are configured")
+
+    def note_challenge_without_values(self) -> None:
+        header = "WWW-Authenticate" if self.input.status == 401 else "Proxy-Authenticate"
+        self._fail(FailureReason.AUTH, self.input.status, f"{self.input.status} without {header}")
+
+    def note_challenge_retries_exhausted(self) -> None:
+        self._fail(FailureReason.AUTH, self.input.status,
+                   f"{self.input.status}: still challenged after {self.challenge_retries} "
+                   "answers; giving up")
+
+    def note_auth_refused(self) -> None:
+        self._fail(FailureReason.AUTH, self.input.status, self.input.detail)
+
+    def note_interval_not_adjustable(self) -> None:
+        self._fail(FailureReason.INTERVAL_TOO_BRIEF, self.input.status,
+                   "423 without a usable Min-Expires")
+
+    def note_interval_again(self) -> None:
+        self._fail(FailureReason.INTERVAL_TOO_BRIEF, self.input.status,
+                   f"423 again (Min-Expires {self.input.min_expires}, asked {self.expires})")
+
+    def note_redirect_exhausted(self) -> None:
+        response = self.input
+        self._fail(FailureReason.REDIRECT, response.status,
+                   f"{response.status} {response.reason}: no new registrar to try")
+
+    def forget_bindings(self) -> None:
+        if self.bound:
+            self.out.append(CancelTimer("expiry"))
+        self.bound = ()
+        self.expires_at = None
+
+    def report_failure(self) -> None:
+        failure = self.failure or Failed(FailureReason.STATUS, None, "")
+        self.last_failure = failure
+        self.notify(failure)
+
+    def defer(self) -> None:
+        """§10.2.7 / RFC 5626 §4.5: count the failure and wait before retrying."""
+        failure = self.failure
+        assert failure is not None
+        self.failures += 1
+        # The retry resolves the next hop again (RFC 3263 answers have TTLs).
+        self.targets = ()
+        self.target_index = 0
+        backoff = self.config.backoff.delay(self.failures, self.random)
+        if self.expires_at is not None and self.bound:
+            # A binding of ours is still held: land the retry before it expires, leaving one
+            # transaction timeout (64*T1, RefreshPolicy.margin) where the time left allows.
+            left = self.expires_at - self.now
+            if left > 0:
+                backoff = min(backoff, max(left - self.config.refresh.margin, left / 2))
+        retry_after = self._retry_after()
+        if retry_after is not None:
+            # §20.33 / §21.5.1: Retry-After, bounded by max_retry_after, never shorter than
+            # the backoff (spec RFC3261-21.5.1-500-RETRY, RFC3261-21.5.4-503-HOLD-OFF).
+            delay = max(backoff, min(retry_after, self.config.max_retry_after))
+        else:
+            delay = backoff
+        self.retry_delay = delay
+        self.notify(Retrying(failure.reason, delay, self.failures, failure.status,
+                             failure.detail))
+
+    def _retry_after(self) -> float | None:
+        if self.failure_retry_after is not None:
+            return self.failure_retry_after
+        if isinstance(self.input, RetryLater) and self.input.retry_after is not None:
+            return float(self.input.retry_after)
+        return None
+
+    def report_stopped(self) -> None:
+        self.out.append(CancelTimer("refresh"))
+        self.out.append(CancelTimer("retry"))
+        self.out.append(CancelTimer("expiry"))
+        self.notify(Stopped())
+
+    # ---- success -------------------------------------------------------------------------
+
+    def accept_auth(self) -> None:
+        self.failures = 0  # RFC 5626 §4.5: a 2xx resets the backoff
+
+    def accept_registration(self) -> None:
+        self.accept_auth()
+        success: Success = self.input
+        self.bound = tuple((str(uri), uri, expiry) for uri, expiry in success.granted)
+        shortest = min(expiry for _, expiry in success.granted)
+        self.expires_at = self.now + shortest
+        self.service_route = success.service_route
+        self.out.append(StartTimer("expiry", float(shortest)))
+
+    def _after_removal(self) -> tuple[tuple[str, SipUri, int], ...]:
+        intent = self.intent or _QUERY
+        if intent.remove_all:
+            return ()
+        sent = self.input.sent
+        return tuple(b for b in self.bound if not any(uri_equal(b[1], uri) for uri in sent))
+
+    def accept_removal(self) -> None:
+        self.accept_auth()
+        kept = self._after_removal()
+        if len(kept) != len(self.bound) and not kept:
+            self.out.append(CancelTimer("expiry"))
+            self.expires_at = None
+        self.bound = kept
+
+    def report_contact_missing(self) -> None:
+        self.notify(ContactMissing(self.input.missing))
+
+    def count_contact_missing(self) -> None:
+        self.contact_missing += 1
+
+    def _granted(self) -> tuple[int, tuple[tuple[str, int], ...]]:
+        granted = tuple((key, expiry) for key, _, expiry in self.bound)
+        return min(e for _, e in granted), granted
+
+    def report_registered(self) -> None:
+        shortest, granted = self._granted()
+        self.notify(Registered(shortest, granted, self.input.bindings, self.service_route))
+
+    def report_refreshed(self) -> None:
+        shortest, granted = self._granted()
+        self.notify(Refreshed(shortest, granted, self.input.bindings, self.service_route))
+
+    def report_unregistered(self) -> None:
+        self.notify(Unregistered(self.input.bindings))
+
+    def report_bindings(self) -> None:
+        self.notify(BindingsReported(self.input.bindings))
+
+    def lapse(self) -> None:
+        contacts = tuple(key for key, _, _ in self.bound)
+        self.bound = ()
+        self.expires_at = None
+        self.notify(BindingLapsed(contacts))
+
+    def rewrite_contact(self) -> None:
+        """RFC 3581 (``rewrite_contact``): once the registrar says it saw us at another address,
+        register automatic contacts with that address (and remove the old ones)."""
+        public = self.input.public
+        if (not self.config.rewrite_contact or public is None
+                or not any(spec.uri is None for spec in self.contacts)):
+            return
+        current = [uri for uri in self.input.sent
+                   if (uri.host, uri.port or 5060) != (public.host, public.port)]
+        if not current:
+            return
+        uri = contact_uri(self.config.aor.user or "", public, self.last_target)
+        rewritten = tuple(ContactSpec(uri=uri, q=spec.q) if spec.uri is None else spec
+                          for spec in self.contacts)
+        self.raised.append(Register(rewritten))
+
+
+def _is_ip_literal(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _default_port(transport: str) -> int:
+    return 5061 if transport.upper() == "TLS" else 5060
+
+
+def contact_uri(user: str, local: HostPort, target: Target | None) -> SipUri:
+    """``sip:<user>@<address>`` for a contact of ours (``;transport=`` unless UDP)."""
+    host = f"[{local.host}]" if ":" in local.host else local.host
+    name = target.transport.lower() if target is not None else "udp"
+    suffix = "" if name == "udp" else f";transport={name}"
+    uri = parse_uri(f"sip:{user}@{host}:{local.port}{suffix}")
+    assert isinstance(uri, SipUri)
+    return uri
+
+
+# --------------------------------------------------------------------------------------------
+# The REGISTER
+# --------------------------------------------------------------------------------------------
+
+
+def build_register(plan: RegisterPlan, config: RegistrationConfig,
+                   contacts: Sequence[SipUri],
+                   authorization: Sequence[tuple[str, str]] = ()) -> Request:
+    """The REGISTER a :class:`RegisterPlan` describes (§10.2), with ``contacts`` the URIs of its
+    contacts (automatic ones filled in) and ``authorization`` the digest client's headers."""
+    from_uri = str(config.from_uri or config.aor)
+    items: list[tuple[str, str]] = []
+    # §8.1.1.1 / §8.1.2: the outbound proxy is a pre-existing one-URI route set.
+    if config.outbound_proxy is not None:
+        items.append(("Route", f"<{config.outbound_proxy}>"))
+    items.extend(("Route", f"<{uri}>") for uri in config.route_set)
+    items += [
+        ("Max-Forwards", str(MAX_FORWARDS)),
+        ("To", f"<{config.aor}>"),
+        ("From", f"<{from_uri}>;tag={plan.from_tag}"),
+        ("Call-ID", plan.call_id),
+        ("CSeq", f"{plan.cseq} REGISTER"),
+    ]
+    if plan.kind is IntentKind.REGISTER:
+        for uri, spec in zip(contacts, plan.contacts, strict=True):
+            q = f";q={spec.q:.3g}" if spec.q is not None else ""  # §10.2.1.2
+            items.append(("Contact", f"<{uri}>{q}"))
+    elif plan.remove_all:
+        items.append(("Contact", "*"))  # §10.2.2: alone, and with Expires: 0
+    else:
+        items.extend(("Contact", f"<{uri}>") for uri in contacts)
+    if plan.expires is not None:
+        items.append(("Expires", str(plan.expires)))  # seed: Expires header, no Contact param
+    if SUPPORTED_OPTION_TAGS:
+        items.append(("Supported", ", ".join(SUPPORTED_OPTION_TAGS)))
+    if config.user_agent:
+        items.append(("User-Agent", config.user_agent))
+    items.extend(authorization)
+    return Request(method="REGISTER", uri=plan.request_uri, headers=Headers(items), body=b"")
