@@ -11,10 +11,9 @@ observer giving a command) queues it; it is processed after the current one, nev
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import UTC
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sipfsm.core.classify import Asked, classify_response, public_address
 from sipfsm.core.inputs import (
@@ -51,6 +50,7 @@ from sipfsm.core.registration import (
     Notify,
     Output,
     RegisterPlan,
+    RegistrationModel,
     RegistrationState,
     Resolve,
     Send,
@@ -59,8 +59,6 @@ from sipfsm.core.registration import (
     contact_uri,
     initial_state,
     merge_intents,
-    next_register,
-    step,
 )
 from sipfsm.core.values import (
     KNOWN_STATUS_CODES,
@@ -218,8 +216,11 @@ class RegistrationClient:
             digest = DigestClient(credentials, random)
         self._digest = digest
         self._observer = observer
-        self._core = initial_state(config, has_resolver=resolver is not None,
-                                   has_credentials=digest is not None)
+        # The machine's model, kept across inputs (sipfsm.core.registration.step copies a
+        # RegistrationState in and out of one; the driver keeps one and saves the copies).
+        self._core = RegistrationModel(
+            initial_state(config, has_resolver=resolver is not None,
+                          has_credentials=digest is not None), random)
         self._attempt: _Attempt | None = None
         self._busy = False
         self._inputs: list[Input] | None = None  # made when an input arrives mid-step
@@ -277,7 +278,7 @@ class RegistrationClient:
     def stop(self) -> None:
         """Stop at once: cancel timers, abandon the transaction in flight.  Bindings at the
         registrar stay until they expire (call unregister() first to remove them)."""
-        if self._core.name == "stopped":
+        if self._core.state == "stopped":
             return
         self._feed(_STOP)
 
@@ -290,15 +291,15 @@ class RegistrationClient:
     @property
     def core_state(self) -> RegistrationState:
         """The machine's whole state, a plain value (see :func:`sipfsm.core.registration.step`)."""
-        return self._core
+        return self._core.freeze()
 
     @property
     def state(self) -> str:
-        return self._core.name
+        return self._core.state
 
     @property
     def in_flight(self) -> bool:
-        return self._core.name in IN_FLIGHT
+        return self._core.state in IN_FLIGHT
 
     @property
     def call_id(self) -> str | None:
@@ -315,7 +316,7 @@ class RegistrationClient:
     @_cseq.setter
     def _cseq(self, value: int) -> None:
         # Tests start the CSeq space high (RFC3261-8.1.1.5-CSEQ-RANGE).
-        self._core = dataclasses.replace(self._core, cseq=value)
+        self._core.cseq = value
 
     @property
     def requested_expires(self) -> int:
@@ -327,7 +328,7 @@ class RegistrationClient:
 
     @property
     def bound_contacts(self) -> dict[str, int]:
-        return self._core.bound_contacts
+        return {key: granted for key, _, granted in self._core.bound}
 
     @property
     def pending(self) -> tuple[Intent, ...]:
@@ -356,14 +357,13 @@ class RegistrationClient:
 
     def build_request(self, target: Target) -> Request:
         """The REGISTER the current intent would send to ``target`` now (CSeq + 1)."""
-        self._core, plan = next_register(self._core, random=self._random)
-        request, _ = self._materialise(plan, target)
+        request, _ = self._materialise(self._core.plan(), target)
         return request
 
     # ---- the driver loop ----------------------------------------------------------------
 
     def _check_alive(self) -> None:
-        if self._core.name == "stopped":
+        if self._core.state == "stopped":
             raise LocalProtocolError("this RegistrationClient has been stopped")
 
     def _feed(self, input: Input) -> None:
@@ -388,27 +388,18 @@ class RegistrationClient:
             self._busy = False
 
     def _run(self, input: Input) -> None:
-        self._core, outputs = step(self._core, input, now=self._clock.monotonic(),
-                                   random=self._random)
-        for output in outputs:
+        for output in self._core.advance(input, self._clock.monotonic()):
             self._execute(output)
 
     def _execute(self, output: Output) -> None:
-        if isinstance(output, Notify):
-            if self._observer is not None:
-                self._observer(self, output.event)
-        elif isinstance(output, Send):
-            self._send(output)
-        elif isinstance(output, StartTimer):
-            self._start_timer(output.name, output.delay)
-        elif isinstance(output, CancelTimer):
-            self._cancel_timer(output.name)
-        elif isinstance(output, Resolve):
-            self._resolve(output)
-        elif isinstance(output, AnswerChallenge):
-            self._answer(output)
-        elif isinstance(output, Abandon):
-            self._attempt = None
+        _EXECUTE[type(output)](self, output)
+
+    def _notify(self, output: Notify) -> None:
+        if self._observer is not None:
+            self._observer(self, output.event)
+
+    def _abandon(self, output: Abandon) -> None:
+        self._attempt = None
 
     # ---- outputs --------------------------------------------------------------------------
 
@@ -467,10 +458,10 @@ class RegistrationClient:
     def _on_final(self, response: Response, asked: Asked) -> None:
         if self.config.keep_last_response:
             self.last_response = response
-        public = public_address(response)
+        classified = classify_response(response, asked)
+        public = classified.public if isinstance(classified, Success) else public_address(response)
         if public is not None:
             self.public_address = public
-        classified = classify_response(response, asked)
         if isinstance(classified, Success):
             if self._digest is not None and classified.authentication_info:
                 try:
@@ -486,6 +477,12 @@ class RegistrationClient:
         self._feed(classified)
 
     # ---- timers ---------------------------------------------------------------------------
+
+    def _start(self, output: StartTimer) -> None:
+        self._start_timer(output.name, output.delay)
+
+    def _cancel(self, output: CancelTimer) -> None:
+        self._cancel_timer(output.name)
 
     def _start_timer(self, name: str, delay: float) -> None:
         self._cancel_timer(name)
@@ -535,3 +532,15 @@ class RegistrationClient:
         uri = contact_uri(self.config.aor.user or "", local, target)
         self._auto_contact_cache = (target.transport, local, uri)
         return uri
+
+
+# What the driver does with each output (one dictionary lookup per output).
+_EXECUTE: dict[type, Callable[[RegistrationClient, Any], None]] = {
+    Notify: RegistrationClient._notify,
+    Send: RegistrationClient._send,
+    StartTimer: RegistrationClient._start,
+    CancelTimer: RegistrationClient._cancel,
+    Resolve: RegistrationClient._resolve,
+    AnswerChallenge: RegistrationClient._answer,
+    Abandon: RegistrationClient._abandon,
+}

@@ -4,7 +4,7 @@ The machine is the data just below: :data:`STATES` and :data:`TRANSITIONS`, keye
 of :mod:`sipfsm.core.inputs` (a trigger is an input's class name), built once into
 :data:`REGISTRATION_MACHINE`.  Every decision is a row with a named condition; a (state, input)
 pair that is not a row is on :data:`IGNORED`, with the reason.  Whatever does not fit a row is a
-named method of :class:`_Step` (the row's condition or action) in this file.
+named method of :class:`RegistrationModel` (the row's condition or action) in this file.
 
 :func:`step` is pure: a :class:`RegistrationState` and an input in, the next state and the
 outputs (:class:`Send`, :class:`StartTimer`, :class:`CancelTimer`, :class:`Resolve`,
@@ -39,6 +39,7 @@ from typing import Any
 from sipfsm.core.inputs import (
     Dequeue,
     Input,
+    RefreshDue,
     Register,
     Resolved,
     RetryLater,
@@ -85,6 +86,7 @@ __all__ = [
     "Notify",
     "Output",
     "RegisterPlan",
+    "RegistrationModel",
     "RegistrationState",
     "Resolve",
     "Send",
@@ -457,6 +459,9 @@ Output = Send | Resolve | AnswerChallenge | StartTimer | CancelTimer | Abandon |
 # --------------------------------------------------------------------------------------------
 
 _READY = frozenset(READY)
+_DEQUEUE = Dequeue()
+_IGNORED_IN: dict[str, frozenset[str]] = {
+    state: frozenset(name for (where, name) in IGNORED if where == state) for state in ALL_STATES}
 
 
 def step(state: RegistrationState, input: Input, *, now: float = 0.0,
@@ -468,31 +473,18 @@ def step(state: RegistrationState, input: Input, *, now: float = 0.0,
     raises (``Dequeue`` once the machine is ready with a queued command, ``Resolved`` for a
     next hop that needs no lookup, ``Register`` for an RFC 3581 contact rewrite) are processed
     next, in the same step, after the first transition has completed."""
-    work = _Step(state, now, random or _FIXED)
-    pending: list[Input] = [input]
-    while pending:
-        current = pending.pop(0)
-        name = type(current).__name__
-        if (work.state, name) in IGNORED:
-            continue
-        work.input = current
-        if not REGISTRATION_MACHINE.fire(work, name):
-            raise LocalProtocolError(f"no row of the registration table takes {name} in "
-                                     f"{work.state} (every condition failed)")
-        pending.extend(work.raised)
-        work.raised.clear()
-        if not pending and work.queue and work.state in _READY:
-            pending.append(Dequeue())
-    return work.freeze(), work.out
+    model = RegistrationModel(state, random or _FIXED)
+    outputs = model.advance(input, now)
+    return model.freeze(), outputs
 
 
 def next_register(state: RegistrationState, *,
                   random: Random | None = None) -> tuple[RegistrationState, RegisterPlan]:
     """The REGISTER the current intent would send now (CSeq + 1), outside the table: for
     callers that build one by hand."""
-    work = _Step(state, 0.0, random or _FIXED)
-    plan = work.plan()
-    return work.freeze(), plan
+    model = RegistrationModel(state, random or _FIXED)
+    plan = model.plan()
+    return model.freeze(), plan
 
 
 class _FixedRandom:
@@ -506,10 +498,23 @@ class _FixedRandom:
 _FIXED = _FixedRandom()
 
 
-class _Step:
-    """The model the table runs on during one :func:`step`: a mutable copy of the state, the
-    input being processed, and the outputs so far.  Its methods are the table's named
-    conditions and actions; none of them runs the machine."""
+def _loader() -> Any:
+    """``RegistrationModel._load``: one straight-line assignment per field (a loop of getattr
+    and setattr costs three times as much, on every step)."""
+    body = "".join(f"    self.{name} = state.{name}\n" for name in FIELDS)
+    namespace: dict[str, Any] = {}
+    exec(f"def _load(self, state):\n{body}", namespace)
+    return namespace["_load"]
+
+
+class RegistrationModel:
+    """The model the table runs on: a mutable working copy of a :class:`RegistrationState`
+    (same fields), the input being processed, and the outputs so far.  Its methods are the
+    table's named conditions and actions; none of them runs the machine.
+
+    :func:`step` copies a state in and out around :meth:`advance`; a driver may instead keep
+    one model and call :meth:`advance` on it (the same table, the same callbacks, no copies),
+    reading :meth:`freeze` when it wants the value."""
 
     __slots__ = (*FIELDS, "failure_retry_after", "input", "now", "out", "random", "raised",
                  "state")
@@ -545,20 +550,53 @@ class _Step:
     input: Any
     failure_retry_after: float | None
 
-    def __init__(self, state: RegistrationState, now: float, random: Random) -> None:
-        for name in FIELDS:
-            setattr(self, name, getattr(state, name))
+    _load = _loader()
+
+    def __init__(self, state: RegistrationState, random: Random) -> None:
+        self._load(state)
         self.state = state.name
-        self.now = now
+        self.now = 0.0
         self.random = random
         self.out: list[Output] = []
         self.raised: list[Input] = []
         self.failure_retry_after = None
+        self.input = None
 
     def freeze(self) -> RegistrationState:
-        self.name = self.state
-        self.failure = None
+        """The model's state as a value."""
         return RegistrationState(**{name: getattr(self, name) for name in FIELDS})
+
+    def advance(self, input: Input, now: float) -> list[Output]:
+        """Process ``input`` to completion (see :func:`step`); the outputs, in order."""
+        self.now = now
+        out: list[Output] = []
+        self.out = out
+        pending: list[Input] | None = None
+        current: Input | None = input
+        fire = REGISTRATION_MACHINE.fire
+        try:
+            while current is not None:
+                name = type(current).__name__
+                if name not in _IGNORED_IN[self.state]:
+                    self.input = current
+                    if not fire(self, name):
+                        raise LocalProtocolError(
+                            f"no row of the registration table takes {name} in {self.state} "
+                            "(every condition failed)")
+                    if self.raised:
+                        pending = [*(pending or ()), *self.raised]
+                        self.raised.clear()
+                if pending:
+                    current = pending.pop(0)
+                elif self.queue and self.state in _READY:
+                    current = _DEQUEUE
+                else:
+                    current = None
+        finally:
+            self.name = self.state
+            self.failure = None
+            self.input = None
+        return out
 
     def notify(self, event: RegistrationEvent) -> None:
         self.out.append(Notify(event))
@@ -577,7 +615,8 @@ class _Step:
         self.out.append(StartTimer("refresh", self.config.refresh.delay(shortest, self.random)))
 
     def cancel_refresh(self) -> None:
-        self.out.append(CancelTimer("refresh"))
+        if not isinstance(self.input, RefreshDue):  # (that timer has fired)
+            self.out.append(CancelTimer("refresh"))
 
     def arm_retry(self) -> None:
         self.out.append(StartTimer("retry", self.retry_delay))
@@ -977,10 +1016,12 @@ class _Step:
         backoff = self.config.backoff.delay(self.failures, self.random)
         if self.expires_at is not None and self.bound:
             # A binding of ours is still held: land the retry before it expires, leaving one
-            # transaction timeout (64*T1, RefreshPolicy.margin) where the time left allows.
+            # transaction timeout (64*T1, RefreshPolicy.margin) where the time left allows;
+            # and watch the expiry, to say so if it passes (BindingExpired).
             left = self.expires_at - self.now
             if left > 0:
                 backoff = min(backoff, max(left - self.config.refresh.margin, left / 2))
+            self.out.append(StartTimer("expiry", max(left, 0.0)))
         retry_after = self._retry_after()
         if retry_after is not None:
             # §20.33 / §21.5.1: Retry-After, bounded by max_retry_after, never shorter than
@@ -1008,7 +1049,11 @@ class _Step:
     # ---- success -------------------------------------------------------------------------
 
     def accept_auth(self) -> None:
-        self.failures = 0  # RFC 5626 §4.5: a 2xx resets the backoff
+        if self.failures:
+            # RFC 5626 §4.5: a 2xx resets the backoff; the expiry watch (armed by defer)
+            # is over.
+            self.failures = 0
+            self.out.append(CancelTimer("expiry"))
 
     def accept_registration(self) -> None:
         self.accept_auth()
@@ -1017,7 +1062,6 @@ class _Step:
         shortest = min(expiry for _, expiry in success.granted)
         self.expires_at = self.now + shortest
         self.service_route = success.service_route
-        self.out.append(StartTimer("expiry", float(shortest)))
 
     def _after_removal(self) -> tuple[tuple[str, SipUri, int], ...]:
         intent = self.intent or _QUERY
@@ -1030,7 +1074,7 @@ class _Step:
         self.accept_auth()
         kept = self._after_removal()
         if len(kept) != len(self.bound) and not kept:
-            self.out.append(CancelTimer("expiry"))
+            self.out.append(CancelTimer("expiry"))  # (armed only after a failure)
             self.expires_at = None
         self.bound = kept
 

@@ -70,19 +70,19 @@ def test_ignored_names_only_real_pairs() -> None:
 
 
 def test_every_trigger_is_an_input_and_every_callback_exists() -> None:
-    from sipfsm.core.registration import _Step
+    from sipfsm.core.registration import RegistrationModel
 
     for row in TRANSITIONS:
         assert row["trigger"] in INPUT_NAMES
         for key in ("conditions", "before", "after"):
             names = row.get(key) or []
             for name in [names] if isinstance(names, str) else names:
-                assert callable(getattr(_Step, name, None)), (row, name)
+                assert callable(getattr(RegistrationModel, name, None)), (row, name)
     for state in STATES:
         for key in ("on_enter", "on_exit"):
             names = state.get(key) or []
             for name in [names] if isinstance(names, str) else names:
-                assert callable(getattr(_Step, name, None)), (state, name)
+                assert callable(getattr(RegistrationModel, name, None)), (state, name)
 
 
 def test_the_diagram_names_the_inputs() -> None:
