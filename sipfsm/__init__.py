@@ -11,7 +11,8 @@ The package exports the sans-IO client, as h11 exports its ``Connection`` and ev
   :class:`TransactionLayer` (:class:`TimerValues`);
 * the events it reports to its observer (:data:`RegistrationEvent`: :class:`StateChanged`,
   :class:`Registered`, :class:`Refreshed`, :class:`Unregistered`, :class:`BindingsReported`,
-  :class:`ContactMissing`, :class:`Retrying`, :class:`Failed`, :class:`Stopped`, with
+  :class:`ContactMissing`, :class:`Retrying`, :class:`Failed`, :class:`Stopped`,
+  :class:`BindingLapsed`, with
   :class:`Binding` and :class:`FailureReason`);
 * the ports it is driven through (:class:`Transport`, :class:`Receiver`, :class:`Timers`,
   :class:`TimerHandle`, :class:`Clock`, :class:`Random`, :class:`Resolver`, with
@@ -70,6 +71,7 @@ from sipfsm.ports import (
 from sipfsm.registration import (
     BackoffPolicy,
     Binding,
+    BindingLapsed,
     BindingsReported,
     ContactMissing,
     ContactSpec,
@@ -93,6 +95,7 @@ __all__ = [
     "AuthenticationFailed",
     "BackoffPolicy",
     "Binding",
+    "BindingLapsed",
     "BindingsReported",
     "CSeq",
     "Clock",
