@@ -709,19 +709,23 @@ def a_423_iff_nonzero_below_an_hour_and_below_min_expires(
 
 
 @check("RFC3261-10.3-STEP7-423-MIN-EXPIRES-EMBEDDED")
-def loop_423_scenario_raises_min_expires_every_time() -> None:
+def loop_423_scenario_raises_min_expires_within_bounds() -> None:
     """The ``423-loop`` scenario (breaking the rule on purpose) still sends Min-Expires, above
-    what was asked each time, and refuses neither removal nor query."""
-    registrar, _ = make_registrar(RegistrarConfig(min_expires=60, scenario="423-loop:100"))
-    asked = 3600
+    what was asked each time but never above max_expires, stops after its count, and refuses
+    neither removal nor query."""
+    registrar, _ = make_registrar(RegistrarConfig(
+        min_expires=60, max_expires=3600, scenario="423-loop:100:6"
+    ))  # fmt: skip
+    asked = 3200
     seen = []
-    for cseq in range(1, 5):
+    for cseq in range(1, 7):
         response = handle(registrar, register(expires=asked, cseq=cseq))
         assert response.status == 423
-        assert response.min_expires is not None and response.min_expires > asked
+        assert response.min_expires is not None and response.min_expires <= 3600
         seen.append(response.min_expires)
         asked = response.min_expires
-    assert seen == sorted(seen) and len(set(seen)) == 4
+    assert seen == [3300, 3400, 3500, 3600, 3600, 3600]
+    assert handle(registrar, register(expires=asked, cseq=7)).status == 200  # count spent
     assert handle(registrar, register(expires=0, cseq=9)).status == 200
     assert handle(registrar, register(contacts=[], cseq=10)).status == 200
 

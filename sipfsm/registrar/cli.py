@@ -106,6 +106,15 @@ def run_registrar(args: argparse.Namespace) -> int:
         allow_rfc2069=args.allow_rfc2069,
         check_digest_uri=not args.no_digest_uri_check,
     )
+    from sipfsm.registrar.guard import TcpLimits
+
+    tcp_limits = TcpLimits(
+        idle_timeout=_number(args.tcp_idle_timeout, "--tcp-idle-timeout"),
+        message_timeout=_number(args.tcp_message_timeout, "--tcp-message-timeout"),
+        max_header_size=_number(args.max_header_size, "--max-header-size"),
+        max_connections_per_source=_number(args.max_connections_per_source,
+                                           "--max-connections-per-source"),
+    )
     udp_port = _port(args.udp_port, "--udp-port")
     tcp_port = _port(args.tcp_port, "--tcp-port")
 
@@ -126,7 +135,7 @@ def run_registrar(args: argparse.Namespace) -> int:
         try:
             server = await RegistrarServer.start(
                 config, host=args.host, udp_port=udp_port, tcp_port=tcp_port, log=show,
-                trace=trace,
+                trace=trace, tcp_limits=tcp_limits,
             )
             async with server:
                 where = ", ".join(
@@ -196,7 +205,8 @@ def register_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                    help="answer wrong credentials with 403 instead of a new 401 challenge")
     p.add_argument("--scenario", action="append", default=[], metavar="SPEC",
                    help="misbehave on purpose, e.g. drop:0.3, drop-every:3, retry-after:2:5, "
-                        "server-error:1:500, stale-nonce[:N], omit-contact[:N], 423-loop[:STEP], "
+                        "server-error:1:500, stale-nonce[:N], omit-contact[:N], "
+                        "423-loop[:STEP[:COUNT]], "
                         "redirect:[N:]URI (comma-separated or repeated)")
     p.add_argument("--max-contacts", default="20", metavar="N",
                    help="bindings per AOR; more get 503 (default 20; 0 = no limit)")
@@ -204,6 +214,15 @@ def register_subcommand(sub: argparse._SubParsersAction[argparse.ArgumentParser]
                    help="bindings of all AORs; more get 503 (default 100000; 0 = no limit)")
     p.add_argument("--max-response-size", default="16384", metavar="BYTES",
                    help="a 200 larger than this is answered 513 instead (default 16384)")
+    p.add_argument("--tcp-idle-timeout", default="120", metavar="SECONDS",
+                   help="close a TCP connection silent this long (default 120; 0 = never)")
+    p.add_argument("--tcp-message-timeout", default="30", metavar="SECONDS",
+                   help="close a TCP connection whose message stays incomplete this long "
+                        "(default 30; 0 = never)")
+    p.add_argument("--max-header-size", default="16384", metavar="BYTES",
+                   help="close a TCP connection sending a larger header section (default 16384)")
+    p.add_argument("--max-connections-per-source", default="32", metavar="N",
+                   help="TCP connections one IP address may hold (default 32; 0 = no limit)")
     p.add_argument("--allow-rfc2069", action="store_true",
                    help="accept Digest answers without qop (RFC 2069; replayable, off by default)")
     p.add_argument("--no-digest-uri-check", action="store_true",

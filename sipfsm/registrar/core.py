@@ -316,6 +316,10 @@ class Registrar:
         self._received = 0
         self._fired: list[int] = [0] * len(config.faults)
         self._last_min_expires = config.min_expires
+        # Whether the last handle() dropped its request on purpose (a drop scenario): over a
+        # reliable transport the endpoint then drops the connection, which a client recovers
+        # from, where a silently lost request on a stream never is retransmitted.
+        self.dropped_last = False
         self._next_sweep = clock.monotonic() + SWEEP_INTERVAL
         self._digest = DigestAuthority(
             password_for=config.password_for,
@@ -342,7 +346,8 @@ class Registrar:
         if now >= self._next_sweep:
             self.purge()
         self._received += 1
-        if self._dropped():
+        self.dropped_last = self._dropped()
+        if self.dropped_last:
             return []
         try:
             vias = request.vias
@@ -775,7 +780,11 @@ class Registrar:
         asked = [interval for _, interval in requested if interval > 0]
         if asked and self._fire(IntervalTooBriefLoop) is not None:
             loop = next(f for f in config.faults if isinstance(f, IntervalTooBriefLoop))
-            self._last_min_expires = max(self._last_min_expires, *asked) + loop.step
+            # Bounded: never above max_expires (a client following it ends there), and only
+            # for the scenario's count of requests.
+            self._last_min_expires = min(
+                max(self._last_min_expires, *asked) + loop.step, config.max_expires
+            )
             raise _Reject(self._reply(
                 exchange, 423, [("Min-Expires", str(self._last_min_expires))]
             ))  # fmt: skip

@@ -22,7 +22,14 @@ from sipfsm.message import Headers, Limits, Request, Response, parse
 from sipfsm.ports import HostPort, Target, Transport
 from sipfsm.registrar.core import Registrar
 
-__all__ = ["LogEvent", "RegistrarEndpoint", "RegistrarLog", "bad_request_for", "response_target"]
+__all__ = [
+    "LogEvent",
+    "RegistrarEndpoint",
+    "RegistrarLog",
+    "bad_request_for",
+    "printable",
+    "response_target",
+]
 
 _log = logging.getLogger("sipfsm.registrar")
 
@@ -58,7 +65,25 @@ class LogEvent:
         arrow = {"in": "<-", "out": "->"}.get(self.direction, "!!")
         if self.direction == "none":
             arrow = "--"
-        return f"{arrow} {self.transport.lower()} {self.peer}  {self.summary()}"
+        return printable(f"{arrow} {self.transport.lower()} {self.peer}  {self.summary()}")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (C0, DEL, C1: ESC sequences, CR, LF, ...) and
+    backslash escaped as ``\\xNN`` / ``\\\\``: what a peer put in a header cannot move the
+    cursor, recolour or forge a line of the log."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif code < 0x20 or 0x7F <= code < 0xA0 or (not char.isprintable() and char != " "):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _details(message: Request | Response) -> str:
@@ -135,6 +160,15 @@ class RegistrarEndpoint:
         except Exception:  # an adapter that cannot say: the digest uri check is then strict
             local = None
         responses = self.registrar.handle(message, source, transport.name, local)
+        if not responses and self.registrar.dropped_last and transport.reliable:
+            # A scenario drop on a stream: lose the connection, not just the request (RFC 3261
+            # §18: a reliable transport does not lose messages, so a client never retransmits
+            # one; a closed connection it notices and reopens).
+            drop = getattr(transport, "drop", None)
+            if callable(drop):
+                drop(source)
+            self._emit(LogEvent("none", transport.name, source, note="dropped: connection closed"))
+            return
         if not responses:
             self._emit(LogEvent("none", transport.name, source, note="no response"))
         for response in responses:
@@ -165,35 +199,15 @@ class RegistrarEndpoint:
 
 
 def response_target(response: Response, source: HostPort, transport: Transport) -> Target:
-    """Where a response goes (RFC 3261 §18.2.2, RFC 3581 §4), from the top Via the core
-    stamped with ``received`` / ``rport``:
+    """Where a response goes: always back to the source of the request -- over a reliable
+    transport the connection it came in on (RFC 3261 §18.2.2), over UDP its source IP and port.
 
-    * reliable transport: back to the source, i.e. over the connection the request came in on
-      (the transport keeps it under the peer's address);
-    * a ``maddr``: that address, at the sent-by port (default 5060);
-    * ``rport`` (the client asked for symmetric response routing): the source IP and port;
-    * otherwise the source IP (the ``received`` address) at the sent-by port (default 5060).
-    """
-    name = transport.name
-    if transport.reliable:
-        return Target(name, source.host, source.port)
-    try:
-        vias = response.vias
-    except ParseError:
-        vias = []
-    if not vias:
-        return Target(name, source.host, source.port)
-    top = vias[0]
-    default_port = 5061 if name.upper() == "TLS" else 5060
-    if top.maddr:
-        return Target(name, top.maddr, top.port or default_port)
-    try:
-        rport = top.rport
-    except ParseError:
-        rport = None
-    if rport is not None:
-        return Target(name, source.host, rport)
-    return Target(name, source.host, top.port or default_port)
+    For UDP that is RFC 3581 §4's symmetric response routing, used whether or not the client
+    asked for it with ``rport``: a ``maddr`` or a sent-by port in the Via is never used (RFC
+    3261 §18.2.2 would), because neither is verified -- a 269-byte query naming a third
+    address would send the registrar's answer there (reflection).  Clients that send from the
+    port they listen on, as every current one does, see no difference."""
+    return Target(transport.name, source.host, source.port)
 
 
 _NEEDED = ("Via", "From", "To", "Call-ID", "CSeq")

@@ -17,9 +17,10 @@ request"; otherwise the fault hits the first COUNT requests it sees and then sta
                            with 401 ``stale=true`` and a fresh nonce
 ``omit-contact[:N]``       leave the requester's own contacts out of the first N 200s (default 0:
                            every 200); the bindings are still stored
-``423-loop[:STEP]``        answer every REGISTER asking for a non-zero expiry with 423, each
-                           ``Min-Expires`` STEP (default 60) above both the last one and the
-                           interval asked for
+``423-loop[:STEP[:COUNT]]`` answer the first COUNT (default 10) REGISTERs asking for a
+                           non-zero expiry with 423, each ``Min-Expires`` STEP (default 60) above
+                           both the last one and the interval asked for, but never above the
+                           registrar's max_expires (``--max-expires``); then behave
 ``redirect:[N:]URI``       answer the first N (default 0: every) REGISTERs with 302 and
                            ``Contact: <URI>``
 =========================  =======================================================================
@@ -153,16 +154,19 @@ class OmitContact:
 
 @dataclass(frozen=True, slots=True)
 class IntervalTooBriefLoop:
-    """423 to every REGISTER asking for a non-zero expiry, ``Min-Expires`` rising by ``step``."""
+    """423 to the first ``count`` REGISTERs asking for a non-zero expiry, ``Min-Expires``
+    rising by ``step`` up to the registrar's max_expires (``count`` 0: every one)."""
 
     step: int = 60
+    count: int = 10
 
     def __post_init__(self) -> None:
         if isinstance(self.step, bool) or not isinstance(self.step, int) or self.step < 1:
             raise ConfigError(f"423-loop: step must be an integer >= 1, not {self.step!r}")
+        _count(self.count, "423-loop")
 
     def __str__(self) -> str:
-        return f"423-loop:{self.step}"
+        return f"423-loop:{self.step}:{self.count}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +311,9 @@ def _fault(text: str) -> Fault:
         _arity(name, args, 0, 1)
         return OmitContact(_int(args[0], name)) if args else OmitContact()
     if name == "423-loop":
-        _arity(name, args, 0, 1)
+        _arity(name, args, 0, 2)
+        if len(args) == 2:
+            return IntervalTooBriefLoop(_int(args[0], name), _int(args[1], name))
         return IntervalTooBriefLoop(_int(args[0], name)) if args else IntervalTooBriefLoop()
     known = (
         "drop, drop-every, retry-after, server-error, stale-nonce, omit-contact, 423-loop, "

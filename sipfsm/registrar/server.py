@@ -21,13 +21,14 @@ import ssl
 from types import TracebackType
 
 from sipfsm.aio import SecretsRandom, SystemClock, TcpTransport, UdpTransport
-from sipfsm.aio.keepalive import KeepAliveTcpTransport, StunDemultiplexer
+from sipfsm.aio.keepalive import StunDemultiplexer
 from sipfsm.aio.tls import TlsTransport
 from sipfsm.aio.trace import TraceSink
 from sipfsm.errors import ConfigError
 from sipfsm.ports import HostPort
 from sipfsm.registrar.core import Registrar, RegistrarConfig
 from sipfsm.registrar.endpoint import RegistrarEndpoint, RegistrarLog
+from sipfsm.registrar.guard import GuardedTcpTransport, GuardedTlsTransport, TcpLimits, attach
 
 __all__ = ["RegistrarServer"]
 
@@ -55,12 +56,15 @@ class RegistrarServer:
         trace: TraceSink | None = None,
         tls_port: int | None = None,
         tls_context: ssl.SSLContext | None = None,
+        tcp_limits: TcpLimits | None = None,
     ) -> RegistrarServer:
         """Bind and start serving.  ``udp_port`` / ``tcp_port``: a port, 0 for a free one, or
         None for no server of that kind.  A :class:`Registrar` may be given instead of a
         config (its clock and randomness are then its own).  ``trace``: where every message
         received and sent is recorded (:class:`~sipfsm.aio.trace.TraceWriter` writes the
-        README's JSON-lines format, ``local`` being the registrar).  Raises
+        README's JSON-lines format, ``local`` being the registrar).  ``tcp_limits``: what one
+        peer may hold on the TCP and TLS listeners (:class:`~sipfsm.registrar.guard.TcpLimits`,
+        its defaults when None).  Raises
         :class:`~sipfsm.errors.TransportError` when a port cannot be bound."""
         if udp_port is None and tcp_port is None and tls_port is None:
             raise ConfigError("a registrar needs a UDP or a TCP port (or both)")
@@ -81,17 +85,24 @@ class RegistrarServer:
                 self._udp = await UdpTransport.open(
                     stun, local_host=host, local_port=udp_port, trace=trace
                 )
+            limits = tcp_limits or TcpLimits()
             if tcp_port is not None:
                 # RFC 5626 §4.4.1: CRLF pings get a CRLF pong.
-                self._tcp = await KeepAliveTcpTransport.open_keepalive(
+                tcp = await GuardedTcpTransport.open_keepalive(
                     self.endpoint, answer_pings=True, local_host=host, local_port=tcp_port,
                     listen=True, trace=trace,
                 )
+                assert isinstance(tcp, GuardedTcpTransport)
+                attach(tcp, limits)
+                self._tcp = tcp
             if tls_port is not None:
-                self._tls = await TlsTransport.open(
+                tls = await GuardedTlsTransport.open(
                     self.endpoint, server_ssl=tls_context, local_host=host, local_port=tls_port,
                     listen=True, answer_pings=True, trace=trace,
                 )
+                assert isinstance(tls, GuardedTlsTransport)
+                attach(tls, limits)
+                self._tls = tls
         except BaseException:
             await self.aclose()
             raise
