@@ -32,7 +32,7 @@ from sipfsm.aio import (
     TraceWriter,
     UdpTransport,
 )
-from sipfsm.errors import ConfigError, TransportError
+from sipfsm.errors import ConfigError, DestinationUnreachable, TransportError
 from sipfsm.message import SipUri, parse_uri
 from sipfsm.ports import HostPort, Target
 from sipfsm.registration import (
@@ -722,6 +722,52 @@ def _earliest(*limits: float | None) -> float | None:
     return max(0.0, min(known)) if known else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """Every target refused at once (ICMP port unreachable, connection refused)."""
+
+    target: Target
+    error: Exception
+
+
+class _Refusals:
+    """The transport errors, shown as progress; those saying the destination refused at once
+    (:class:`~sipfsm.errors.DestinationUnreachable`) are kept until looked at."""
+
+    def __init__(self, progress: ProgressTrace) -> None:
+        self._progress = progress
+        self._seen: list[tuple[Target, Exception]] = []
+
+    def transport_error(self, target: Target, error: Exception) -> None:
+        self._progress.transport_error(target, error)
+        if isinstance(error, DestinationUnreachable):
+            self._seen.append((target, error))
+
+    def take(self) -> list[tuple[Target, Exception]]:
+        seen, self._seen = self._seen, []
+        return seen
+
+
+async def _answer(registration: AsyncRegistration, kinds: tuple[type[object], ...], *,
+                  within: float | None, stop_on: Sequence[tuple[asyncio.Event, _Ended]],
+                  refusals: _Refusals) -> RegistrationEvent | _Ended | _Refused:
+    """:func:`_outcome`, except that a retry the client schedules because the registrar
+    refused at once ends the wait (``_Refused``): nothing answers there, so there is nothing
+    to wait for.  (Retries after timeouts or 5xx are waited for, within ``within``.)"""
+    loop = asyncio.get_running_loop()
+    deadline = None if within is None else loop.time() + within
+    refusals.take()
+    while True:
+        left = None if deadline is None else max(0.0, deadline - loop.time())
+        got = await _outcome(registration, (*kinds, Retrying), within=left, stop_on=stop_on)
+        if isinstance(got, Retrying) and not isinstance(got, kinds):
+            refused = refusals.take()
+            if refused and got.reason is FailureReason.TRANSPORT:
+                return _Refused(*refused[-1])
+            continue
+        return got
+
+
 async def run_client(options: ClientOptions, action: str, out: TextIO, err: TextIO) -> int:
     """``register`` (then refresh until the duration ends or Ctrl-C, then unregister),
     ``unregister``, ``unregister-all`` or ``query``.  Returns the exit code.
@@ -735,6 +781,7 @@ async def run_client(options: ClientOptions, action: str, out: TextIO, err: Text
     loop = asyncio.get_running_loop()
     start = loop.time()
     progress = ProgressTrace(err, start)
+    refusals = _Refusals(progress)
     interrupts = _Interrupts(loop)
     try:
         try:
@@ -742,7 +789,7 @@ async def run_client(options: ClientOptions, action: str, out: TextIO, err: Text
                 _config_from(options), credentials=_credentials(options),
                 local_host=options.local_host, trace_path=options.trace, trace=progress,
                 listeners=[progress_printer(err, start)],
-                on_transport_error=progress.transport_error, tls=options.tls)
+                on_transport_error=refusals.transport_error, tls=options.tls)
         except ResolveError as exc:
             print(f"sipfsm: {exc}", file=err)
             return EXIT_UNREACHABLE
@@ -750,8 +797,9 @@ async def run_client(options: ClientOptions, action: str, out: TextIO, err: Text
             raise ConfigError(f"--local-host {options.local_host}: {exc}") from None
         try:
             if action == "register":
-                return await _register(registration, options, out, err, interrupts)
-            return await _one_shot(registration, options, action, out, err, interrupts)
+                return await _register(registration, options, out, err, interrupts, refusals)
+            return await _one_shot(registration, options, action, out, err, interrupts,
+                                   refusals)
         finally:
             await registration.aclose()
     finally:
@@ -759,7 +807,8 @@ async def run_client(options: ClientOptions, action: str, out: TextIO, err: Text
 
 
 async def _one_shot(registration: AsyncRegistration, options: ClientOptions, action: str,
-                    out: TextIO, err: TextIO, interrupts: _Interrupts) -> int:
+                    out: TextIO, err: TextIO, interrupts: _Interrupts,
+                    refusals: _Refusals) -> int:
     from sipfsm.registration import BindingsReported, Unregistered
 
     client = registration.client
@@ -773,8 +822,11 @@ async def _one_shot(registration: AsyncRegistration, options: ClientOptions, act
         else:
             client.unregister()
         kinds, what = (Unregistered, Failed), "unregister"
-    got = await _outcome(registration, kinds, within=options.timeout,
-                         stop_on=[(interrupts.finish, _Ended.ABORT)])
+    got = await _answer(registration, kinds, within=options.timeout,
+                        stop_on=[(interrupts.finish, _Ended.ABORT)], refusals=refusals)
+    if isinstance(got, _Refused):
+        print(f"sipfsm: {what} failed: {got.target} unreachable: {got.error}", file=err)
+        return EXIT_UNREACHABLE
     if got is _Ended.ABORT:
         print(f"sipfsm: interrupted before the {what} completed", file=err)
         return EXIT_INTERRUPTED
@@ -794,7 +846,7 @@ async def _one_shot(registration: AsyncRegistration, options: ClientOptions, act
 
 
 async def _register(registration: AsyncRegistration, options: ClientOptions, out: TextIO,
-                    err: TextIO, interrupts: _Interrupts) -> int:
+                    err: TextIO, interrupts: _Interrupts, refusals: _Refusals) -> int:
     from sipfsm.registration import Refreshed, Registered, Unregistered
 
     loop = asyncio.get_running_loop()
@@ -809,7 +861,13 @@ async def _register(registration: AsyncRegistration, options: ClientOptions, out
     client.register()
     left = remaining()
     within = _earliest(options.timeout, left)
-    got = await _outcome(registration, (Registered, Failed), within=within, stop_on=either)
+    got = await _answer(registration, (Registered, Failed), within=within, stop_on=either,
+                        refusals=refusals)
+    if isinstance(got, _Refused):
+        # Nothing listens there: the retries could only be refused too.
+        print(f"sipfsm: registration failed: {got.target} unreachable: {got.error}",
+              file=err)
+        return EXIT_UNREACHABLE
     if isinstance(got, Failed):
         print(f"sipfsm: registration failed: {got.detail}", file=err)
         return exit_code_for(got)
@@ -843,8 +901,12 @@ async def _register(registration: AsyncRegistration, options: ClientOptions, out
         print(f"sipfsm: unregistering (at most {wait:g}s; Ctrl-C again to leave now)",
               file=err, flush=True)
     client.unregister()
-    got = await _outcome(registration, (Unregistered, Failed), within=wait,
-                         stop_on=[(interrupts.abort, _Ended.ABORT)])
+    got = await _answer(registration, (Unregistered, Failed), within=wait,
+                        stop_on=[(interrupts.abort, _Ended.ABORT)], refusals=refusals)
+    if isinstance(got, _Refused):
+        print(f"sipfsm: unregister failed: {got.target} unreachable: {got.error}; the "
+              "registrar keeps the binding until it expires", file=err)
+        return EXIT_UNREACHABLE
     if got is _Ended.ABORT:
         print("sipfsm: interrupted; the registrar keeps the binding until it expires", file=err)
         return EXIT_INTERRUPTED
