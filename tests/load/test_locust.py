@@ -4,6 +4,7 @@ for a bounded time; the statistics Locust writes (``--csv``) hold the REGISTER t
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,8 +16,10 @@ import pytest
 from tests.interop.kamailio_fixture import find_free_port
 from tests.load.conftest import REPO, start_registrar, stop
 
-pytest.importorskip("locust", reason="the locust extra is not installed")
-pytest.importorskip("gevent", reason="the locust extra is not installed")
+# Not imported here: importing locust monkey-patches the whole process with gevent (sockets,
+# threads, time), which would change every test that pytest runs after it.
+if importlib.util.find_spec("locust") is None or importlib.util.find_spec("gevent") is None:
+    pytest.skip("the locust extra is not installed", allow_module_level=True)
 
 LOCUSTFILE = REPO / "examples" / "locustfile.py"
 
@@ -54,7 +57,7 @@ def test_master_and_two_workers_report_register_transactions(tmp_path: Path) -> 
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     try:
