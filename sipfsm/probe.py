@@ -38,6 +38,7 @@ __all__ = [
     "register_subcommand",
     "render_results",
     "run_probe",
+    "scenario_named",
 ]
 
 _PLACEHOLDER = re.compile(r"\{(host|port|transport|user|password|aor|domain|registrar|scenario)\}")
@@ -113,24 +114,41 @@ class _MemorySink:
         self.records.append(trace_record(time.time(), direction, transport, local, remote, data))
 
 
-def fill(command: Sequence[str], values: dict[str, str]) -> list[str]:
-    return [_PLACEHOLDER.sub(lambda m: values[m.group(1)], arg) for arg in command]
+def client_password_for(sc: ProbeScenario, password: str) -> str:
+    """The password the client is given: the account's, or a wrong one."""
+    return "wrong-" + password if sc.wrong_password else password
 
 
-async def _run_one(command: Sequence[str], sc: ProbeScenario, opts: ProbeOptions) -> ScenarioResult:
+def registrar_config(sc: ProbeScenario, *, user: str, password: str, domain: str) -> Any:
+    """The embedded registrar's configuration for a probe scenario."""
     from sipfsm.registrar import RegistrarConfig
-    from sipfsm.registrar.server import RegistrarServer
 
-    registrar_password = opts.password
-    client_password = "wrong-" + opts.password if sc.wrong_password else opts.password
-    config = RegistrarConfig(
-        users={opts.user: registrar_password} if sc.authenticate else None,
-        realm=opts.domain,
+    return RegistrarConfig(
+        users={user: password} if sc.authenticate else None,
+        realm=domain,
         min_expires=sc.min_expires,
         max_expires=sc.max_expires,
         default_expires=min(3600, sc.max_expires),
         scenario=sc.registrar_scenario,
     )
+
+
+def scenario_named(name: str) -> ProbeScenario:
+    for sc in SCENARIOS:
+        if sc.name == name:
+            return sc
+    raise ConfigError(f"unknown scenario {name!r} (known: {', '.join(s.name for s in SCENARIOS)})")
+
+
+def fill(command: Sequence[str], values: dict[str, str]) -> list[str]:
+    return [_PLACEHOLDER.sub(lambda m: values[m.group(1)], arg) for arg in command]
+
+
+async def _run_one(command: Sequence[str], sc: ProbeScenario, opts: ProbeOptions) -> ScenarioResult:
+    from sipfsm.registrar.server import RegistrarServer
+
+    client_password = client_password_for(sc, opts.password)
+    config = registrar_config(sc, user=opts.user, password=opts.password, domain=opts.domain)
     sink = _MemorySink()
     udp = opts.transport == "udp"
     server = await RegistrarServer.start(config, host=opts.host, udp_port=0 if udp else None,
