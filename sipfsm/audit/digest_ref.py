@@ -36,7 +36,9 @@ def auth_params(text: str) -> dict[str, tuple[str, bool]]:
         name, value = match.group(1).lower(), match.group(2)
         quoted = value.startswith('"') and value.endswith('"') and len(value) >= 2
         if quoted:
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            value = value[1:-1]
+            if "\\" in value:
+                value = re.sub(r"\\(.)", r"\1", value)
         params.setdefault(name, (value, quoted))
         pos = match.end()
     return params

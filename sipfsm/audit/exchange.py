@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sipfsm.audit.model import Observation
 from sipfsm.errors import ParseError
@@ -27,6 +28,7 @@ class Transaction:
     cseq: int
     cseq_method: str
     responses: list[tuple[Observation, Response]] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # values the rules parse once
 
     @property
     def first(self) -> Observation:
@@ -75,6 +77,8 @@ class Exchange:
     unparseable: list[Observation]
     end: float | None  # time of the last observation (how far the recording reaches)
     branches_reused: list[tuple[Transaction, Transaction]] = field(default_factory=list)
+    # (client, registrar) -> its registrations, in order of their first REGISTER
+    siblings: dict[tuple[str, str], list[Registration]] = field(default_factory=dict)
 
 
 def _top_branch(message: Request | Response) -> str | None:
@@ -152,6 +156,10 @@ def group(observations: list[Observation]) -> Exchange:
         for transaction in registration.transactions:
             transaction.responses.sort(key=lambda pair: pair[0].number)
     times = [o.time for o in observations if o.time is not None]
+    siblings: dict[tuple[str, str], list[Registration]] = {}
+    for registration in registrations.values():
+        siblings.setdefault((registration.client, registration.registrar), []).append(
+            registration)
     return Exchange(
         observations,
         list(registrations.values()),
@@ -159,4 +167,5 @@ def group(observations: list[Observation]) -> Exchange:
         unparseable,
         max(times) if times else None,
         reused,
+        siblings,
     )

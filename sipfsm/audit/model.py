@@ -126,7 +126,9 @@ class Report:
     def summary(self) -> str:
         must = sum(1 for f in self.findings if f.is_must)
         verdict = "CLEAN" if self.clean else ("FAIL" if must else "WARN")
-        clients = ", ".join(self.clients) or "none"
+        shown = ", ".join(self.clients[:3]) or "none"
+        more = len(self.clients) - 3
+        clients = shown + (f" and {more} more" if more > 0 else "")
         return (
             f"audit {verdict}: {len(self.findings)} finding(s), {must} MUST-level; "
             f"{self.messages} message(s), {len(self.registrations)} registration(s), "

@@ -118,6 +118,9 @@ def _contact_expiry(contact: Contact, message: Request | Response) -> int | None
 
 def _credentials(request: Request) -> list[tuple[str, str, dict[str, tuple[str, bool]]]]:
     """(header name, scheme, params) for every Authorization / Proxy-Authorization value."""
+    headers = request.headers
+    if "Authorization" not in headers and "Proxy-Authorization" not in headers:
+        return []
     out = []
     for name in ("Authorization", "Proxy-Authorization"):
         for value in request.headers.get_all(name):
@@ -299,7 +302,7 @@ def _expires_value(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
 @_rule("RFC3261-22-NO-BASIC", "message")
 def _no_basic(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     t = reg.transactions[i]
-    for name, scheme, _ in _credentials(t.request):
+    for name, scheme, _ in _transaction_credentials(t):
         if scheme.lower() == "basic":
             yield _hit(reg, f"{name} uses Basic", t.first)
             return
@@ -313,7 +316,7 @@ def _per_realm(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     final = previous.final
     assert final is not None
     offered = {(answer, _value(p, "realm")) for answer, p in _challenges(final[1])}
-    given = {(name, _value(p, "realm")) for name, scheme, p in _credentials(t.request)
+    given = {(name, _value(p, "realm")) for name, scheme, p in _transaction_credentials(t)
              if scheme.lower() == "digest"}
     missing = sorted(f"{answer} for realm {realm!r}" for answer, realm in offered - given)
     if missing:
@@ -325,9 +328,16 @@ def _digests(ctx: Context, reg: Registration, i: int) -> Iterator[
     tuple[Transaction, str, dict[str, tuple[str, bool]]]
 ]:
     t = reg.transactions[i]
-    for name, scheme, params in _credentials(t.request):
+    for name, scheme, params in _transaction_credentials(t):
         if scheme.lower() == "digest":
             yield t, name, params
+
+
+def _transaction_credentials(t: Transaction) -> list[tuple[str, str, dict[str, tuple[str, bool]]]]:
+    found = t.cache.get("credentials")
+    if found is None:
+        found = t.cache["credentials"] = _credentials(t.request)
+    return found  # type: ignore[no-any-return]
 
 
 @_rule("RFC3261-22.4-URI-QUOTED", "message")
@@ -382,7 +392,7 @@ def _nc(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
         nonce, response = _value(params, "nonce"), _value(params, "response")
         earlier = [
             p for other in _earlier_transactions(ctx, reg, t)
-            for _, scheme, p in _credentials(other.request)
+            for _, scheme, p in _transaction_credentials(other)
             if scheme.lower() == "digest" and _value(p, "nonce") == nonce
             and _value(p, "realm") == _value(params, "realm")
         ]
@@ -491,8 +501,7 @@ def _response(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
 
 
 def _all_registrations_of(ctx: Context, reg: Registration) -> list[Registration]:
-    return [r for r in ctx.exchange.registrations
-            if r.client == reg.client and r.registrar == reg.registrar]
+    return ctx.exchange.siblings.get((reg.client, reg.registrar), [reg])
 
 
 @_rule("RFC3261-10.2-CALL-ID-PER-REGISTRAR", "sequence")
@@ -673,14 +682,14 @@ def _no_resend_rejected(ctx: Context, reg: Registration, i: int) -> Iterator[Hit
     assert final is not None
     rejected = {
         (_value(p, "realm"), _value(p, "nonce"), _value(p, "response"))
-        for _, scheme, p in _credentials(previous.request) if scheme.lower() == "digest"
+        for _, scheme, p in _transaction_credentials(previous) if scheme.lower() == "digest"
     }
     stale = {
         _value(p, "realm") for _, p in _challenges(final[1])
         if (_value(p, "stale") or "").lower() == "true"
     }
     t = reg.transactions[i]
-    for name, scheme, p in _credentials(t.request):
+    for name, scheme, p in _transaction_credentials(t):
         key = (_value(p, "realm"), _value(p, "nonce"), _value(p, "response"))
         if scheme.lower() == "digest" and key in rejected and key[0] not in stale:
             yield _hit(reg, f"{name} for realm {key[0]!r} resent unchanged after the "

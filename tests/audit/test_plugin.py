@@ -55,3 +55,11 @@ def test_fixture_object_in_process() -> None:
     report = audit(registrar)
     assert report.clean and report.clients == (f"127.0.0.1:{port}",)
     assert audit(registrar.records).clean
+
+
+@pytest.mark.requirement("RFC3261-10.2-CSEQ-INCREMENT")
+def test_audit_example_script_runs() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "audit_example.py")],
+                            cwd=ROOT, capture_output=True, timeout=120, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "RFC3261-10.2-CSEQ-INCREMENT" in result.stdout
