@@ -337,7 +337,7 @@ def _transaction_credentials(t: Transaction) -> list[tuple[str, str, dict[str, t
     found = t.cache.get("credentials")
     if found is None:
         found = t.cache["credentials"] = _credentials(t.request)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 @_rule("RFC3261-22.4-URI-QUOTED", "message")
