@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from functools import lru_cache, partial
+from typing import Any
 
 __all__ = ["auth_params", "expected_response", "split_scheme"]
 
@@ -44,16 +47,21 @@ def auth_params(text: str) -> dict[str, tuple[str, bool]]:
     return params
 
 
-def _hash(algorithm: str, data: str) -> str | None:
+@lru_cache(maxsize=16)
+def _hasher(algorithm: str) -> Callable[[str], str] | None:
     name = _HASHES.get(algorithm.upper())
     if name is None:
         return None
+    constructor: Callable[..., Any] = getattr(hashlib, name, None) or partial(hashlib.new, name)
     try:
-        hasher = hashlib.new(name)
+        constructor(b"")
     except ValueError:
         return None  # this OpenSSL lacks SHA-512/256
-    hasher.update(data.encode("utf-8"))
-    return hasher.hexdigest()
+
+    def h(text: str) -> str:
+        return str(constructor(text.encode("utf-8")).hexdigest())
+
+    return h
 
 
 def expected_response(
@@ -73,8 +81,8 @@ def expected_response(
     """The request-digest for these values, or None when the algorithm is not one we know."""
     session = algorithm.upper().endswith("-SESS")
     base = algorithm[:-5] if session else algorithm
-    h = _hash(base, "") and (lambda text: _hash(base, text) or "")
-    if not h:
+    h = _hasher(base)
+    if h is None:
         return None
     ha1 = h(f"{username}:{realm}:{password}")
     if session:

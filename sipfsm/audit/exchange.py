@@ -81,12 +81,17 @@ class Exchange:
     siblings: dict[tuple[str, str], list[Registration]] = field(default_factory=dict)
 
 
+_BRANCH = re.compile(r";\s*branch\s*=\s*([^;,\s]+)", re.I)
+
+
 def _top_branch(message: Request | Response) -> str | None:
-    try:
-        vias = message.vias
-    except ParseError:
+    """The top Via's branch (read from the text: only the first Via value is looked at)."""
+    top = message.headers.get("Via")
+    if top is None:
         return None
-    return vias[0].branch if vias else None
+    first = top.split(",", 1)[0]
+    match = _BRANCH.search(first)
+    return match.group(1) if match else None
 
 
 def group(observations: list[Observation]) -> Exchange:
