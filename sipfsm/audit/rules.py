@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sipfsm.audit.digest_ref import auth_params, expected_response, split_scheme
 from sipfsm.audit.exchange import Exchange, Registration, Transaction
 from sipfsm.audit.model import Observation
+from sipfsm.audit.replay import outcome
 from sipfsm.errors import ParseError
 from sipfsm.message import Contact, Request, Response, SipUri, uri_equal
 
@@ -144,6 +145,12 @@ def _challenges(response: Response) -> list[tuple[str, dict[str, tuple[str, bool
 def _value(params: dict[str, tuple[str, bool]], name: str) -> str | None:
     item = params.get(name)
     return None if item is None else item[0]
+
+
+def _challenged(t: Transaction | None) -> bool:
+    """The final response of ``t`` is a 401 / 407 challenge, as the model reads it."""
+    read = outcome(t) if t is not None else None
+    return read is not None and read.kind == "challenge"
 
 
 def _previous(reg: Registration, i: int) -> Transaction | None:
@@ -311,8 +318,9 @@ def _no_basic(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
 @_rule("RFC3261-22.3-CREDENTIALS-PER-REALM", "message")
 def _per_realm(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     t, previous = reg.transactions[i], _previous(reg, i)
-    if previous is None or previous.status not in (401, 407):
+    if not _challenged(previous):
         return
+    assert previous is not None
     final = previous.final
     assert final is not None
     offered = {(answer, _value(p, "realm")) for answer, p in _challenges(final[1])}
@@ -519,7 +527,7 @@ def _call_id(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
 @_rule("RFC3261-10.2-CSEQ-INCREMENT", "sequence")
 def _cseq_increment(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     previous = _previous(reg, i)
-    if previous is None or previous.status in (401, 407):
+    if previous is None or _challenged(previous):
         return  # after a challenge, RFC3261-22.2-RESUBMIT-CSEQ judges
     t = reg.transactions[i]
     if t.cseq != previous.cseq + 1:
@@ -530,7 +538,7 @@ def _cseq_increment(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
 @_rule("RFC3261-22.2-RESUBMIT-CSEQ", "sequence")
 def _resubmit_cseq(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     previous = _previous(reg, i)
-    if previous is None or previous.status not in (401, 407):
+    if previous is None or not _challenged(previous):
         return
     t = reg.transactions[i]
     if t.cseq != previous.cseq + 1:
@@ -676,7 +684,7 @@ def _timer_e_proceeding(ctx: Context, reg: Registration, i: int) -> Iterator[Hit
 @_rule("RFC3261-22.1-NO-RESEND-REJECTED", "sequence")
 def _no_resend_rejected(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     previous = _previous(reg, i)
-    if previous is None or previous.status not in (401, 407):
+    if previous is None or not _challenged(previous):
         return
     final = previous.final
     assert final is not None
@@ -701,14 +709,12 @@ def _no_resend_rejected(ctx: Context, reg: Registration, i: int) -> Iterator[Hit
 @_rule("RFC3261-10.2.8-423-RETRY", "sequence")
 def _retry_423(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     previous = _previous(reg, i)
-    if previous is None or previous.status != 423:
+    read = outcome(previous) if previous is not None else None
+    if previous is None or read is None or read.kind != "too-brief":
         return
     final = previous.final
     assert final is not None
-    try:
-        minimum = final[1].min_expires
-    except ParseError:
-        minimum = None
+    minimum = read.min_expires
     if minimum is None:
         return
     t = reg.transactions[i]
@@ -732,16 +738,14 @@ def _hold_off(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
                 continue
             if final[0].number > t.first.number:
                 continue
-            try:
-                retry = final[1].retry_after
-            except ParseError:
-                retry = None
+            read = outcome(earlier)
+            retry = None if read is None else read.retry_after
             if retry is None:
                 continue
             waited = t.start - final[0].time
-            if 0 <= waited < retry.seconds - ctx.tolerance.absolute:
+            if 0 <= waited < retry - ctx.tolerance.absolute:
                 yield _hit(reg, f"REGISTER {waited:.2f} s after a 503 with Retry-After "
-                                f"{retry.seconds}", final[0], t.first)
+                                f"{retry}", final[0], t.first)
                 return
 
 
@@ -772,18 +776,16 @@ def _refresh(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     end = ctx.exchange.end
     if final is None or not 200 <= final[1].status < 300 or final[0].time is None or end is None:
         return
-    try:
-        granted_contacts = final[1].contacts
-    except ParseError:
-        granted_contacts = []
+    read = outcome(t)
+    granted_to = () if read is None or read.granted is None else read.granted
     for contact in _contacts(t.request):
         asked = _contact_expiry(contact, t.request)
         if asked == 0:
             continue
         granted: int | None = None
-        for g in granted_contacts:  # RFC 3261 §19.1.4 equality: our own binding only
-            if uri_equal(g.uri, contact.uri):
-                granted = _contact_expiry(g, final[1])
+        for uri, seconds in granted_to:  # RFC 3261 §19.1.4 equality: our own binding only
+            if uri_equal(uri, contact.uri):
+                granted = seconds
                 break
         if granted is None:
             granted = _header_expires(final[1]) or asked or 3600
