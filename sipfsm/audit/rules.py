@@ -683,27 +683,39 @@ def _timer_e_proceeding(ctx: Context, reg: Registration, i: int) -> Iterator[Hit
 
 @_rule("RFC3261-22.1-NO-RESEND-REJECTED", "sequence")
 def _no_resend_rejected(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
+    """Rejected: credentials answered with a non-stale challenge for their realm.  Resent: the
+    very same credentials again, or -- when the rejected ones themselves answered a challenge
+    (so they were not a pre-emptive guess with an old nonce) -- the same user for that realm
+    again, whatever the new nonce (the password is what was rejected)."""
     previous = _previous(reg, i)
     if previous is None or not _challenged(previous):
         return
     final = previous.final
     assert final is not None
-    rejected = {
-        (_value(p, "realm"), _value(p, "nonce"), _value(p, "response"))
-        for _, scheme, p in _transaction_credentials(previous) if scheme.lower() == "digest"
-    }
+    answered = _challenged(_previous(reg, i - 1)) if i >= 2 else False
     stale = {
         _value(p, "realm") for _, p in _challenges(final[1])
         if (_value(p, "stale") or "").lower() == "true"
     }
+    rechallenged = {_value(p, "realm") for _, p in _challenges(final[1])} - stale
+    rejected = [
+        p for _, scheme, p in _transaction_credentials(previous)
+        if scheme.lower() == "digest" and _value(p, "realm") in rechallenged
+    ]
     t = reg.transactions[i]
     for name, scheme, p in _transaction_credentials(t):
-        key = (_value(p, "realm"), _value(p, "nonce"), _value(p, "response"))
-        if scheme.lower() == "digest" and key in rejected and key[0] not in stale:
-            yield _hit(reg, f"{name} for realm {key[0]!r} resent unchanged after the "
-                            f"{previous.status} that rejected it", previous.first, final[0],
-                       t.first)
-            return
+        if scheme.lower() != "digest":
+            continue
+        for old in rejected:
+            if _value(old, "realm") != _value(p, "realm"):
+                continue
+            same = all(_value(old, k) == _value(p, k) for k in ("nonce", "response"))
+            if same or (answered and _value(old, "username") == _value(p, "username")):
+                how = "unchanged" if same else "with a new nonce (same user and realm)"
+                yield _hit(reg, f"{name} for realm {_value(p, 'realm')!r} sent again {how} "
+                                f"after the {previous.status} that rejected it",
+                           previous.first, final[0], t.first)
+                return
 
 
 @_rule("RFC3261-10.2.8-423-RETRY", "sequence")

@@ -299,6 +299,21 @@ def resend_rejected() -> Trace:
     return t
 
 
+def retry_rejected_password() -> Trace:
+    """baresip / PJSIP style: the answer to a challenge is rejected (a new, non-stale
+    challenge) and the client answers again with the same user and password."""
+    t = Trace()
+    r1 = t.register(0.0, 1)
+    t.retransmit(r1, 0.5)
+    t.respond(r1, 0.6, 401, "Unauthorized", ("WWW-Authenticate", CHALLENGE))
+    r2 = t.register(0.61, 2, authorization=credentials())
+    second = CHALLENGE.replace('"n1"', '"n2"')
+    t.respond(r2, 0.62, 401, "Unauthorized", ("WWW-Authenticate", second))
+    r3 = t.register(0.63, 3, authorization=credentials(second, cnonce="c0ffee02"))
+    t.respond(r3, 0.64, 403, "Forbidden")
+    return t
+
+
 def retry_423_too_short() -> Trace:
     t = Trace()
     r1 = t.register(0.0, 1, expires="30")
@@ -439,6 +454,7 @@ PLANTED: list[tuple[str, Callable[[], Trace]]] = [
     ("RFC3261-10.2-ONE-REGISTER-IN-FLIGHT", two_in_flight),
     ("RFC3261-22.2-RESUBMIT-CSEQ", resubmit_same_cseq),
     ("RFC3261-22.1-NO-RESEND-REJECTED", resend_rejected),
+    ("RFC3261-22.1-NO-RESEND-REJECTED", retry_rejected_password),
     ("RFC3261-10.2.8-423-RETRY", retry_423_too_short),
     ("RFC3261-21.5.4-503-HOLD-OFF", ignores_retry_after),
     ("RFC3261-10.2.7-NO-IMMEDIATE-RETRY-AFTER-TIMEOUT", immediate_retry_after_timeout),
