@@ -15,7 +15,7 @@ from tests.interop.kamailio_fixture import SIPP_DIR, sipp_binary
 SIPFSM_CLIENT = [
     "env", "PROBE_PW={password}", sys.executable, "-m", "sipfsm", "register", "--aor", "{aor}",
     "--registrar", "{transport}:{host}:{port}", "--password-env", "PROBE_PW",
-    "--duration", "2.5", "--expires", "3600",
+    "--duration", "1.5", "--expires", "3600",
 ]
 
 
