@@ -23,6 +23,30 @@ from pathlib import Path
 
 from sipfsm.probe import SCENARIOS, ProbeOptions, render_results, run_probe
 
+# What the findings mean, as of the run recorded in docs/audit-findings.md (re-read after a rerun).
+NOTES = """
+## Reading the findings
+
+* **baresip 1.0.0 and PJSIP 2.15 (pjsua2), wrong-password** -- RFC3261-22.1-NO-RESEND-REJECTED
+  (MUST NOT): after the registrar answers their credentials with a new, non-stale 401, both
+  answer the new challenge again with the same user and password (baresip about 15 times in the
+  first 0.1 s and on until stopped; PJSIP three times).  Evidence triples are (the REGISTER with
+  the rejected credentials, the 401 that rejected them, the REGISTER that sends them again).  The
+  audit reads §22.1 as sipfsm's own client does (spec/digest.toml): credentials that answered a
+  challenge and drew a non-stale challenge again were rejected; only `stale=true` allows a retry.
+* **PJSIP, 503-retry-after** -- RFC3261-21.5.4-503-HOLD-OFF (SHOULD NOT): the next REGISTER
+  came about 4.4 s after a 503 carrying `Retry-After: 5` (slack 0.15 s), and on a new Call-ID
+  (RFC3261-10.2-CALL-ID-PER-REGISTRAR, SHOULD); likewise after a timeout in no-answer when it
+  shows.  Timing findings can vary between runs on a loaded machine.
+* **SIPp 3.x with tests/interop/sipp/register_uac.xml** -- RFC2617-3.2.2.5-DIGEST-URI (SHOULD):
+  its Digest `uri` is the remote address (`sip:127.0.0.1:PORT`), not the Request-URI
+  (`sip:sipfsm.test`); the response is right for that uri and the password (the embedded
+  registrar accepts it, a registrar that checks the uri would not).  In `plain`,
+  RFC3261-10.2-CSEQ-INCREMENT (MUST): the scenario file numbers its second REGISTER as if a 401
+  had come (CSeq 1, then 3) -- a property of that scenario script, not of SIPp's engine.
+* **sipfsm** -- clean in every scenario.
+"""
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
@@ -93,7 +117,7 @@ def main() -> int:
         "audited by `sipfsm audit` rules (spec ids; evidence = message numbers in that "
         "scenario's recording, kept with `--save`).\n\n"
         "| scenario | what the registrar does |\n|---|---|\n" + scenarios + "\n\n"
-        + "\n".join(sections), encoding="utf-8")
+        + "\n".join(sections) + NOTES, encoding="utf-8")
     print(f"wrote {args.output}")
     return worst
 
