@@ -36,6 +36,7 @@ from sipfsm.errors import ConfigError, DestinationUnreachable, TransportError
 from sipfsm.message import SipUri, parse_uri
 from sipfsm.ports import HostPort, Target
 from sipfsm.registration import (
+    BindingLapsed,
     Failed,
     FailureReason,
     RegistrationClient,
@@ -507,14 +508,16 @@ def progress_printer(out: TextIO, start: float) -> Callable[[RegistrationEvent],
             print(f"{stamp} {event.old} -> {event.new}", file=out, flush=True)
         elif isinstance(event, Retrying):
             status = f" ({event.status})" if event.status else ""
-            detail = getattr(event, "detail", "")
-            cause = f": {detail}" if detail else ""
+            cause = f": {event.detail}" if event.detail else ""
             print(f"{stamp} {event.reason.value}{status}{cause}: retry #{event.failures} in "
                   f"{event.delay:.1f}s", file=out, flush=True)
         elif isinstance(event, Failed):
             status = f" ({event.status})" if event.status else ""
             print(f"{stamp} failed, {event.reason.value}{status}: {event.detail}", file=out,
                   flush=True)
+        elif isinstance(event, BindingLapsed):
+            print(f"{stamp} binding lapsed: the registrar no longer holds "
+                  f"{', '.join(event.contacts)} (registering again)", file=out, flush=True)
 
     return show
 
@@ -614,6 +617,7 @@ class ClientOptions:
     max_failures: int = 3
     rewrite_contact: bool = False
     timeout: float | None = None  # bound on the wait for the command's answer
+    max_retry_after: float | None = None  # cap on an honoured Retry-After (None: the core's)
     tls: TlsSettings | None = None  # TLS verification / client certificate (--ca-file ...)
 
 
@@ -621,7 +625,7 @@ def _config_from(options: ClientOptions) -> RegistrationConfig:
     from sipfsm.registration import ContactSpec
 
     contacts = tuple(ContactSpec(uri=u) for u in options.contacts) or (ContactSpec(),)
-    return RegistrationConfig(
+    config = RegistrationConfig(
         aor=options.aor,
         registrar=options.registrar_uri,
         registrar_target=options.registrar,
@@ -632,6 +636,9 @@ def _config_from(options: ClientOptions) -> RegistrationConfig:
         max_consecutive_failures=options.max_failures,
         rewrite_contact=options.rewrite_contact,
     )
+    if options.max_retry_after is not None:
+        config = dataclasses.replace(config, max_retry_after=options.max_retry_after)
+    return config
 
 
 def _credentials(options: ClientOptions) -> Any:

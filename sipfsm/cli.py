@@ -162,6 +162,7 @@ def _client_options(args: argparse.Namespace) -> object:
         rewrite_contact=args.rewrite_contact,
         tls=_tls_settings(args, aor, proxy, registrar),
         timeout=args.timeout,
+        max_retry_after=args.max_retry_after,
     )
 
 
@@ -255,6 +256,10 @@ def _add_client_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-failures", type=positive_count, default=3, metavar="N",
                    help="give up after N consecutive failures (default 3); the exit code is "
                         "the last failure's")
+    p.add_argument("--max-retry-after", type=non_negative_seconds, default=None,
+                   metavar="SECONDS",
+                   help="wait at most SECONDS when the registrar says Retry-After (default "
+                        "3600; never less than the backoff)")
     p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS",
                    help="give up (exit 5) when the command's answer (the registration, the "
                         "unregister, the bindings) has not come after SECONDS")

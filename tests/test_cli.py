@@ -85,6 +85,8 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
           "--no-auth", "--expires", "0"], 2),
         (["demo", "--timeout", "-1"], 2),
         (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
+          "--no-auth", "--max-retry-after", "nan"], 2),
+        (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
           "--no-auth", "--trace", "/nonexistent/dir/t.jsonl"], 2),
         (["register", "--aor", "sip:alice@example.com", "--registrar", "udp:127.0.0.1:9",
           "--no-auth", "--local-host", "192.0.2.55"], 2),
@@ -411,3 +413,40 @@ def test_progress_shows_challenge_retransmissions_and_423() -> None:
     assert "401 Unauthorized" in err
     assert "423 Interval Too Brief" in err and "Min-Expires 60" in err
     assert "retransmission" in err
+
+
+@pytest.mark.parametrize(("cap", "longest"), [([], 3600.0), (["--max-retry-after", "5"], 120.0)])
+def test_max_retry_after_caps_the_wait(cap: list[str], longest: float) -> None:
+    """``Retry-After: 999999`` is honoured up to the cap: 3600 s by default, --max-retry-after
+    lowers it (the wait is never shorter than the backoff, 30-60 s for a first failure)."""
+    import re
+
+    with Registrar("--scenario", "retry-after:0:999999") as registrar:
+        result = subprocess.run([sys.executable, "-m", "sipfsm",
+                                 *_register_args(registrar.port, "--timeout", "1", *cap)],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 5, result.stderr
+    delays = [float(d) for d in re.findall(r"retry #1 in ([0-9.]+)s", result.stderr)]
+    assert delays, result.stderr
+    assert delays[0] <= longest
+    if not cap:
+        assert delays[0] == pytest.approx(3600.0)
+
+
+def test_progress_names_the_cause_of_a_retry_and_a_lapsed_binding() -> None:
+    import asyncio
+    import io
+
+    from sipfsm import BindingLapsed, FailureReason, Retrying
+    from sipfsm.app import progress_printer
+
+    async def show() -> str:
+        out = io.StringIO()
+        printer = progress_printer(out, asyncio.get_running_loop().time())
+        printer(Retrying(FailureReason.STATUS, 42.0, 2, 503, detail="503 Service Unavailable"))
+        printer(BindingLapsed(("sip:erin@192.0.2.1:5060",)))
+        return out.getvalue()
+
+    text = asyncio.run(show())
+    assert "503 Service Unavailable" in text and "retry #2 in 42.0s" in text
+    assert "binding lapsed" in text and "sip:erin@192.0.2.1:5060" in text

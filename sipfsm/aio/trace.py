@@ -144,7 +144,7 @@ class TracingTransport:
         return self.inner.local_address()
 
     def local_address_for(self, target: Target) -> HostPort:
-        # TODO(A2): call self.inner.local_address_for directly once the port declares it.
+        # A transport without local_address_for has one address for every target.
         for_target = getattr(self.inner, "local_address_for", None)
         return for_target(target) if callable(for_target) else self.inner.local_address()
 
