@@ -99,9 +99,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-EVENT_LOOP = ["asyncio"]  # --event-loop
-
-
 def run_sipfsm(
     kam: KamailioProcess, rate: float, users: int, first: int, processes: int, settle: float
 ) -> Step:
@@ -112,7 +109,6 @@ def run_sipfsm(
         "--users", str(users), "--first", str(first), "--password-pattern", "pw-{user}",
         "--rate", str(rate), "--expires", "3600", "--duration", f"{duration:.2f}",
         "--processes", str(processes), "--max-failures", str(users), "--json", "--quiet",
-        "--event-loop", EVENT_LOOP[0],
     ]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     step = Step("sipfsm", rate, users)
@@ -231,12 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--kamailio-children", type=int, default=2, help="Kamailio UDP workers [2]")
     parser.add_argument("--kamailio-shm", type=int, default=512, help="Kamailio shm, MiB [512]")
-    parser.add_argument("--event-loop", choices=("asyncio", "uvloop"), default="asyncio",
-                        help="sipfsm load's event loop (uvloop: sipfsm[fast]) [asyncio]")
     parser.add_argument("--skip-sweep", action="store_true", help="only the CPU comparison")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write JSON here")
     args = parser.parse_args(argv)  # fmt: skip
-    EVENT_LOOP[0] = args.event_loop
     reason = kamailio_available()
     if reason is not None:
         print(f"load.py: {reason}", file=sys.stderr)
