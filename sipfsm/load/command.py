@@ -19,8 +19,8 @@ import queue
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sipfsm.errors import ConfigError
 from sipfsm.load.stats import Snapshot, live_line, merge, summary_lines, to_json
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from sipfsm.load.shard import ShardSettings
 
 __all__ = ["add_load_subcommand", "run_load"]
-
-_T = TypeVar("_T")
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -146,12 +144,6 @@ def add_load_subcommand(sub: Any) -> None:
         metavar="N",
         help="a user gives up after N consecutive failures (default 3)",
     )
-    p.add_argument(
-        "--event-loop",
-        choices=("asyncio", "uvloop"),
-        default="asyncio",
-        help="the workers' event loop (uvloop: pip install 'sipfsm[fast]'; ~10 %% less CPU)",
-    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no live line")
     p.set_defaults(handler=_cmd_load)
@@ -217,9 +209,7 @@ def _prepare(args: argparse.Namespace) -> tuple[list[User], ShardSettings, int]:
         local_host=args.local_host,
         unregister=args.unregister,
         max_consecutive_failures=args.max_consecutive_failures or None,
-        event_loop=args.event_loop,
     )
-    _loop_available(args.event_loop)
     return users, settings, processes
 
 
@@ -312,28 +302,7 @@ def _run_here(
         final = await run_shard(settings, users, lambda s: display.show(s), stop=stop)
         return final, stop.is_set()
 
-    return _run(main(), settings.event_loop)
-
-
-def _run(main: Coroutine[Any, Any, _T], event_loop: str) -> _T:
-    """``asyncio.run`` on the chosen event loop (uvloop: the optional ``fast`` extra)."""
-    if event_loop == "uvloop":
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            result: _T = runner.run(main)
-            return result
-    return asyncio.run(main)
-
-
-def _loop_available(event_loop: str) -> None:
-    if event_loop == "uvloop":
-        try:
-            import uvloop  # noqa: F401
-        except ImportError:
-            raise ConfigError(
-                "--event-loop uvloop: uvloop is not installed (pip install 'sipfsm[fast]')"
-            ) from None
+    return asyncio.run(main())
 
 
 def _worker(
@@ -353,7 +322,7 @@ def _worker(
         await run_shard(settings, users, lambda s: results.put((index, s)), stop=stop)
 
     try:
-        _run(main(), settings.event_loop)
+        asyncio.run(main())
     except Exception as exc:  # reported to the parent as this worker's failure
         results.put((index, f"{type(exc).__name__}: {exc}"))
 

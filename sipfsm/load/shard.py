@@ -55,7 +55,6 @@ class ShardSettings:
     max_consecutive_failures: int | None = 3
     receive_buffer: int | None = 4 * 1024 * 1024
     interval: float = 1.0  # seconds between snapshots
-    event_loop: str = "asyncio"  # or "uvloop" (the optional accelerator: sipfsm[fast])
 
 
 class _Receiver:

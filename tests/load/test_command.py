@@ -12,22 +12,6 @@ from tests.load.conftest import EmbeddedRegistrar
 
 RUN = ["--rate", "40", "--expires", "2", "--duration", "3", "--domain", "sipfsm.test"]
 
-try:
-    import uvloop  # noqa: F401
-except ImportError:
-    HAVE_UVLOOP = False
-else:
-    HAVE_UVLOOP = True
-
-# The optional accelerator (sipfsm[fast]): the same tests with and without it.
-EVENT_LOOPS = [
-    "asyncio",
-    pytest.param(
-        "uvloop",
-        marks=pytest.mark.skipif(not HAVE_UVLOOP, reason="uvloop not installed (sipfsm[fast])"),
-    ),
-]
-
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
     code = main(["load", *argv, "--json"])
@@ -35,13 +19,12 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict
     return code, json.loads(captured.out), captured.err
 
 
-@pytest.mark.parametrize("event_loop", EVENT_LOOPS)
 def test_two_processes_over_udp_register_and_refresh(
-    registrar: EmbeddedRegistrar, capsys: pytest.CaptureFixture[str], event_loop: str
+    registrar: EmbeddedRegistrar, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, data, live = _run(
         ["--registrar", registrar.udp(), "--users", "30", "--password-pattern", "pw-{user}",
-         "--processes", "2", "--event-loop", event_loop, *RUN, "--duration", "5"],
+         "--processes", "2", *RUN, "--duration", "5"],
         capsys,
     )  # fmt: skip
     assert code == 0, (data, live)
@@ -63,18 +46,14 @@ def test_two_processes_over_udp_register_and_refresh(
     assert "reg/s" in lines[-1] and "in flight" in lines[-1] and "p99" in lines[-1]
 
 
-@pytest.mark.parametrize("event_loop", EVENT_LOOPS)
 def test_tcp_with_a_csv_and_unregistration(
-    registrar: EmbeddedRegistrar,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    event_loop: str,
+    registrar: EmbeddedRegistrar, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     users = tmp_path / "users.csv"
     users.write_text("".join(f"u{i},pw-u{i}\n" for i in range(10)))
     code, data, _ = _run(
         ["--registrar", registrar.tcp(), "--users-csv", str(users), "--processes", "1",
-         "--unregister", "--event-loop", event_loop, *RUN],
+         "--unregister", *RUN],
         capsys,
     )  # fmt: skip
     assert code == 0, data
