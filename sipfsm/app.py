@@ -619,6 +619,7 @@ class ClientOptions:
     timeout: float | None = None  # bound on the wait for the command's answer
     max_retry_after: float | None = None  # cap on an honoured Retry-After (None: the core's)
     tls: TlsSettings | None = None  # TLS verification / client certificate (--ca-file ...)
+    instance_id: str | None = None  # +sip.instance (RFC 5627 GRUU; --instance-id)
 
 
 def _config_from(options: ClientOptions) -> RegistrationConfig:
@@ -635,6 +636,7 @@ def _config_from(options: ClientOptions) -> RegistrationConfig:
         transport=options.transport,
         max_consecutive_failures=options.max_failures,
         rewrite_contact=options.rewrite_contact,
+        instance_id=options.instance_id,
     )
     if options.max_retry_after is not None:
         config = dataclasses.replace(config, max_retry_after=options.max_retry_after)
@@ -889,6 +891,12 @@ async def _register(registration: AsyncRegistration, options: ClientOptions, out
     assert isinstance(got, Registered)
     print(f"registered {options.aor} for {got.expires}s", file=out)
     _print_bindings(got, out)
+    # RFC 5627 GRUUs and RFC 3327 Path values, when the registrar gave them.
+    for label, value in (("pub-gruu", got.pub_gruu), ("temp-gruu", got.temp_gruu)):
+        if value:
+            print(f"  {label} {value}", file=out)
+    if got.path:
+        print("  path " + ", ".join(got.path), file=out)
     out.flush()
     while True:
         got = await _outcome(registration, (Refreshed, Failed), within=remaining(),

@@ -161,9 +161,16 @@ def _client_options(args: argparse.Namespace) -> object:
         max_failures=args.max_failures,
         rewrite_contact=args.rewrite_contact,
         tls=_tls_settings(args, aor, proxy, registrar),
+        instance_id=_instance_id(args),
         timeout=args.timeout,
         max_retry_after=args.max_retry_after,
     )
+
+
+def _instance_id(args: argparse.Namespace) -> str | None:
+    from sipfsm.outbound.registration import validate_instance
+
+    return validate_instance(args.instance_id) if args.instance_id else None
 
 
 def _tls_settings(args: argparse.Namespace, aor: Any, proxy: Any, registrar: Any) -> Any:

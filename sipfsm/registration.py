@@ -413,7 +413,7 @@ class RegistrationClient:
         request = build_register(plan, self.config, uris, authorization)
         asked = Asked(plan.kind, uris, plan.expires,
                       mine=tuple(uri for _, uri, _ in self._core.bound),
-                      bindings=self._observer is not None)
+                      bindings=self._observer is not None, instance=self.config.instance_id)
         return request, asked
 
     def _send(self, output: Send) -> None:

@@ -367,14 +367,9 @@ async def run_outbound(options: Any, outbound: OutboundOptions, out: Any, err: A
     settings = FlowSettings(keepalive=outbound.keepalive)
 
     def per_flow(base: RegistrationConfig, reg_id: int, edge: SipUri) -> RegistrationConfig:
-        flow = _default_flow_config(base, reg_id, edge)
-        fields = RegistrationConfig.__dataclass_fields__
-        extra: dict[str, Any] = {}
-        if "instance_id" in fields:
-            extra["instance_id"] = outbound.instance_id
-        if "reg_id" in fields:
-            extra["reg_id"] = reg_id
-        return dataclasses.replace(flow, **extra)
+        # RFC 5626 §4.2: one instance id, a reg-id per flow.
+        return dataclasses.replace(_default_flow_config(base, reg_id, edge),
+                                   instance_id=outbound.instance_id, reg_id=reg_id)
 
     agent = await OutboundAgent.open(
         config, list(outbound.edges), credentials=_credentials(options), tls=options.tls,

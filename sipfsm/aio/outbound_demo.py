@@ -67,11 +67,8 @@ async def _run(out: TextIO, timeout: float, edges: list[SipUri], tls_settings: A
     config = RegistrationConfig(aor=SipUri(scheme="sip", user=USER, host=DOMAIN), expires=600)
 
     def per_flow(base: RegistrationConfig, reg_id: int, edge: SipUri) -> RegistrationConfig:
-        flow = _default_flow_config(base, reg_id, edge)
-        fields = RegistrationConfig.__dataclass_fields__
-        extra: dict[str, Any] = {
-            k: v for k, v in (("instance_id", instance), ("reg_id", reg_id)) if k in fields}
-        return dataclasses.replace(flow, **extra)
+        return dataclasses.replace(_default_flow_config(base, reg_id, edge),
+                                   instance_id=instance, reg_id=reg_id)
 
     agent = await OutboundAgent.open(
         config, edges, credentials=credentials(USER, PASSWORD), tls=tls_settings,

@@ -444,9 +444,9 @@ STANDARDS_TRACK_OPTION_TAGS = {
     "timer": "RFC 4028", "replaces": "RFC 3891", "norefersub": "RFC 4488", "pref": "RFC 3840",
     "sec-agree": "RFC 3329", "tdialog": "RFC 4538", "histinfo": "RFC 4244",
 }
-# spec RFC3261-8.1.1.9-SUPPORTED's decision: no extension applies to a response today, so no
-# Supported header at all.
-EXPECTED_SUPPORTED: frozenset[str] = frozenset()
+# spec RFC3261-8.1.1.9-SUPPORTED's decision: outbound (RFC 5626), gruu (RFC 5627) and path
+# (RFC 3327), the extensions the client implements (issue 15).
+EXPECTED_SUPPORTED: frozenset[str] = frozenset({"outbound", "gruu", "path"})
 
 
 @check("RFC3261-8.1.1.9-SUPPORTED", "RFC3261-8.1.1.9-STANDARDS-TRACK-TAGS")

@@ -21,6 +21,7 @@ from sipfsm.core.inputs import (
 from sipfsm.core.values import KNOWN_STATUS_CODES, Binding, IntentKind, read_expires
 from sipfsm.errors import ParseError
 from sipfsm.message import Contact, Params, Response, SipUri, uri_equal
+from sipfsm.outbound.registration import read_extensions
 from sipfsm.ports import HostPort
 
 __all__ = ["TRANSIENT_STATUS", "Asked", "Classified", "classify_response",
@@ -40,6 +41,7 @@ class Asked:
     expires: int | None = None  # its Expires header
     mine: tuple[SipUri, ...] = ()  # our other contacts (bindings we hold), for Binding.ours
     bindings: bool = True  # report every binding (skipped when nobody listens)
+    instance: str | None = None  # our +sip.instance (RFC 5627 §4.1: finds our GRUUs)
 
 
 Classified = Success | Challenge | IntervalTooBrief | Redirect | RetryLater | Rejected | Malformed
@@ -134,6 +136,7 @@ def _success(response: Response, asked: Asked) -> Success:
         date=date,
         authentication_info=response.authentication_info,
         public=public_address(response),
+        extensions=read_extensions(response, asked.contacts, asked.instance),
     )
 
 

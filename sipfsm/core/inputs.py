@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sipfsm.core.values import Binding, ContactSpec
 from sipfsm.message import SipUri
+from sipfsm.outbound.registration import NO_EXTENSIONS, RegistrationExtensions
 from sipfsm.ports import HostPort, Target
 
 __all__ = [
@@ -118,6 +119,8 @@ class Success:
     date: datetime | None = None  # §10.2.5
     authentication_info: str | None = None
     public: HostPort | None = None  # RFC 3581: our address as the registrar saw it (top Via)
+    # RFC 5627 GRUUs, RFC 3327 Path, RFC 5626 Flow-Timer / Require: outbound of the 200.
+    extensions: RegistrationExtensions = NO_EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,7 @@ from sipfsm.core.values import (
 from sipfsm.errors import LocalProtocolError
 from sipfsm.fsm import SharedMachine
 from sipfsm.message import Headers, Request, SipUri, parse_uri, uri_equal
+from sipfsm.outbound.registration import EXTENSION_OPTION_TAGS, contact_parameters
 from sipfsm.ports import HostPort, Random, Target
 
 __all__ = [
@@ -294,9 +295,10 @@ REGISTRATION_MACHINE = SharedMachine(
     name="RegistrationClient", states=STATES, transitions=TRANSITIONS, initial="unregistered"
 )
 
-SUPPORTED_OPTION_TAGS: dict[str, str] = {}
+SUPPORTED_OPTION_TAGS: dict[str, str] = dict(EXTENSION_OPTION_TAGS)
 """Option tags of the extensions the client implements (tag -> the standards-track RFC defining
-it).  RFC 3261 §8.1.1.9: Supported lists exactly these; none today, so no Supported header."""
+it).  RFC 3261 §8.1.1.9: Supported lists exactly these: outbound (RFC 5626), gruu (RFC 5627),
+path (RFC 3327)."""
 
 # --------------------------------------------------------------------------------------------
 # Values: intents, the state, the outputs
@@ -1090,11 +1092,17 @@ class RegistrationModel:
 
     def report_registered(self) -> None:
         shortest, granted = self._granted()
-        self.notify(Registered(shortest, granted, self.input.bindings, self.service_route))
+        self.notify(Registered(shortest, granted, self.input.bindings, self.service_route,
+                               *self._extensions()))
 
     def report_refreshed(self) -> None:
         shortest, granted = self._granted()
-        self.notify(Refreshed(shortest, granted, self.input.bindings, self.service_route))
+        self.notify(Refreshed(shortest, granted, self.input.bindings, self.service_route,
+                              *self._extensions()))
+
+    def _extensions(self) -> tuple[str | None, str | None, tuple[str, ...], int | None, bool]:
+        found = self.input.extensions
+        return found.pub_gruu, found.temp_gruu, found.path, found.flow_timer, found.outbound
 
     def report_unregistered(self) -> None:
         self.notify(Unregistered(self.input.bindings))
@@ -1172,14 +1180,16 @@ def build_register(plan: RegisterPlan, config: RegistrationConfig,
         ("Call-ID", plan.call_id),
         ("CSeq", f"{plan.cseq} REGISTER"),
     ]
+    # RFC 5626 §4.2 / RFC 5627 §4.1: +sip.instance (and reg-id) on each contact of ours.
+    instance = contact_parameters(config.instance_id, config.reg_id)
     if plan.kind is IntentKind.REGISTER:
         for uri, spec in zip(contacts, plan.contacts, strict=True):
             q = f";q={spec.q:.3g}" if spec.q is not None else ""  # §10.2.1.2
-            items.append(("Contact", f"<{uri}>{q}"))
+            items.append(("Contact", f"<{uri}>{q}{instance}"))
     elif plan.remove_all:
         items.append(("Contact", "*"))  # §10.2.2: alone, and with Expires: 0
     else:
-        items.extend(("Contact", f"<{uri}>") for uri in contacts)
+        items.extend(("Contact", f"<{uri}>{instance}") for uri in contacts)
     if plan.expires is not None:
         items.append(("Expires", str(plan.expires)))  # seed: Expires header, no Contact param
     if SUPPORTED_OPTION_TAGS:

@@ -125,6 +125,10 @@ class RegistrationConfig:
     # RFC 3581: re-register with the address the registrar saw (Via received/rport) in the
     # Contact when it differs from ours, as PJSIP does behind NAT.  Only for automatic contacts.
     rewrite_contact: bool = False
+    # RFC 5626 §4.1 / RFC 5627 §4.1: the instance id (a URN) put in every Contact as
+    # +sip.instance; RFC 5626 §4.2: the flow's reg-id (only with an instance id).
+    instance_id: str | None = None
+    reg_id: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.aor, SipUri) or self.aor.scheme == "sips":
@@ -158,6 +162,16 @@ class RegistrationConfig:
             raise ConfigError(f"expires {self.expires} is outside 1..4294967295")
         if not self.contacts:
             raise ConfigError("at least one contact is needed (use query() to fetch bindings)")
+        if self.instance_id is not None:
+            from sipfsm.outbound.registration import validate_instance
+
+            if validate_instance(self.instance_id) != self.instance_id:
+                raise ConfigError(f"instance_id {self.instance_id!r}: give the URN form "
+                                  f"({validate_instance(self.instance_id)})",
+                                  spec_id="RFC5626-4.1-INSTANCE-URN")
+        if self.reg_id is not None and (self.instance_id is None or not 0 < self.reg_id < 2**31):
+            raise ConfigError("reg_id needs an instance_id and must be 1..2**31-1",
+                              spec_id="RFC5626-4.2-INSTANCE-AND-REG-ID")
         for contact in self.contacts:
             validate_contact(contact, ConfigError)
 
@@ -213,6 +227,13 @@ class Registered:
     granted: tuple[tuple[str, int], ...]  # (our contact, seconds) per contact
     bindings: tuple[Binding, ...]  # every binding of the AOR the registrar reported
     service_route: tuple[str, ...]
+    # RFC 5627 §4.1: our public and temporary GRUUs; RFC 3327: the Path values in order;
+    # RFC 5626 §4.4: the Flow-Timer, and whether the 200 said Require: outbound.
+    pub_gruu: str | None = None
+    temp_gruu: str | None = None
+    path: tuple[str, ...] = ()
+    flow_timer: int | None = None
+    outbound: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +242,11 @@ class Refreshed:
     granted: tuple[tuple[str, int], ...]
     bindings: tuple[Binding, ...]
     service_route: tuple[str, ...]
+    pub_gruu: str | None = None  # as on Registered
+    temp_gruu: str | None = None
+    path: tuple[str, ...] = ()
+    flow_timer: int | None = None
+    outbound: bool = False
 
 
 @dataclass(frozen=True, slots=True)

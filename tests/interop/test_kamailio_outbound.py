@@ -5,11 +5,12 @@ recovered."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from sipfsm.aio.outbound import OutboundAgent
+from sipfsm.aio.outbound import OutboundAgent, _default_flow_config
 from sipfsm.auth import StaticCredentials
 from sipfsm.message import SipUri, parse_uri
 from sipfsm.outbound import FlowSettings, FlowState, FlowStateChanged
@@ -19,6 +20,8 @@ from tests.interop.kamailio_fixture import DEFAULT_REALM
 
 pytestmark = pytest.mark.interop
 
+INSTANCE = "urn:uuid:3b5a8c4e-5f0e-4b8e-9d1c-2f6a7e9c0d11"
+
 
 def _uri(text: str) -> SipUri:
     uri = parse_uri(text)
@@ -26,6 +29,8 @@ def _uri(text: str) -> SipUri:
     return uri
 
 
+@pytest.mark.requirement("RFC5627-4.1-READ-GRUUS")
+@pytest.mark.requirement("RFC5626-4.2-INSTANCE-AND-REG-ID")
 @pytest.mark.requirement("RFC5626-4.4.1-PONG-TIMEOUT")
 @pytest.mark.requirement("RFC5626-4.4-FLOW-CLOSED")
 @pytest.mark.requirement("RFC5626-4.5-SAME-REG-ID")
@@ -36,11 +41,17 @@ def test_two_flows_keepalives_answered_and_a_killed_flow_recovered(
         async def scenario() -> None:
             edges = [_uri(f"sip:127.0.0.1:{kam.tls_port};transport=tls;lr"),
                      _uri(f"sip:127.0.0.1:{kam.udp_port};lr")]
-            config = RegistrationConfig(aor=_uri(f"sip:alice@{DEFAULT_REALM}"), expires=600)
+            config = RegistrationConfig(aor=_uri(f"sip:alice@{DEFAULT_REALM}"), expires=600,
+                                        instance_id=INSTANCE)
+
+            def per_flow(base: RegistrationConfig, reg_id: int, edge: SipUri
+                         ) -> RegistrationConfig:
+                return replace(_default_flow_config(base, reg_id, edge), reg_id=reg_id)
+
             # Short keep-alive periods (as a Flow-Timer would set) so the test sees several.
             agent = await OutboundAgent.open(
                 config, edges, credentials=StaticCredentials("alice", kam.password_for("alice")),
-                tls=kam.tls_settings(), local_host="127.0.0.1",
+                tls=kam.tls_settings(), local_host="127.0.0.1", config_for_flow=per_flow,
                 settings=FlowSettings(keepalive=0.3, pong_timeout=2.0, stun_rto=0.2))
             pongs: list[int] = []
             stun: list[int] = []
@@ -61,8 +72,16 @@ def test_two_flows_keepalives_answered_and_a_killed_flow_recovered(
 
                 agent._transports["UDP"]._receiver.on_stun = count_stun
                 agent.start()
-                got = {(await agent.next_event(Registered, timeout=10)).reg_id for _ in range(2)}
-                assert got == {1, 2}
+                firsts = [await agent.next_event(Registered, timeout=10) for _ in range(2)]
+                assert {f.reg_id for f in firsts} == {1, 2}
+                for first in firsts:
+                    event = first.event
+                    assert isinstance(event, Registered)
+                    # RFC 5626 §4.2 / §6: Kamailio's registrar (outbound_mode 1) took the flow;
+                    # RFC 5627 §4.1: and gave the instance its GRUUs (gruu_enabled).
+                    assert event.outbound, event
+                    assert event.pub_gruu is not None and INSTANCE in event.pub_gruu
+                    assert event.temp_gruu is not None and event.temp_gruu.endswith(";gr")
                 await asyncio.sleep(1.5)
                 assert len(pongs) >= 2, "Kamailio answered no CRLF ping"
                 assert len(stun) >= 2, "Kamailio answered no STUN Binding request"

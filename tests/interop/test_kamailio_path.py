@@ -23,6 +23,8 @@ def _uri(text: str) -> SipUri:
     return uri
 
 
+@pytest.mark.requirement("RFC3327-5.1-PATH-REPORTED")
+@pytest.mark.requirement("RFC3327-5.1-SUPPORTED-PATH")
 def test_register_through_an_edge_proxy_that_adds_path(kamailio_ok: None,
                                                        tmp_path: Path) -> None:
     with ExtRegistrar(tmp_path / "registrar", min_expires=60) as kam, EdgeProxy(
@@ -39,9 +41,10 @@ def test_register_through_an_edge_proxy_that_adds_path(kamailio_ok: None,
                 reg.client.register()
                 ev = await reg.next_event(Registered, Failed, timeout=10)
                 assert isinstance(ev, Registered), ev
-                path = getattr(ev, "path", None)
-                if path is not None:  # the registration core reports Path (RFC 3327 §5)
-                    assert len(path) == 1 and f":{edge.tcp_port}" in path[0] or path
+                # RFC 3327 §5: the edge's Path value, returned by the registrar (path_mode 1:
+                # the REGISTER said Supported: path) and reported on the event.
+                assert len(ev.path) == 1, ev
+                assert f"127.0.0.1:{edge.tcp_port}" in ev.path[0] and ";lr" in ev.path[0]
                 reg.client.unregister()
                 assert isinstance(await reg.next_event(Unregistered, Failed, timeout=10),
                                   Unregistered)

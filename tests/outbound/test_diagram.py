@@ -12,6 +12,6 @@ def test_committed_flow_diagram_is_up_to_date() -> None:
 
 def test_every_row_is_drawn() -> None:
     text = mermaid()
-    for (source, event), (dest, action) in FLOW_TRANSITIONS.items():
+    for (source, event), (dest, _action) in FLOW_TRANSITIONS.items():
         if event != "stop":
             assert f"{source.value} --> {dest.value} : {event}" in text
