@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from sipfsm.aio import SecretsRandom, SystemClock
 from sipfsm.aio.tls import server_context
 from sipfsm.registrar import RegistrarConfig
+from sipfsm.registrar.extensions import ExtendedRegistrar
 from sipfsm.registrar.server import RegistrarServer
 
 from .conftest import Pki
@@ -37,8 +39,11 @@ class ServerThread:
 
         async def start() -> None:
             context = server_context(self.pki.server.cert_file, self.pki.server.key_file)
+            registrar = ExtendedRegistrar(RegistrarConfig(users={"alice": "secret"},
+                                                          min_expires=1),
+                                          SystemClock(), SecretsRandom())
             self.server = await RegistrarServer.start(
-                RegistrarConfig(users={"alice": "secret"}, min_expires=1),
+                registrar,
                 host="127.0.0.1", udp_port=0, tcp_port=None, tls_port=0, tls_context=context)
 
         self.loop.run_until_complete(start())
@@ -84,6 +89,18 @@ def test_register_over_tls_with_the_test_ca(registrar: ServerThread, pki: Pki) -
     assert done.returncode == 0, done.stderr
     assert "registered sip:alice@sipfsm.test" in done.stdout
     assert ";transport=tls" in done.stdout
+    assert "pub-gruu" not in done.stdout  # no instance id: no GRUU asked for
+
+
+@pytest.mark.requirement("RFC5627-4.1-READ-GRUUS")
+def test_register_with_an_instance_id_prints_the_gruus(registrar: ServerThread,
+                                                       pki: Pki) -> None:
+    urn = "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+    done = _cli("--registrar", f"tls:127.0.0.1:{registrar.tls_port}",
+                "--ca-file", str(pki.ca.ca_file), "--instance-id", urn)
+    assert done.returncode == 0, done.stderr
+    assert f"pub-gruu sip:alice@sipfsm.test;gr={urn}" in done.stdout
+    assert "temp-gruu sip:tgruu." in done.stdout
 
 
 @pytest.mark.parametrize("case", ["untrusted", "wrong-name"])
