@@ -87,7 +87,8 @@ def every_new_register_has_a_new_from_tag(s: Scenario) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@check("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS", "RFC3261-10.2.4-NO-REFRESH-OTHERS")
+@check("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS", "RFC3261-10.2.4-NO-REFRESH-OTHERS",
+       "RFC3261-10.2.4-REFRESH-BEFORE-EXPIRY")
 @given(listings())
 def our_binding_is_read_wherever_the_200_lists_it(listing: Listing) -> None:
     """Our contact anywhere among other UAs' bindings (other expiries, some URIs close to
@@ -111,7 +112,7 @@ def our_binding_is_read_wherever_the_200_lists_it(listing: Listing) -> None:
     times = [t for _, t, _, _ in transactions(world)]
     expect(rule, len(times) >= 3, f"{len(times)} REGISTERs in {listing.ours * 2.5} s")
     for a, b in itertools.pairwise(times):
-        expect(rule, 0 < b - a < listing.ours,
+        expect("RFC3261-10.2.4-REFRESH-BEFORE-EXPIRY", 0 < b - a < listing.ours,
                f"refresh {b - a:.1f} s after the last, our binding lasts {listing.ours} s")
     ours = "sip:alice@192.0.2.10:5060"
     for request in world.sent_registers():
@@ -232,7 +233,8 @@ def _reference_challenger(status: int, algorithm: str, qop: str | None, password
     return responder
 
 
-@check("RFC3261-22.4-URI-QUOTED", "RFC3261-8.1.3.5-401-407-CREDENTIALS")
+@check("RFC3261-22.4-URI-QUOTED", "RFC3261-8.1.3.5-401-407-CREDENTIALS",
+       "RFC2617-3.2.2.1-RESPONSE-DIGEST", "RFC2617-3.2.2.5-DIGEST-URI")
 @given(st.sampled_from([401, 407]), st.sampled_from(["MD5", "SHA-256", "MD5-sess"]),
        st.sampled_from(["auth", None]), st.integers(0, 1),
        st.from_regex(r"(reg[0-9]{1,3}\.)?example\.(com|net)", fullmatch=True),
@@ -258,9 +260,11 @@ def credentials_match_an_independent_digest(status: int, algorithm: str, qop: st
     rule = "RFC3261-8.1.3.5-401-407-CREDENTIALS"
     expect(rule, len(verdicts) == rounds + 1, f"{len(verdicts)} credentialed REGISTERs")
     for request_uri, sent_uri, sent, expected in verdicts:
-        expect("RFC3261-22.4-URI-QUOTED", sent_uri == request_uri,
-               f"uri={sent_uri!r} but the Request-URI is {request_uri!r}")
-        expect(rule, sent == expected, "the response differs from the RFC 7616 reference")
+        for uri_rule in ("RFC3261-22.4-URI-QUOTED", "RFC2617-3.2.2.5-DIGEST-URI"):
+            expect(uri_rule, sent_uri == request_uri,
+                   f"uri={sent_uri!r} but the Request-URI is {request_uri!r}")
+        expect("RFC2617-3.2.2.1-RESPONSE-DIGEST", sent == expected,
+               "the response differs from the RFC 7616 reference")
     expect(rule, world.client.state == "registered", f"state {world.client.state}")
 
 
@@ -299,3 +303,24 @@ def responses_that_are_not_ours_change_nothing(kinds: list[tuple[str, int]], see
         expect(rule, not early, f"a {status} with {kind} was taken as ours: {early}")
         expect(rule, world.client.state == "registered" and not world.events_of(Failed),
                f"state {world.client.state} after a {status} with {kind}")
+
+
+# --------------------------------------------------------------------------------------------
+# §25 / §7: every REGISTER on the wire follows the grammar, read strictly
+# --------------------------------------------------------------------------------------------
+
+
+@check("RFC3261-25-REQUEST-GRAMMAR")
+@given(scenarios())
+def every_register_on_the_wire_follows_the_grammar(s: Scenario) -> None:
+    """Whatever the registrar does, every request the client sends (retransmissions
+    included) breaks no rule of the strict validation (start line, mandatory headers, header
+    syntax), read from the bytes on the wire."""
+    from sipfsm.conformance.harness import CLIENT
+    from sipfsm.message.strict import violations
+
+    world = run(s)
+    for entry in world.recorder.select(local=CLIENT, direction="sent"):
+        found = violations(entry.message.encode("utf-8"))
+        expect("RFC3261-25-REQUEST-GRAMMAR", not found,
+               f"{[str(v) for v in found]} in {entry.message[:200]!r}")
