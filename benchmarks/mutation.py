@@ -198,7 +198,8 @@ CATALOGUE: tuple[Mutant, ...] = (
            "            self._hold_until[target] = self._clock.monotonic()",
            ("21.5.4",), True),
     Mutant("O07", "RFC 3261 §8.1.3.1 / RFC 3263 §4.3", "on 503/408/timeout: the next target",
-           REG, "            if self._hold_until.get(self._targets[self._target_index], 0.0) <= now:",
+           REG, "            if self._hold_until.get(self._targets[self._target_index], 0.0)"
+           " <= now:",
            "            if False:", ("8.1.3.1", "RFC 3263 §4.3"), True),
     # ---- RFC 3261 §22 / RFC 7616: Digest -------------------------------------------------------
     Mutant("D01", "RFC 7616 §3.4.1", "A2 = Method \":\" request-uri", DIGEST,
