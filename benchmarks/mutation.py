@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,19 +345,26 @@ def baseline(root: Path = ROOT, *, examples: int = 25, timeout: float = 300.0) -
     return records
 
 
-def report(results: Iterable[Result], out: object = sys.stdout) -> tuple[int, int]:
+def describe(r: Result) -> str:
+    m = r.mutant
+    flag = " (re-express against sipfsm/core)" if m.reexpress else ""
+    lines = [f"{m.id:<4} {r.status:<8} {r.seconds:6.1f}s  {m.family}: {m.rule}{flag}"]
+    if r.records:
+        lines.append(f"     caught by: {', '.join(r.records)}")
+    if r.tests_failed is not None:
+        lines.append(f"     test tree: {'fails' if r.tests_failed else 'passes'}")
+    if r.detail:
+        lines.append(f"     {r.detail}")
+    return "\n".join(lines) + "\n"
+
+
+def report(results: Iterable[Result], out: object = sys.stdout, *,
+           each: bool = True) -> tuple[int, int]:
     results = list(results)
     write = out.write  # type: ignore[attr-defined]
-    for r in results:
-        m = r.mutant
-        flag = " (re-express against sipfsm/core)" if m.reexpress else ""
-        write(f"{m.id:<4} {r.status:<8} {r.seconds:6.1f}s  {m.family}: {m.rule}{flag}\n")
-        if r.records:
-            write(f"     caught by: {', '.join(r.records)}\n")
-        if r.tests_failed is not None:
-            write(f"     test tree: {'fails' if r.tests_failed else 'passes'}\n")
-        if r.detail:
-            write(f"     {r.detail}\n")
+    if each:
+        for r in results:
+            write(describe(r))
     live = [r for r in results if r.status != "stale"]
     killed = sum(r.status in ("killed", "timeout") for r in live)
     stale = len(results) - len(live)
@@ -403,11 +410,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"baseline: the unmutated copy already fails {', '.join(broken)}")
             return 1
         print("baseline: every applicable record passes on the unmutated copy")
+    results = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda m: run_mutant(
-            m, examples=args.examples, timeout=args.timeout, quick=args.quick,
-            tests=args.tests), chosen))
-    killed, live = report(results)
+        futures = [pool.submit(run_mutant, m, examples=args.examples, timeout=args.timeout,
+                               quick=args.quick, tests=args.tests) for m in chosen]
+        for future in as_completed(futures):  # each result as soon as it is known
+            results.append(future.result())
+            sys.stdout.write(describe(results[-1]))
+            sys.stdout.flush()
+    killed, live = report(results, each=False)
     stale = len(results) - live
     return 0 if killed == live and not stale else 1
 
