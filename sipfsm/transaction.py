@@ -1,10 +1,10 @@
 """RFC 3261 §17.1.2: the non-INVITE client transaction, and the client transaction layer.
 
-Everything that decides what a transaction does is in this file.  The machine is the table just
-below (:data:`STATES`, :data:`TRANSITIONS`, built once per process into
-:data:`TRANSACTION_MACHINE`); what does not fit a table row is a named method of
-:class:`NonInviteClientTransaction` (the row's action) or of :class:`TransactionLayer` (which
-transaction a response belongs to, RFC 3261 §17.1.3 and §18.1.2).
+The machine is the table of :mod:`sipfsm.core.transaction` (:data:`STATES`,
+:data:`TRANSITIONS`, built once per process into :data:`TRANSACTION_MACHINE`, re-exported
+here), whose actions only compute output values; :class:`NonInviteClientTransaction` is the
+driver that executes them after each transition, and :class:`TransactionLayer` decides which
+transaction a response belongs to (RFC 3261 §17.1.3 and §18.1.2).
 
 Inputs (triggers)
   provisional(response)   a 1xx matched to the transaction
@@ -32,96 +32,60 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from sipfsm.core.transaction import (
+    COMPLETED,
+    PROCEEDING,
+    STATES,
+    TERMINATED,
+    TRANSACTION_MACHINE,
+    TRANSITIONS,
+    TRYING,
+    CancelTimers,
+    Forget,
+    InformTimeout,
+    InformTransportError,
+    PassFinal,
+    PassProvisional,
+    Release,
+    StartTimer,
+    TimerValues,
+    TransactionModel,
+    TransactionOutput,
+    TransactionState,
+    Transmit,
+    UseUdp,
+    step,
+)
 from sipfsm.errors import ConfigError, LocalProtocolError, ParseError, TransportError
-from sipfsm.fsm import SharedMachine
 from sipfsm.message import Limits, Request, Response, Via, parse, parse_cseq
 from sipfsm.ports import HostPort, Random, Target, TimerHandle, Timers, Transport
 
 __all__ = [
     "BRANCH_COOKIE",
+    "COMPLETED",
+    "PROCEEDING",
     "STATES",
+    "TERMINATED",
     "TRANSACTION_MACHINE",
     "TRANSITIONS",
+    "TRYING",
     "DropReason",
     "Dropped",
     "NonInviteClientTransaction",
     "TimerValues",
     "TransactionLayer",
     "TransactionOwner",
+    "TransactionState",
+    "step",
 ]
 
-# --------------------------------------------------------------------------------------------
-# The machine (RFC 3261 Figure 6)
-# --------------------------------------------------------------------------------------------
-
-TRYING, PROCEEDING, COMPLETED, TERMINATED = "Trying", "Proceeding", "Completed", "Terminated"
-ACTIVE = [TRYING, PROCEEDING]
-
-STATES: list[dict[str, Any]] = [
-    # Trying is entered from outside the table: NonInviteClientTransaction.start() sets Timer F,
-    # sends the request and (unreliable transport) sets Timer E.
-    {"name": TRYING},
-    {"name": PROCEEDING},
-    # §17.1.2.2: no more retransmissions; Timer K = T4 (unreliable) or 0 (reliable).
-    {"name": COMPLETED, "on_enter": "_enter_completed"},
-    # §17.1.2.2: "Once the transaction is in the terminated state, it MUST be destroyed
-    # immediately": timers cancelled, forgotten by the layer.
-    {"name": TERMINATED, "on_enter": "_enter_terminated"},
-]
-
-TRANSITIONS: list[dict[str, Any]] = [
-    # ---- Trying
-    {"trigger": "timer_e", "source": TRYING, "dest": None, "after": "_retransmit_backing_off"},
-    {"trigger": "provisional", "source": TRYING, "dest": PROCEEDING, "after": "_pass_provisional"},
-    {"trigger": "final", "source": ACTIVE, "dest": COMPLETED, "after": "_pass_final"},
-    {"trigger": "timer_f", "source": ACTIVE, "dest": TERMINATED, "after": "_inform_timeout"},
-    # §18.1.1: a request moved to TCP for its size goes back to UDP if TCP fails.
-    {"trigger": "transport_error", "source": TRYING, "dest": None,
-     "conditions": "_moved_to_tcp_for_size", "after": "_fall_back_to_udp"},
-    {"trigger": "transport_error", "source": ACTIVE, "dest": TERMINATED,
-     "after": "_inform_transport_error"},
-    # ---- Proceeding
-    {"trigger": "timer_e", "source": PROCEEDING, "dest": None, "after": "_retransmit_at_t2"},
-    {"trigger": "provisional", "source": PROCEEDING, "dest": None, "after": "_pass_provisional"},
-    # ---- Completed: response retransmissions (and late transport errors) are absorbed.
-    {"trigger": "provisional", "source": COMPLETED, "dest": None},
-    {"trigger": "final", "source": COMPLETED, "dest": None},
-    {"trigger": "transport_error", "source": COMPLETED, "dest": None},
-    {"trigger": "timer_k", "source": COMPLETED, "dest": TERMINATED},
-]
-
-TRANSACTION_MACHINE = SharedMachine(
-    name="NonInviteClientTransaction",
-    states=STATES,
-    transitions=TRANSITIONS,
-    initial=TRYING,
-)
+# The machine (RFC 3261 Figure 6) is in sipfsm.core.transaction: STATES, TRANSITIONS and the
+# actions of TransactionModel, which only compute outputs; NonInviteClientTransaction executes
+# them after each transition.
 
 BRANCH_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7 magic cookie
 BRANCH_BITS = 72  # random bits after the cookie (§8.1.1.7 uniqueness; at least 64)
 UDP_SIZE_LIMIT = 1300  # RFC 3261 §18.1.1: path MTU unknown
-
-
-@dataclass(frozen=True, slots=True)
-class TimerValues:
-    """RFC 3261 §17.1.1.1 / Table 4 timer base values, in seconds (defaults: the RFC's)."""
-
-    t1: float = 0.5
-    t2: float = 4.0
-    t4: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not self.t1 > 0 or not self.t2 > 0:
-            raise ConfigError(f"T1 and T2 must be positive (T1={self.t1}, T2={self.t2})")
-        if not self.t4 >= 0:
-            raise ConfigError(f"T4 must not be negative (T4={self.t4})")
-
-    @property
-    def timer_f(self) -> float:
-        return 64 * self.t1
-
-    def timer_k(self, reliable: bool) -> float:
-        return 0.0 if reliable else self.t4
 
 
 class TransactionOwner(Protocol):
@@ -138,41 +102,40 @@ class TransactionOwner(Protocol):
 
 
 # --------------------------------------------------------------------------------------------
-# The transaction
+# The transaction: a driver around the table
 # --------------------------------------------------------------------------------------------
 
 
-class NonInviteClientTransaction:
+class NonInviteClientTransaction(TransactionModel):
     """One non-INVITE client transaction (RFC 3261 §17.1.2), created by
     :meth:`TransactionLayer.send_request`.
 
     ``state`` is one of ``Trying``, ``Proceeding``, ``Completed``, ``Terminated``.  ``request`` is
     the request as the TU gave it; ``sent_request`` is what goes on the wire (with the top Via
-    this transaction added).
+    this transaction added).  Each input runs the table (:mod:`sipfsm.core.transaction`) to
+    completion; then the outputs are executed (sends, timers, the owner's callbacks); an input
+    they cause (a send failing at once) waits for its turn.
     """
 
     __slots__ = (
+        "_busy",
         "_data",
-        "_interval",
         "_layer",
+        "_queue",
         "_timer_e",
         "_timer_f",
         "_timer_k",
         "_transport",
         "branch",
         "method",
-        "moved_to_tcp",
         "owner",
         "request",
-        "retransmissions",
         "sent_by",
-        "state",
         "target",
     )
 
     machine = TRANSACTION_MACHINE
 
-    state: str
     target: Target
     sent_by: HostPort
 
@@ -193,17 +156,22 @@ class NonInviteClientTransaction:
         self.owner = owner
         self.branch = branch
         self.moved_to_tcp = moved_to_tcp
+        self.udp_fallback = moved_to_tcp and layer.transport_named("UDP") is not None
         self.retransmissions = 0
-        self._interval = layer.timer_values.t1
+        self.timer_values = layer.timer_values
+        self.interval = layer.timer_values.t1
         self._timer_e: TimerHandle | None = None
         self._timer_f: TimerHandle | None = None
         self._timer_k: TimerHandle | None = None
+        self._busy = False
+        self._queue: list[tuple[str, Any]] | None = None
         self._use(transport, target)
-        TRANSACTION_MACHINE.attach(self)
+        self.state = TRYING
 
     def _use(self, transport: Transport, target: Target) -> None:
         # §18.1.1: the top Via names the transport actually used (see ``via``).
         self._transport = transport
+        self.reliable = bool(transport.reliable)
         self.target = target
         self.sent_by = transport.local_address()
         self._data = self.sent_request.to_bytes()
@@ -213,10 +181,6 @@ class NonInviteClientTransaction:
     @property
     def transport(self) -> Transport:
         return self._transport
-
-    @property
-    def reliable(self) -> bool:
-        return bool(self._transport.reliable)
 
     @property
     def via(self) -> str:
@@ -241,101 +205,136 @@ class NonInviteClientTransaction:
         """Enter Trying (§17.1.2.2): set Timer F, set Timer E (unreliable transport only), pass
         the request to the transport.  A send failure is reported to the owner at once."""
         timers = self._layer.timers
-        values = self._layer.timer_values
+        values = self.timer_values
         self._timer_f = timers.start("F", values.timer_f, self._timer_f_fired)
-        if not self._transport.reliable:
+        if not self.reliable:
             self._timer_e = timers.start("E", values.t1, self._timer_e_fired)
-        self._transmit()
+        self._busy = True
+        try:
+            self._transmit()
+        finally:
+            self._busy = False
+        self._drain()
 
     def receive_response(self, response: Response) -> None:
         """A response the layer matched to this transaction (§17.1.3)."""
         if 100 <= response.status < 200:
-            TRANSACTION_MACHINE.fire(self, "provisional", response)
+            self._input("provisional", response)
         else:
-            TRANSACTION_MACHINE.fire(self, "final", response)
+            self._input("final", response)
 
     def transport_failed(self, error: Exception) -> None:
-        TRANSACTION_MACHINE.fire(self, "transport_error", error)
+        self._input("transport_error", error)
 
     def _timer_e_fired(self) -> None:
         self._timer_e = None
-        TRANSACTION_MACHINE.fire(self, "timer_e")
+        self._input("timer_e", None)
 
     def _timer_f_fired(self) -> None:
         self._timer_f = None
-        TRANSACTION_MACHINE.fire(self, "timer_f")
+        self._input("timer_f", None)
 
     def _timer_k_fired(self) -> None:
         self._timer_k = None
-        TRANSACTION_MACHINE.fire(self, "timer_k")
+        self._input("timer_k", None)
 
-    # ---- actions (named in the table) --------------------------------------------------------
+    # ---- the driver loop -----------------------------------------------------------------------
 
-    def _transmit(self) -> None:
+    def _input(self, trigger: str, argument: Any) -> None:
+        if self._busy:
+            if self._queue is None:
+                self._queue = []
+            self._queue.append((trigger, argument))
+            return
+        self._busy = True
+        try:
+            self._step(trigger, argument)
+        finally:
+            self._busy = False
+        self._drain()
+
+    def _drain(self) -> None:
+        queue = self._queue
+        while queue:
+            trigger, argument = queue.pop(0)
+            self._busy = True
+            try:
+                self._step(trigger, argument)
+            finally:
+                self._busy = False
+
+    def _step(self, trigger: str, argument: Any) -> None:
+        out: list[TransactionOutput] = []
+        self.out = out
+        if argument is None:
+            TRANSACTION_MACHINE.fire(self, trigger)
+        else:
+            TRANSACTION_MACHINE.fire(self, trigger, argument)
+        for output in out:
+            _EXECUTE[type(output)](self, output)
+
+    # ---- outputs ------------------------------------------------------------------------------
+
+    def _transmit(self, output: Transmit | None = None) -> None:
         try:
             self._transport.send(self._data, self.target)
         except TransportError as error:
-            TRANSACTION_MACHINE.fire(self, "transport_error", error)
+            self._input("transport_error", error)
             return
-        if self._transport.reliable and not self.moved_to_tcp:
+        if self.reliable and not self.moved_to_tcp:
             self._data = b""  # never retransmitted: keep no copy
 
-    def _retransmit_backing_off(self) -> None:
-        # §17.1.2.2: T1, then MIN(2*T1, T2), MIN(4*T1, T2), ...
-        self._interval = min(2 * self._interval, self._layer.timer_values.t2)
-        self._retransmit()
+    def _start_timer(self, output: StartTimer) -> None:
+        timers = self._layer.timers
+        if output.name == "E":
+            self._timer_e = timers.start("E", output.delay, self._timer_e_fired)
+        elif output.name == "K":
+            self._timer_k = timers.start("K", output.delay, self._timer_k_fired)
+        else:
+            self._timer_f = timers.start("F", output.delay, self._timer_f_fired)
 
-    def _retransmit_at_t2(self) -> None:
-        # §17.1.2.2: in Proceeding, Timer E is reset with T2.
-        self._interval = self._layer.timer_values.t2
-        self._retransmit()
-
-    def _retransmit(self) -> None:
-        self._timer_e = self._layer.timers.start("E", self._interval, self._timer_e_fired)
-        self.retransmissions += 1
-        self._transmit()
-
-    def _pass_provisional(self, response: Response) -> None:
-        self.owner.on_provisional(self, response)
-
-    def _pass_final(self, response: Response) -> None:
-        self.owner.on_final(self, response)
-
-    def _inform_timeout(self) -> None:
-        self.owner.on_timeout(self)
-
-    def _inform_transport_error(self, error: Exception) -> None:
-        self.owner.on_transport_error(self, error)
-
-    def _enter_completed(self, *_: object) -> None:
-        self._cancel_timers()
-        self._data = b""  # §17.1.2.2: nothing is retransmitted from Completed; free the bytes
-        delay = self._layer.timer_values.timer_k(bool(self._transport.reliable))
-        self._timer_k = self._layer.timers.start("K", delay, self._timer_k_fired)
-
-    def _enter_terminated(self, *_: object) -> None:
-        self._cancel_timers()
-        self._data = b""
-        self._layer._forget(self)
-
-    def _cancel_timers(self) -> None:
+    def _cancel_timers(self, output: CancelTimers | None = None) -> None:
         for timer in (self._timer_e, self._timer_f, self._timer_k):
             if timer is not None:
                 timer.cancel()
         self._timer_e = self._timer_f = self._timer_k = None
 
-    def _moved_to_tcp_for_size(self, error: Exception) -> bool:
-        return self.moved_to_tcp and self._layer.transport_named("UDP") is not None
+    def _release(self, output: Release) -> None:
+        self._data = b""
 
-    def _fall_back_to_udp(self, error: Exception) -> None:
-        # §18.1.1: "the element SHOULD retry the request, using UDP" (same transaction).
+    def _forget(self, output: Forget) -> None:
+        self._layer._forget(self)
+
+    def _use_udp(self, output: UseUdp) -> None:
         udp = self._layer.transport_named("UDP")
-        assert udp is not None
-        self.moved_to_tcp = False
+        assert udp is not None  # the condition of the row checked it
         self._use(udp, Target("UDP", self.target.host, self.target.port))
-        self._interval = self._layer.timer_values.t1
-        self._timer_e = self._layer.timers.start("E", self._interval, self._timer_e_fired)
-        self._transmit()
+
+    def _tell_provisional(self, output: PassProvisional) -> None:
+        self.owner.on_provisional(self, output.response)
+
+    def _tell_final(self, output: PassFinal) -> None:
+        self.owner.on_final(self, output.response)
+
+    def _tell_timeout(self, output: InformTimeout) -> None:
+        self.owner.on_timeout(self)
+
+    def _tell_transport_error(self, output: InformTransportError) -> None:
+        self.owner.on_transport_error(self, output.error)
+
+
+_EXECUTE: dict[type, Callable[[NonInviteClientTransaction, Any], None]] = {
+    Transmit: NonInviteClientTransaction._transmit,
+    StartTimer: NonInviteClientTransaction._start_timer,
+    CancelTimers: NonInviteClientTransaction._cancel_timers,
+    Release: NonInviteClientTransaction._release,
+    Forget: NonInviteClientTransaction._forget,
+    UseUdp: NonInviteClientTransaction._use_udp,
+    PassProvisional: NonInviteClientTransaction._tell_provisional,
+    PassFinal: NonInviteClientTransaction._tell_final,
+    InformTimeout: NonInviteClientTransaction._tell_timeout,
+    InformTransportError: NonInviteClientTransaction._tell_transport_error,
+}
 
 
 # --------------------------------------------------------------------------------------------
