@@ -32,7 +32,8 @@ from sipfsm.message import Request, Response
 from sipfsm.ports import Target, Transport
 from sipfsm.sim import Network, Scheduler, SeededRandom, StatelessResponder
 from sipfsm.sim.harness import ScriptedTransport
-from sipfsm.transaction import (
+from sipfsm.transaction import (  # _EXECUTE: the driver's output table
+    _EXECUTE,
     COMPLETED,
     PROCEEDING,
     STATES,
@@ -70,11 +71,22 @@ class HandTransaction(NonInviteClientTransaction):
         self.owner = owner
         self.branch = branch
         self.moved_to_tcp = moved_to_tcp
+        self.udp_fallback = False
         self.retransmissions = 0
-        self._interval = layer.timer_values.t1
+        self.timer_values = layer.timer_values
+        self.interval = layer.timer_values.t1
         self._timer_e = self._timer_f = self._timer_k = None
+        self._busy = False
+        self._queue = None
         self.state = TRYING
         self._use(transport, target)
+
+    def _do(self, action: Any, *args: Any) -> None:
+        """Run one of the table's actions and execute its outputs at once."""
+        self.out = []
+        action(*args)
+        for output in self.out:
+            _EXECUTE[type(output)](self, output)
 
     def receive_response(self, response: Response) -> None:
         state = self.state
@@ -84,7 +96,7 @@ class HandTransaction(NonInviteClientTransaction):
                 self.owner.on_provisional(self, response)
             else:
                 self.state = COMPLETED
-                self._enter_completed()
+                self._do(self._enter_completed)
                 self.owner.on_final(self, response)
         elif state != COMPLETED:
             raise RuntimeError(f"response in {state}")
@@ -92,10 +104,10 @@ class HandTransaction(NonInviteClientTransaction):
     def transport_failed(self, error: Exception) -> None:
         if self.state in (TRYING, PROCEEDING):
             self.state = TERMINATED
-            self._enter_terminated()
+            self._do(self._enter_terminated)
             self.owner.on_transport_error(self, error)
 
-    def _transmit(self) -> None:
+    def _transmit(self, output: Any = None) -> None:
         try:
             self._transport.send(self._data, self.target)
         except TransportError as error:
@@ -104,21 +116,21 @@ class HandTransaction(NonInviteClientTransaction):
     def _timer_e_fired(self) -> None:
         self._timer_e = None
         if self.state == TRYING:
-            self._retransmit_backing_off()
+            self._do(self._retransmit_backing_off)
         elif self.state == PROCEEDING:
-            self._retransmit_at_t2()
+            self._do(self._retransmit_at_t2)
 
     def _timer_f_fired(self) -> None:
         self._timer_f = None
         if self.state in (TRYING, PROCEEDING):
             self.state = TERMINATED
-            self._enter_terminated()
+            self._do(self._enter_terminated)
             self.owner.on_timeout(self)
 
     def _timer_k_fired(self) -> None:
         self._timer_k = None
         self.state = TERMINATED
-        self._enter_terminated()
+        self._do(self._enter_terminated)
 
 
 class HandLayer(TransactionLayer):

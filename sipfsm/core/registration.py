@@ -139,7 +139,8 @@ def _give_up(trigger: str, sources: Sequence[str], *, conditions: Sequence[str] 
     return rows
 
 
-def _transient(trigger: str, action: str) -> list[dict[str, Any]]:
+def _transient(trigger: str, action: str, *, fail_without_bindings: bool = False
+               ) -> list[dict[str, Any]]:
     """A failure after which the REGISTER may succeed elsewhere or later (§8.1.3.1 timeout as
     408, transport error as 503, 408/500/503): the next RFC 3263 address at once (§4.3), else the
     next redirect target (§8.1.3.4), else wait (§10.2.7, RFC 5626 §4.5) -- unless the failures in
@@ -152,6 +153,10 @@ def _transient(trigger: str, action: str) -> list[dict[str, Any]]:
          "after": ["next_redirect", "send"]},
         *_give_up(trigger, IN_FLIGHT, conditions=["failure_limit_reached"],
                   action=f"{action}_limit"),
+        # A destination that refuses (ICMP port unreachable, connection refused) while no
+        # binding of ours is held: nothing listens there; fail at once rather than back off.
+        *(_give_up(trigger, IN_FLIGHT, conditions=["holds_no_bindings"], action=action)
+          if fail_without_bindings else []),
         {"trigger": trigger, "source": IN_FLIGHT, "dest": "waiting",
          "before": [action, "defer"]},
     ]
@@ -257,7 +262,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     *_transient("Malformed", "note_malformed"),  # §8.1.3: as a server failure
     *_transient("Timeout", "note_timeout"),  # §8.1.3.1: as a 408
     *_transient("SendFailed", "note_send_failed"),  # §8.1.3.1: as a 503 without Retry-After
-    *_transient("TargetUnreachable", "note_unreachable"),  # never waits for Timer F
+    *_transient("TargetUnreachable", "note_unreachable",  # never waits for Timer F
+                fail_without_bindings=True),
 
     # ---- Any other final response >= 400: the next redirect target, else the intent fails.
     {"trigger": "Rejected", "source": IN_FLIGHT, "dest": None,
@@ -630,6 +636,9 @@ class RegistrationModel:
 
     def holds_bindings(self) -> bool:
         return bool(self.bound)
+
+    def holds_no_bindings(self) -> bool:
+        return not self.bound
 
     def _next_intent(self) -> Intent:
         return self.queue[0] if self.queue else (self.intent or _QUERY)

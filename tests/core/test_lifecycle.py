@@ -211,7 +211,9 @@ def _client(transport: ScriptedTransport, scheduler: Scheduler, targets: list[Ta
 
 
 @pytest.mark.requirement("RFC3261-8.1.3.1-TRANSPORT-ERROR-AS-503", "RFC3263-4.3-FAILOVER-NEXT")
-def test_unreachable_targets_move_on_at_once_then_defer_at_once() -> None:
+def test_unreachable_targets_move_on_at_once_then_fail_at_once() -> None:
+    """Every target refuses and no binding of ours exists: the registration fails at once
+    (nothing listens there), never after Timer F or a backoff."""
     scheduler = Scheduler()
     targets = [Target("UDP", f"192.0.2.{i}", 5060) for i in (51, 52, 53)]
     transport = _Refusing(scheduler, {"192.0.2.51", "192.0.2.52", "192.0.2.53"})
@@ -220,10 +222,35 @@ def test_unreachable_targets_move_on_at_once_then_defer_at_once() -> None:
     scheduler.run(until=1.0)
     assert [s.target for s in transport.sent] == targets
     assert all(s.time == 0.0 for s in transport.sent)  # never waits for Timer F
+    failed = [(t, e) for t, e in events if isinstance(e, Failed)]
+    assert len(failed) == 1 and failed[0][0] == 0.0
+    assert failed[0][1].reason is FailureReason.TRANSPORT
+    assert "unreachable" in failed[0][1].detail
+    assert client.state == "failed"
+
+
+@pytest.mark.requirement("RFC3261-8.1.3.1-TRANSPORT-ERROR-AS-503")
+def test_an_unreachable_registrar_during_a_refresh_is_retried_before_expiry() -> None:
+    """With a binding held, a refusal defers at once (the binding may still be saved), and the
+    retry is scheduled before the granted expiry."""
+    scheduler = Scheduler()
+    target = Target("UDP", "192.0.2.60", 5060)
+    transport = _Refusing(scheduler, set())
+    client, events = _client(transport, scheduler, [target], expires=600)
+    client.register()
+    from sipfsm.message import parse
+
+    request = parse(transport.sent[-1].data)
+    assert isinstance(request, Request)
+    client._layer.receive(ok_echo(request, expires=600).to_bytes(), REGISTRAR,
+                          transport)  # type: ignore[attr-defined]
+    assert client.state == "registered"
+    transport.refused.add(target.host)
+    scheduler.run(until=600.0)
     retrying = [(t, e) for t, e in events if isinstance(e, Retrying)]
-    assert len(retrying) == 1 and retrying[0][0] == 0.0
-    assert retrying[0][1].reason is FailureReason.TRANSPORT
-    assert client.state == "waiting"
+    assert retrying and retrying[0][1].reason is FailureReason.TRANSPORT
+    first_at, first = retrying[0]
+    assert first_at + first.delay < 600.0
 
 
 @pytest.mark.requirement("RFC3263-4.3-FAILOVER-NEXT", "RFC3261-8.1.2-TRY-EACH-ADDRESS")
@@ -249,8 +276,8 @@ def test_a_thousand_unreachable_targets_each_tried_once_without_recursion() -> N
     client.register()
     assert [s.target for s in transport.sent] == targets
     assert max(depths) - min(depths) <= 5, (min(depths), max(depths))
-    assert client.state == "waiting"
-    assert [type(e).__name__ for _, e in events].count("Retrying") == 1
+    assert client.state == "failed"
+    assert [type(e).__name__ for _, e in events].count("Failed") == 1
 
 
 def test_reachable_last_target_registers_after_refusals() -> None:
