@@ -1031,7 +1031,11 @@ class RegistrationModel:
             # and watch the expiry, to say so if it passes (BindingExpired).
             left = self.expires_at - self.now
             if left > 0:
-                backoff = min(backoff, max(left - self.config.refresh.margin, left / 2))
+                # Never sooner than a quarter of the backoff base: the retries before the
+                # expiry stay few (no Zeno loop against a registrar failing at once).
+                floor = min(backoff, self.config.backoff.base / 4)
+                backoff = max(floor, min(backoff, max(left - self.config.refresh.margin,
+                                                      left / 2)))
             self.out.append(StartTimer("expiry", max(left, 0.0)))
         retry_after = self._retry_after()
         if retry_after is not None:

@@ -288,3 +288,20 @@ def test_reachable_last_target_registers_after_refusals() -> None:
     world.client.register()
     world.run(5)
     assert world.client.state == "registered"
+
+
+def test_retries_near_the_expiry_stay_few_when_the_registrar_fails_at_once() -> None:
+    """A registrar answering 500 at once from the first refresh on: the retries before the
+    expiry are spaced by at least a quarter of the backoff base (no endless halving)."""
+
+    def responder(request: Request, registrar: ScriptedRegistrar) -> Any:
+        if len(registrar.requests) == 1:
+            return ok_echo(request, expires=600)
+        return reply(request, 500)
+
+    world = World(responder, config=default_config(expires=600))
+    world.client.register()
+    world.run(700)
+    times = _accepted_times(world)
+    assert len(times) < 15, len(times)
+    assert all(b - a >= 30 / 4 - 1e-6 for a, b in itertools.pairwise(times[1:]))
