@@ -821,3 +821,49 @@ def query_lists_the_current_bindings_rounded_up() -> None:
     assert query.status == 200 and query.date is not None
     assert contact_expiries(query) == {"sip:alice@192.0.2.10:5060": 100}  # 99.5 rounded up
     assert [b.expires for b in registrar.bindings(AOR)] == [100]
+
+
+# --------------------------------------------------------------------------------------------
+# §20.10 / §25.1 qvalue; resource limits of the embedded registrar
+# --------------------------------------------------------------------------------------------
+
+# RFC 3261 §25.1: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), written out here
+# rather than asked of the registrar's own parser.
+_QVALUE_GRAMMAR = r"(0(\.[0-9]{0,3})?|1(\.0{0,3})?)"
+
+
+@check("RFC3261-20.10-QVALUE-EMBEDDED")
+@given(q=st.one_of(
+    st.from_regex(_QVALUE_GRAMMAR, fullmatch=True),
+    st.text(st.sampled_from("0123456789.-e+"), min_size=1, max_size=6),
+))
+def a_contact_q_outside_the_qvalue_grammar_is_refused(q: str) -> None:
+    """A Contact q matching §25.1's qvalue is stored and listed as sent; any other q is a 400
+    and binds nothing."""
+    import re
+
+    registrar, _ = make_registrar()
+    contact = f"<sip:alice@192.0.2.10:5060>;q={q}"
+    response = handle(registrar, register(contacts=[contact], expires=600))
+    if re.fullmatch(_QVALUE_GRAMMAR, q):
+        assert response.status == 200, (q, response.status)
+        assert [c.params.get("q") for c in response.contacts] == [q]
+    else:
+        assert response.status == 400, (q, response.status)
+        assert registrar.bindings(AOR) == []
+
+
+@check("RFC3261-10.3-RESOURCE-LIMITS-EMBEDDED")
+@given(limit=st.integers(1, 5), extra=st.integers(1, 40))
+def contacts_over_the_per_aor_limit_are_refused_and_the_bindings_kept(
+        limit: int, extra: int) -> None:
+    """With at most ``limit`` contacts per AOR, a REGISTER that would go over it gets a final
+    error (never a 200), and the bindings already held stay exactly as they were."""
+    registrar, _ = make_registrar(RegistrarConfig(max_contacts=limit))
+    held = [f"<sip:alice@192.0.2.{n + 1}:5060>" for n in range(limit)]
+    assert handle(registrar, register(contacts=held, expires=600)).status == 200
+    before = sorted(str(b) for b in registrar.bindings(AOR))
+    more = [f"<sip:alice@198.51.100.{n + 1}:5060>" for n in range(extra)]
+    refused = handle(registrar, register(contacts=more, expires=600, cseq=2))
+    assert refused.status >= 400, refused.status
+    assert sorted(str(b) for b in registrar.bindings(AOR)) == before
