@@ -174,7 +174,13 @@ class NonInviteClientTransaction(TransactionModel):
         self.reliable = bool(transport.reliable)
         self.target = target
         self.sent_by = transport.local_address()
-        self._data = self.sent_request.to_bytes()
+        # The bytes of ``sent_request``: the Via row goes right after the start line (it is the
+        # first header row), so it is spliced into the TU's request's bytes rather than
+        # building and serialising a second Request.
+        data = self.request.to_bytes()
+        end = data.index(b"\r\n") + 2
+        self._data = b"".join((data[:end], b"Via: ", self.via.encode("utf-8"), b"\r\n",
+                               data[end:]))
 
     # ---- public view -------------------------------------------------------------------------
 
@@ -568,10 +574,15 @@ class TransactionLayer:
     def _is_our_sent_by(self, via: Via, tx: NonInviteClientTransaction | None) -> bool:
         # §18.1.2: a sent-by this layer inserts (now, or into the matched request).
         port = _via_port(via)
-        candidates = [t.local_address() for t in self._transports.values()]
         if tx is not None:
-            candidates.append(tx.sent_by)
-        return any(c.port == port and _same_host(c.host, via.host) for c in candidates)
+            mine = tx.sent_by
+            if mine.port == port and (mine.host == via.host or _same_host(mine.host, via.host)):
+                return True  # the common case: the sent-by of the matched request
+        for transport in self._transports.values():
+            c = transport.local_address()
+            if c.port == port and _same_host(c.host, via.host):
+                return True
+        return False
 
     def _drop(
         self, reason: DropReason, source: HostPort, transport: Transport, detail: str

@@ -335,6 +335,28 @@ def test_the_via_the_transaction_adds() -> None:
     assert tx.request == make_request()  # the TU's request is not changed
 
 
+@pytest.mark.requirement("RFC3261-8.1.1.7-VIA-PRESENT")
+def test_the_wire_bytes_are_the_request_with_the_via_row_first() -> None:
+    # Written from the request's own rows: the start line, then the Via, then every row of the
+    # TU's request in order, the body unchanged.
+    body = b"v=0\r\n"
+    request = make_request(7)
+    request = request.with_headers(request.headers.with_added("Subject", "hello")).with_body(body)
+    rig = Rig()
+    tx = rig.send(request=request)
+    wire = rig.udp.sent[-1].data
+    head, _, rest = wire.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == f"REGISTER {request.uri} SIP/2.0"
+    assert lines[1] == f"Via: {tx.via}"
+    expected = [f"{name}: {value}" for name, value in request.headers
+                if name != "Content-Length"]
+    assert [line for line in lines[2:] if not line.startswith("Content-Length:")] == expected
+    assert f"Content-Length: {len(body)}" in lines
+    assert rest == body
+    assert wire == tx.sent_request.to_bytes()
+
+
 @pytest.mark.requirement("RFC3261-8.1.1.7-BRANCH-UNIQUE")
 def test_branches_are_unique() -> None:
     rig = Rig()
