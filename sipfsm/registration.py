@@ -57,7 +57,6 @@ from sipfsm.core.registration import (
     StartTimer,
     build_register,
     contact_uri,
-    initial_state,
     merge_intents,
 )
 from sipfsm.core.values import (
@@ -218,9 +217,8 @@ class RegistrationClient:
         self._observer = observer
         # The machine's model, kept across inputs (sipfsm.core.registration.step copies a
         # RegistrationState in and out of one; the driver keeps one and saves the copies).
-        self._core = RegistrationModel(
-            initial_state(config, has_resolver=resolver is not None,
-                          has_credentials=digest is not None), random)
+        self._core = RegistrationModel.initial(config, random, has_resolver=resolver is not None,
+                                               has_credentials=digest is not None)
         self._attempt: _Attempt | None = None
         self._busy = False
         self._inputs: list[Input] | None = None  # made when an input arrives mid-step

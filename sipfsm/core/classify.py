@@ -20,8 +20,9 @@ from sipfsm.core.inputs import (
 )
 from sipfsm.core.values import KNOWN_STATUS_CODES, Binding, IntentKind, read_expires
 from sipfsm.errors import ParseError
-from sipfsm.message import Contact, Params, Response, SipUri, uri_equal
-from sipfsm.outbound.registration import read_extensions
+from sipfsm.message import Contact, Headers, Params, Response, SipUri, Uri
+from sipfsm.message import uri_equal as _uri_equal
+from sipfsm.outbound.registration import NO_EXTENSIONS, read_extensions
 from sipfsm.ports import HostPort
 
 __all__ = ["TRANSIENT_STATUS", "Asked", "Classified", "classify_response",
@@ -45,6 +46,13 @@ class Asked:
 
 
 Classified = Success | Challenge | IntervalTooBrief | Redirect | RetryLater | Rejected | Malformed
+
+
+def uri_equal(a: Uri, b: Uri) -> bool:
+    """§19.1.4 equality, the common case first: a registrar usually echoes our Contact as we
+    wrote it, and URIs equal component by component are §19.1.4-equal (the rule is reflexive).
+    Anything else takes the full rule."""
+    return a == b or _uri_equal(a, b)
 
 
 def effective_status(status: int) -> int:
@@ -112,7 +120,8 @@ def _redirect_targets(response: Response) -> tuple[SipUri, ...]:
 
 def _success(response: Response, asked: Asked) -> Success:
     contacts = response.contacts  # a malformed Contact makes the 2xx malformed
-    header = read_expires(response.headers.get("Expires"))
+    headers = response.headers
+    header = read_expires(headers.get("Expires"))
     granted: list[tuple[SipUri, int]] = []
     missing: list[str] = []
     if asked.kind is IntentKind.REGISTER:
@@ -126,18 +135,38 @@ def _success(response: Response, asked: Asked) -> Success:
         date = response.date
     except ParseError:
         date = None  # §10.2.5 is informative: an unreadable Date is ignored
+    # Headers a 200 usually lacks are looked for before anything is parsed.
+    service_route = (tuple(str(r) for r in response.service_routes)
+                     if "Service-Route" in headers else ())
     return Success(
         status=response.status,
         sent=asked.contacts,
         granted=tuple(granted),
         missing=tuple(missing),
         bindings=_bindings(contacts, header, asked) if asked.bindings else (),
-        service_route=tuple(str(r) for r in response.service_routes),
+        service_route=service_route,
         date=date,
         authentication_info=response.authentication_info,
         public=public_address(response),
-        extensions=read_extensions(response, asked.contacts, asked.instance),
+        extensions=(read_extensions(response, asked.contacts, asked.instance)
+                    if _may_have_extensions(headers, asked.instance) else NO_EXTENSIONS),
     )
+
+
+# What read_extensions reads: GRUUs (Contact parameters, RFC 5627), Path, Flow-Timer, Require.
+_EXTENSION_HEADERS = ("Path", "Flow-Timer", "Require")
+
+
+def _may_have_extensions(headers: Headers, instance: str | None) -> bool:
+    """False when read_extensions would find nothing: none of its headers, and no Contact that
+    could carry a GRUU (its parameter names contain "gruu"; found by our +sip.instance only
+    when we sent one)."""
+    if instance is not None:
+        return True
+    for name in _EXTENSION_HEADERS:
+        if name in headers:
+            return True
+    return any("gruu" in line.lower() for line in headers.get_lines("Contact"))
 
 
 def public_address(response: Response) -> HostPort | None:

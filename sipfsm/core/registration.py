@@ -68,7 +68,9 @@ from sipfsm.core.values import (
 )
 from sipfsm.errors import LocalProtocolError
 from sipfsm.fsm import SharedMachine
-from sipfsm.message import Headers, Request, SipUri, parse_uri, uri_equal
+from sipfsm.message import Headers, Params, Request, SipUri, parse_uri, uri_equal
+from sipfsm.message._syntax import valid_host
+from sipfsm.message.params import EMPTY_PARAMS
 from sipfsm.outbound.registration import EXTENSION_OPTION_TAGS, contact_parameters
 from sipfsm.ports import HostPort, Random, Target
 
@@ -515,6 +517,22 @@ def _loader() -> Any:
     return namespace["_load"]
 
 
+# The fields :func:`initial_state` leaves at their defaults, and those defaults.
+_STARTING = ("config", "registrar_uri", "expires", "contacts", "has_resolver", "has_credentials")
+_DEFAULTS = {f.name: f.default for f in fields(RegistrationState) if f.name not in _STARTING}
+
+
+def _starter() -> Any:
+    """``RegistrationModel._start``: the model of :func:`initial_state` without making the
+    frozen :class:`RegistrationState` first (its 28-field ``__init__`` was the larger part of
+    creating a client); the defaults are read from the dataclass, so both stay one."""
+    body = "".join(f"    self.{name} = {name}\n" for name in _STARTING)
+    body += "".join(f"    self.{name} = _d_{name}\n" for name in _DEFAULTS)
+    namespace: dict[str, Any] = {f"_d_{name}": value for name, value in _DEFAULTS.items()}
+    exec(f"def _start(self, {', '.join(_STARTING)}):\n{body}", namespace)
+    return namespace["_start"]
+
+
 class RegistrationModel:
     """The model the table runs on: a mutable working copy of a :class:`RegistrationState`
     (same fields), the input being processed, and the outputs so far.  Its methods are the
@@ -524,10 +542,12 @@ class RegistrationModel:
     one model and call :meth:`advance` on it (the same table, the same callbacks, no copies),
     reading :meth:`freeze` when it wants the value."""
 
-    __slots__ = (*FIELDS, "failure_retry_after", "input", "now", "out", "random", "raised",
-                 "state")
+    __slots__ = (*FIELDS, "_configured", "failure_retry_after", "input", "now", "out", "random",
+                 "raised", "state")
 
     # (assigned in __init__ from RegistrationState; declared for mypy)
+    name: str
+    state: str
     config: RegistrationConfig
     registrar_uri: SipUri
     expires: int
@@ -559,16 +579,39 @@ class RegistrationModel:
     failure_retry_after: float | None
 
     _load = _loader()
+    _start = _starter()
 
     def __init__(self, state: RegistrationState, random: Random) -> None:
         self._load(state)
-        self.state = state.name
+        self._scratch(random)
+
+    def _scratch(self, random: Random) -> None:
+        self.state = self.name
         self.now = 0.0
         self.random = random
         self.out: list[Output] = []
         self.raised: list[Input] = []
         self.failure_retry_after = None
         self.input = None
+        self._configured: SipUri | None = None
+
+    @classmethod
+    def initial(cls, config: RegistrationConfig, random: Random, *, has_resolver: bool = True,
+                has_credentials: bool = False) -> RegistrationModel:
+        """The model of ``initial_state(config, ...)`` (what a new client starts from)."""
+        model = cls.__new__(cls)
+        registrar = configured_registrar(config)
+        model._start(config, registrar, config.expires, config.contacts, has_resolver,
+                     has_credentials)
+        model._scratch(random)
+        model._configured = registrar
+        return model
+
+    def _configured_registrar(self) -> SipUri:
+        configured = self._configured
+        if configured is None:
+            configured = self._configured = configured_registrar(self.config)
+        return configured
 
     def freeze(self) -> RegistrationState:
         """The model's state as a value."""
@@ -791,8 +834,9 @@ class RegistrationModel:
         hop = self._next_hop()
         transport = (hop.params.get("transport") or self.config.transport or "").upper() or None
         configured = self.config.registrar_target
-        if (configured is not None and hop is self.registrar_uri
-                and uri_equal(hop, configured_registrar(self.config))):
+        if configured is not None and hop is self.registrar_uri and (
+                hop is (registrar := self._configured_registrar())
+                or uri_equal(hop, registrar)):
             # §10.2.6: a configured registrar address needs no lookup.
             self.raised.append(Resolved((configured,)))
             return
@@ -1162,8 +1206,13 @@ def _default_port(transport: str) -> int:
 
 def contact_uri(user: str, local: HostPort, target: Target | None) -> SipUri:
     """``sip:<user>@<address>`` for a contact of ours (``;transport=`` unless UDP)."""
-    host = f"[{local.host}]" if ":" in local.host else local.host
     name = target.transport.lower() if target is not None else "udp"
+    if user and 0 <= local.port <= 65535 and valid_host(local.host):
+        # What parsing the text below gives, without formatting and parsing it: the user is
+        # the AOR's (already a URI's user part), the address a socket's.
+        params = EMPTY_PARAMS if name == "udp" else Params._trusted({"transport": name})
+        return SipUri("sip", local.host, user, None, local.port, params)
+    host = f"[{local.host}]" if ":" in local.host else local.host
     suffix = "" if name == "udp" else f";transport={name}"
     uri = parse_uri(f"sip:{user}@{host}:{local.port}{suffix}")
     assert isinstance(uri, SipUri)
@@ -1210,4 +1259,22 @@ def build_register(plan: RegisterPlan, config: RegistrationConfig,
     if config.user_agent:
         items.append(("User-Agent", config.user_agent))
     items.extend(authorization)
-    return Request(method="REGISTER", uri=plan.request_uri, headers=Headers(items), body=b"")
+    return Request(method="REGISTER", uri=plan.request_uri, headers=_header_rows(items),
+                   body=b"")
+
+
+# The names build_register writes, in their canonical spelling (what Headers would make them).
+_CANONICAL_NAMES = frozenset({
+    "Route", "Max-Forwards", "To", "From", "Call-ID", "CSeq", "Contact", "Expires", "Supported",
+    "User-Agent", "Authorization", "Proxy-Authorization"})
+
+
+def _header_rows(items: list[tuple[str, str]]) -> Headers:
+    """``Headers(items)`` for rows named in canonical spelling: the same check (no CR or LF in a
+    value) and normalisation (surrounding blanks stripped), without looking each name up again:
+    a REGISTER is built for every request.  Any other row takes ``Headers`` itself."""
+    for name, value in items:
+        if (name not in _CANONICAL_NAMES or "\r" in value or "\n" in value
+                or value != value.strip(" \t")):
+            return Headers(items)  # normalises, or raises LocalProtocolError as it does
+    return Headers._trusted(tuple(items))

@@ -113,10 +113,16 @@ def read_extensions(response: Response, ours: Sequence[SipUri],
     the Flow-Timer, and whether ``Require`` lists ``outbound``.  A malformed value is ignored
     (the registration itself stands)."""
     pub = temp = None
-    try:
-        contacts = response.contacts
-    except ParseError:
-        contacts = []
+    contacts: Sequence[Contact] = ()
+    headers = response.headers
+    # A GRUU is a Contact parameter whose name contains "gruu": without one (and without an
+    # instance of ours to look for) the Contacts need not be read here.
+    if instance is not None or any("gruu" in line.lower()
+                                   for line in headers.get_lines("Contact")):
+        try:
+            contacts = response.contacts
+        except ParseError:
+            contacts = ()
     for contact in contacts:
         mine = isinstance(contact.uri, SipUri) and any(uri_equal(contact.uri, u) for u in ours)
         if not mine and (instance is None or _instance_of(contact) != instance):
@@ -124,17 +130,19 @@ def read_extensions(response: Response, ours: Sequence[SipUri],
         pub = pub or _unquote(contact.params.get("pub-gruu"))
         temp = temp or _unquote(contact.params.get("temp-gruu"))
     path: tuple[str, ...] = ()
-    if "Path" in response.headers:
+    if "Path" in headers:
         try:
             path = tuple(str(p.uri) for p in response.paths)
         except ParseError:
             path = ()
     flow_timer: int | None = None
-    raw = response.headers.get("Flow-Timer")
+    raw = headers.get("Flow-Timer")
     if raw is not None and raw.strip().isdigit() and raw.strip().isascii():
         flow_timer = int(raw.strip())
-    try:
-        required = {tag.lower() for tag in response.require}
-    except ParseError:
-        required = set()
+    required: set[str] = set()
+    if "Require" in headers:
+        try:
+            required = {tag.lower() for tag in response.require}
+        except ParseError:
+            required = set()
     return RegistrationExtensions(pub, temp, path, flow_timer, "outbound" in required)

@@ -1,0 +1,149 @@
+"""The registration core's shortcuts (issue 14) give what the long way gives.
+
+Each shortcut is checked against the way it replaces, done by hand here: the URI text parsed,
+the header rows given to ``Headers``, the frozen initial state built field by field, the 200's
+extensions read from a response that carries them."""
+
+from __future__ import annotations
+
+import pytest
+
+from sipfsm.core.classify import Asked, classify_response
+from sipfsm.core.inputs import Success
+from sipfsm.core.registration import (
+    RegisterPlan,
+    RegistrationModel,
+    build_register,
+    contact_uri,
+    initial_state,
+)
+from sipfsm.core.values import ContactSpec, IntentKind, RegistrationConfig
+from sipfsm.errors import LocalProtocolError
+from sipfsm.message import Headers, Response, SipUri, parse, parse_uri
+from sipfsm.ports import HostPort, Target
+
+
+def _sip(text: str) -> SipUri:
+    uri = parse_uri(text)
+    assert isinstance(uri, SipUri)
+    return uri
+
+
+class _Random:
+    def token(self, nbits: int) -> str:
+        return "t" * (nbits // 8)
+
+    def uniform(self, low: float, high: float) -> float:
+        return low
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+@pytest.mark.parametrize(("local", "transport", "text"), [
+    (HostPort("192.0.2.7", 5070), "UDP", "sip:bob@192.0.2.7:5070"),
+    (HostPort("192.0.2.7", 5070), "TCP", "sip:bob@192.0.2.7:5070;transport=tcp"),
+    (HostPort("2001:db8::7", 5061), "TLS", "sip:bob@[2001:db8::7]:5061;transport=tls"),
+    (HostPort("host.example.com", 5060), "UDP", "sip:bob@host.example.com:5060"),
+])
+def test_an_automatic_contact_is_the_uri_its_text_parses_to(local: HostPort, transport: str,
+                                                            text: str) -> None:
+    made = contact_uri("bob", local, Target(transport, "192.0.2.1", 5060))
+    assert made == parse_uri(text)
+    assert str(made) == text
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+@pytest.mark.parametrize("registrar_target", [None, Target("UDP", "192.0.2.1", 5060)])
+def test_a_new_clients_model_is_the_initial_state(registrar_target: Target | None) -> None:
+    config = RegistrationConfig(aor=_sip("sip:alice@example.com"), expires=1800,
+                                registrar_target=registrar_target,
+                                contacts=(ContactSpec(q=0.5),))
+    for resolver, credentials in ((True, False), (False, True)):
+        model = RegistrationModel.initial(config, _Random(), has_resolver=resolver,
+                                          has_credentials=credentials)
+        assert model.state == "unregistered"
+        assert model.freeze() == initial_state(config, has_resolver=resolver,
+                                               has_credentials=credentials)
+
+
+def _plan(call_id: str = "c1", from_tag: str = "f1") -> RegisterPlan:
+    return RegisterPlan(_sip("sip:example.com"), call_id, 4, from_tag, IntentKind.REGISTER,
+                        (ContactSpec(),), 600)
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+def test_register_rows_are_what_headers_makes_of_them() -> None:
+    config = RegistrationConfig(aor=_sip("sip:alice@example.com"), user_agent="agent 1 \t")
+    auth = [("Authorization", 'Digest username="alice", realm="r"')]
+    request = build_register(_plan(call_id=" c1 "), config, (_sip("sip:alice@192.0.2.7"),),
+                             auth)
+    assert request.headers == Headers(list(request.headers))
+    assert request.headers.get("User-Agent") == "agent 1"  # blanks stripped, as Headers does
+    assert request.headers.get("Call-ID") == "c1"
+    assert request.headers.get("Authorization") == 'Digest username="alice", realm="r"'
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+@pytest.mark.parametrize("where", ["call_id", "from_tag", "user_agent", "authorization"])
+def test_a_line_break_in_any_register_value_is_refused(where: str) -> None:
+    config = RegistrationConfig(aor=_sip("sip:alice@example.com"),
+                                user_agent="x\r\nEvil: 1" if where == "user_agent" else "x")
+    plan = _plan(call_id="c\r\nEvil: 1" if where == "call_id" else "c1",
+                 from_tag="f\nEvil: 1" if where == "from_tag" else "f1")
+    auth = [("Authorization", "Digest a\r\nEvil: 1")] if where == "authorization" else []
+    with pytest.raises(LocalProtocolError):
+        build_register(plan, config, (_sip("sip:alice@192.0.2.7"),), auth)
+
+
+def _ok(*headers: str) -> Response:
+    lines = ["SIP/2.0 200 OK", "Via: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bKa",
+             "From: <sip:alice@example.com>;tag=1", "To: <sip:alice@example.com>;tag=2",
+             "Call-ID: c1", "CSeq: 4 REGISTER", *headers, "Content-Length: 0", "", ""]
+    message = parse("\r\n".join(lines).encode())
+    assert isinstance(message, Response)
+    return message
+
+
+OURS = _sip("sip:alice@192.0.2.7:5060")
+ASKED = Asked(IntentKind.REGISTER, contacts=(OURS,), expires=600)
+
+
+@pytest.mark.requirement("RFC5627-4.1-READ-GRUUS")
+def test_gruus_are_read_whatever_the_case_of_their_parameter_names() -> None:
+    """RFC 3261 §7.3.1: parameter names are case-insensitive; RFC 5627 §4.1: the GRUUs of our
+    binding are its pub-gruu and temp-gruu parameters."""
+    got = classify_response(_ok('m: <sip:alice@192.0.2.7:5060>;expires=600;'
+                                'PUB-GRUU="sip:alice@example.com;gr=x";'
+                                'Temp-Gruu="sip:t1@example.com;gr"'), ASKED)
+    assert isinstance(got, Success)
+    assert got.extensions.pub_gruu == "sip:alice@example.com;gr=x"
+    assert got.extensions.temp_gruu == "sip:t1@example.com;gr"
+
+
+@pytest.mark.requirement("RFC5627-4.1-READ-GRUUS")
+def test_a_plain_200_says_nothing_about_extensions_and_one_with_them_is_read() -> None:
+    plain = classify_response(_ok("Contact: <sip:alice@192.0.2.7:5060>;expires=600"), ASKED)
+    assert isinstance(plain, Success)
+    assert (plain.extensions.pub_gruu, plain.extensions.path, plain.extensions.flow_timer,
+            plain.extensions.outbound) == (None, (), None, False)
+    full = classify_response(_ok("Contact: <sip:alice@192.0.2.7:5060>;expires=600",
+                                 "Path: <sip:edge.example.com;lr>", "Flow-Timer: 120",
+                                 "Require: outbound", "Service-Route: <sip:sr.example.com;lr>"),
+                             ASKED)
+    assert isinstance(full, Success)
+    assert full.extensions.path == ("sip:edge.example.com;lr",)
+    assert (full.extensions.flow_timer, full.extensions.outbound) == (120, True)
+    assert full.service_route == ("<sip:sr.example.com;lr>",)  # the name-addr, as listed
+    assert [(str(u), e) for u, e in full.granted] == [(str(OURS), 600)]
+
+
+@pytest.mark.requirement("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS")
+def test_our_contact_written_differently_is_still_ours() -> None:
+    """§19.1.4: the host compares case-insensitively, parameters in any order -- the exact
+    comparison tried first must fall back to the rule."""
+    asked = Asked(IntentKind.REGISTER, contacts=(_sip("sip:alice@host.example.com:5060;a=1;b=2"),),
+                  expires=600)
+    got = classify_response(_ok("Contact: <sip:alice@HOST.example.com:5060;b=2;a=1>;expires=60"),
+                            asked)
+    assert isinstance(got, Success)
+    assert [e for _, e in got.granted] == [60]
+    assert got.bindings[0].ours
