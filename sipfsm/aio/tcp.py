@@ -150,6 +150,7 @@ class TcpTransport:
         self._last: tuple[str, int] | None = None
         self._advertised: str | None = None
         self._closed = False
+        self.messages_sent = 0  # messages accepted by send (written once connected)
 
     @classmethod
     async def open(
@@ -229,6 +230,7 @@ class TcpTransport:
         if connection is None or not connection.usable:
             connection = self._connect(key, target)
         connection.write(data)
+        self.messages_sent += 1
 
     async def connect(self, target: Target) -> HostPort:
         """Open (or reuse) the connection to ``target`` now; return the address to advertise.

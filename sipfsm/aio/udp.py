@@ -89,6 +89,11 @@ class UdpTransport:
         # load generator's CPU when done on every send).  Bounded.
         self._sockaddrs: dict[Target, tuple[str, int]] = {}
         self._last_target: Target | None = None
+        self._last_address: tuple[str, int] = ("", 0)
+        self._wildcard = self._bound_host in WILDCARDS
+        # Source (address, port) tuple -> HostPort, for the datagrams received.  Bounded.
+        self._sources: dict[tuple[Any, ...], HostPort] = {}
+        self.messages_sent = 0  # datagrams passed to the kernel (retransmissions included)
         self._sending = False
         self._send_error: Exception | None = None
 
@@ -185,9 +190,17 @@ class UdpTransport:
         transport = self._transport
         if transport is None or transport.is_closing():
             raise TransportError("UDP transport is closed")
-        address = self._sockaddr(target)
-        local = self.local_address_for(target)
-        self._last_target = target
+        if target is self._last_target:
+            address = self._last_address  # the common case: the same registrar again
+        else:
+            address = self._sockaddr(target)
+            self._last_target, self._last_address = target, address
+        if self._wildcard:
+            # Remember the source address the kernel routes to this target from (see
+            # local_address); a socket bound to one address always sends from it.
+            source = self._source_for(target)
+            if source is not None:
+                self._advertised = source
         self._sending, self._send_error = True, None
         try:
             transport.sendto(data, address)
@@ -199,8 +212,10 @@ class UdpTransport:
             kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
                     else TransportError)
             raise kind(f"UDP send to {target.address} failed: {error}") from error
+        self.messages_sent += 1
         if self._trace is not None:
-            self._trace.record("sent", "UDP", local, target.address, data)
+            self._trace.record("sent", "UDP", self.local_address_for(target), target.address,
+                               data)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -252,7 +267,12 @@ class UdpTransport:
         return host, target.port
 
     def _datagram(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        source = HostPort(unmapped(str(addr[0])), int(addr[1]))
+        source = self._sources.get(addr)
+        if source is None:
+            source = HostPort(unmapped(str(addr[0])), int(addr[1]))
+            if len(self._sources) >= 1024:
+                self._sources.clear()
+            self._sources[addr] = source
         if self._trace is not None:
             local = HostPort(self._source_for(source) or self._bound_host, self._bound_port)
             self._trace.record("received", "UDP", local, source, data)

@@ -72,19 +72,6 @@ class _Receiver:
             self.layer.transport_error(target, error)
 
 
-class _SentCounter:
-    """A trace sink that only counts the messages sent (retransmissions included)."""
-
-    __slots__ = ("sent",)
-
-    def __init__(self) -> None:
-        self.sent = 0
-
-    def record(self, direction: str, transport: str, local: Any, remote: Any, data: bytes) -> None:
-        if direction == "sent":
-            self.sent += 1
-
-
 class _Tally:
     """The clients' observer: per-user state in flat arrays (no object per user)."""
 
@@ -152,13 +139,15 @@ def _reason(reason: str, status: int | None) -> str:
 
 
 async def _open_transport(
-    settings: ShardSettings, receiver: _Receiver, counter: _SentCounter
+    settings: ShardSettings, receiver: _Receiver
 ) -> UdpTransport | TcpTransport:
     if settings.registrar.transport == "TCP":
         return await TcpTransport.open(
-            receiver, local_host=settings.local_host, listen=False, trace=counter
+            receiver, local_host=settings.local_host, listen=False
         )
-    udp = await UdpTransport.open(receiver, local_host=settings.local_host, trace=counter)
+    # No trace: the transport counts what it sends (messages_sent), and a trace sink would
+    # cost two HostPorts and a call per message.
+    udp = await UdpTransport.open(receiver, local_host=settings.local_host)
     if settings.receive_buffer:
         # Every response of every user of this worker queues on this one socket.
         udp.set_receive_buffer(settings.receive_buffer)
@@ -177,8 +166,7 @@ async def run_shard(
     cpu0 = time.process_time()
     tally = _Tally(len(users))
     receiver = _Receiver()
-    counter = _SentCounter()
-    transport = await _open_transport(settings, receiver, counter)
+    transport = await _open_transport(settings, receiver)
     timers = AioTimers()
     random = SecretsRandom()
     clock = SystemClock()
@@ -199,7 +187,7 @@ async def run_shard(
     end = t0 + settings.duration
 
     def snapshot(done: bool = False) -> Snapshot:
-        sent = counter.sent
+        sent = transport.messages_sent
         return Snapshot(
             elapsed=time.monotonic() - t0,
             ramp_seconds=tally.last_initial,
@@ -227,58 +215,79 @@ async def run_shard(
             report(snapshot())
 
     ticker = asyncio.ensure_future(reporter())
-    try:
-        i = 0
-        n = len(users)
-        while not stop.is_set():
+    loop = asyncio.get_running_loop()
+    n = len(users)
+    started = 0
+    next_start: asyncio.TimerHandle | None = None
+    failed: asyncio.Future[None] = loop.create_future()
+
+    def start_user(i: int) -> None:
+        user = users[i]
+        config = RegistrationConfig(
+            aor=user.aor,
+            registrar_target=settings.registrar,
+            transport=settings.registrar.transport,
+            expires=settings.expires,
+            keep_last_response=False,
+            max_consecutive_failures=settings.max_consecutive_failures,
+        )
+        credentials = (
+            StaticCredentials(user.name, user.password) if user.password is not None else None
+        )
+        client = RegistrationClient(
+            config, layer=layer, timers=timers, clock=clock, random=random,
+            credentials=credentials, observer=functools.partial(tally.observe, i),
+        )  # fmt: skip
+        clients.append(client)
+        tally.started_at[i] = time.monotonic()
+        tally.started += 1
+        client.register()
+
+    def start_due() -> None:
+        # The i-th user starts at t0 + i / rate: one loop callback per batch of due users
+        # (at most one per millisecond), not a task and a timeout per user.
+        nonlocal started, next_start
+        next_start = None
+        try:
             now = time.monotonic()
-            if now >= end:
-                break
+            if stop.is_set() or now >= end:
+                return
             due = min(n, int((now - t0) * settings.rate) + 1)
-            while i < due:
-                user = users[i]
-                config = RegistrationConfig(
-                    aor=user.aor,
-                    registrar_target=settings.registrar,
-                    transport=settings.registrar.transport,
-                    expires=settings.expires,
-                    keep_last_response=False,
-                    max_consecutive_failures=settings.max_consecutive_failures,
-                )
-                credentials = (
-                    StaticCredentials(user.name, user.password)
-                    if user.password is not None
-                    else None
-                )
-                client = RegistrationClient(
-                    config, layer=layer, timers=timers, clock=clock, random=random,
-                    credentials=credentials,
-                    observer=functools.partial(tally.observe, i),
-                )  # fmt: skip
-                clients.append(client)
-                tally.started_at[i] = time.monotonic()
-                tally.started += 1
-                client.register()
-                i += 1
-                if i % 2000 == 0:
+            while started < due:
+                start_user(started)
+                started += 1
+                if started % 2000 == 0:
                     # Long-lived clients out of the collector's full passes: each full
                     # collection would otherwise walk all of them (an event-loop pause that
                     # delays responses and costs CPU).
                     gc.freeze()
-            if i >= n:
+            if started >= n:
                 gc.freeze()
-                # Everyone started: hold until the end (the clients refresh by themselves).
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), max(0.0, end - time.monotonic()))
-                break
-            wait = t0 + i / settings.rate - time.monotonic()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), min(max(wait, 0.001), 0.05))
+                return
+            wait = t0 + started / settings.rate - time.monotonic()
+            next_start = loop.call_later(max(wait, 0.001), start_due)
+        except BaseException as exc:
+            if not failed.done():
+                failed.set_exception(exc)
+
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        start_due()
+        # Everyone is started by start_due; the clients refresh by themselves until the end.
+        await asyncio.wait(
+            (stopped, failed), timeout=max(0.0, end - time.monotonic()),
+            return_when=asyncio.FIRST_COMPLETED,
+        )  # fmt: skip
+        if next_start is not None:
+            next_start.cancel()
+        if failed.done():
+            failed.result()  # a failure while starting users ends the run, as it did
         if settings.unregister and not stop.is_set():
             await _unregister(clients, tally, settings.unregister_grace)
         final = snapshot(done=True)
     finally:
         ticker.cancel()
+        stopped.cancel()
         gc.unfreeze()  # the clients are let go: back under the collector
         for client in clients:
             with contextlib.suppress(Exception):

@@ -82,3 +82,113 @@ def test_tokens_differ() -> None:
 def test_uniform_stays_in_range(low: float, span: float) -> None:
     value = SecretsRandom().uniform(low, low + span)
     assert low <= value <= low + span
+
+
+def test_timers_fire_in_deadline_order_each_after_its_delay() -> None:
+    delays = [0.03, 0.0, 0.05, 0.01, 0.03, 0.02, 0.04, 0.01]
+
+    async def scenario() -> tuple[list[tuple[int, float]], float]:
+        loop = asyncio.get_running_loop()
+        timers = AioTimers(loop)
+        fired: list[tuple[int, float]] = []
+        start = loop.time()
+        for index, delay in enumerate(delays):
+            timers.start("t", delay, lambda i=index: fired.append((i, loop.time())))
+        await asyncio.sleep(0.2)
+        return fired, start
+
+    fired, start = run(scenario())
+    assert len(fired) == len(delays)
+    for index, when in fired:
+        assert when - start >= delays[index] - 0.001
+    order = [delays[index] for index, _ in fired]
+    assert order == sorted(order)
+
+
+def test_a_sooner_timer_started_later_still_fires_on_time() -> None:
+    async def scenario() -> list[str]:
+        loop = asyncio.get_running_loop()
+        timers = AioTimers(loop)
+        fired: list[str] = []
+        timers.start("long", 5.0, lambda: fired.append("long"))
+        timers.start("short", 0.01, lambda: fired.append("short"))
+        await asyncio.sleep(0.1)
+        return fired
+
+    assert run(scenario()) == ["short"]
+
+
+def test_a_timer_cancelled_by_one_due_with_it_does_not_fire() -> None:
+    async def scenario() -> list[str]:
+        timers = AioTimers()
+        fired: list[str] = []
+        second: list[ports.TimerHandle] = []
+
+        def first() -> None:
+            fired.append("first")
+            second[0].cancel()
+
+        timers.start("a", 0.01, first)
+        second.append(timers.start("b", 0.01, lambda: fired.append("second")))
+        await asyncio.sleep(0.1)
+        return fired
+
+    assert run(scenario()) == ["first"]
+
+
+def test_a_failing_timer_is_reported_and_the_others_still_fire() -> None:
+    async def scenario() -> tuple[list[str], list[dict[str, object]]]:
+        loop = asyncio.get_running_loop()
+        reported: list[dict[str, object]] = []
+        loop.set_exception_handler(lambda _loop, context: reported.append(context))
+        timers = AioTimers()
+        fired: list[str] = []
+
+        def boom() -> None:
+            raise RuntimeError("boom")
+
+        timers.start("a", 0.01, boom)
+        timers.start("b", 0.01, lambda: fired.append("b"))
+        await asyncio.sleep(0.1)
+        return fired, reported
+
+    fired, reported = run(scenario())
+    assert fired == ["b"]
+    assert len(reported) == 1 and isinstance(reported[0]["exception"], RuntimeError)
+
+
+def test_mostly_cancelled_timers_leave_the_live_ones_firing() -> None:
+    async def scenario() -> tuple[list[int], int, int]:
+        timers = AioTimers()
+        fired: list[int] = []
+        handles = [timers.start("f", 0.02 + i * 1e-4, lambda i=i: fired.append(i))
+                   for i in range(500)]
+        for i, handle in enumerate(handles):
+            if i % 10:
+                handle.cancel()
+                handle.cancel()
+        live = len(timers)
+        await asyncio.sleep(0.2)
+        return fired, live, len(timers)
+
+    fired, live, after = run(scenario())
+    assert fired == list(range(0, 500, 10))
+    assert live == 50 and after == 0
+
+
+def test_a_zero_delay_timer_restarting_itself_does_not_starve_the_loop() -> None:
+    async def scenario() -> int:
+        timers = AioTimers()
+        count = 0
+
+        def again() -> None:
+            nonlocal count
+            count += 1
+            if count < 100_000:
+                timers.start("again", 0.0, again)
+
+        timers.start("again", 0.0, again)
+        await asyncio.sleep(0.01)
+        return count
+
+    assert run(scenario()) < 100_000
