@@ -50,12 +50,25 @@ def icmp_is_unreachable(origin: int, icmp_type: int) -> bool:
     return (origin, icmp_type) in ((_SO_EE_ORIGIN_ICMP, 3), (_SO_EE_ORIGIN_ICMP6, 1))
 
 
+# The largest UDP payload (IPv4: 65,507 bytes; IPv6 without jumbograms: 65,527).
+_MAX_DATAGRAM = 65536
+# Datagrams read from the socket after the one the event loop delivered, per loop turn: a
+# selector loop reads one datagram per turn of the loop (a select call and a pass over the
+# timers for each), which under load costs more than the message itself.  Bounded, so that
+# timers and other sockets still get their turn.
+_DRAIN_MAX = 64
+_DRAIN_SKIP = 8  # after a drain that found nothing, datagrams delivered before trying again
+
+
 class _UdpProtocol(asyncio.DatagramProtocol):
     def __init__(self, owner: UdpTransport) -> None:
         self._owner = owner
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        self._owner._datagram(data, addr)
+        owner = self._owner
+        owner._datagram(data, addr)
+        if owner._drain:
+            owner._drain_socket()
 
     def error_received(self, exc: Exception) -> None:
         self._owner._error(exc)
@@ -94,6 +107,8 @@ class UdpTransport:
         # Source (address, port) tuple -> HostPort, for the datagrams received.  Bounded.
         self._sources: dict[tuple[Any, ...], HostPort] = {}
         self.messages_sent = 0  # datagrams passed to the kernel (retransmissions included)
+        self._drain = False  # read queued datagrams directly (selector event loops only)
+        self._drain_wait = 0
         self._sending = False
         self._send_error: Exception | None = None
 
@@ -127,6 +142,9 @@ class UdpTransport:
         self = cls(receiver, sock, trace=trace)
         transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
         self._transport = transport
+        # The socket is non-blocking and a selector loop only reads it when told it is readable,
+        # so reading it directly in between is safe there (not on a loop of another kind).
+        self._drain = isinstance(loop, asyncio.SelectorEventLoop)
         return self
 
     # -- the Transport port -------------------------------------------------------------------
@@ -280,6 +298,29 @@ class UdpTransport:
             self._receiver.receive(data, source, self)
         except Exception:
             _log.exception("receiver failed on a datagram from %s", source)
+
+    def _drain_socket(self) -> None:
+        """Read and deliver the datagrams already queued on the socket (at most _DRAIN_MAX);
+        after finding none, wait _DRAIN_SKIP deliveries before trying again (an empty read is
+        a system call for nothing)."""
+        if self._drain_wait:
+            self._drain_wait -= 1
+            return
+        recvfrom = self._sock.recvfrom
+        for count in range(_DRAIN_MAX):
+            transport = self._transport
+            if transport is None or transport.is_closing():
+                return
+            try:
+                data, addr = recvfrom(_MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                if count == 0:
+                    self._drain_wait = _DRAIN_SKIP
+                return
+            except OSError as exc:
+                self._error(exc)  # as the loop's own read reports it
+                return
+            self._datagram(data, addr)
 
     def _error(self, exc: Exception) -> None:
         if self._sending:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -112,5 +113,66 @@ def test_bind_failure_is_a_transport_error() -> None:
                 await UdpTransport.open(
                     RecordingReceiver(), local_host="127.0.0.1", local_port=port
                 )
+
+    run(scenario())
+
+
+def test_datagrams_queued_together_are_all_delivered_in_order() -> None:
+    # More datagrams than one drain reads, queued before the loop looks at the socket (fewer
+    # than a default receive buffer holds: ~256 small datagrams in 208 KiB).
+    count = 200
+
+    class Counting:
+        def __init__(self) -> None:
+            self.payloads: list[bytes] = []
+            self.sources: list[HostPort] = []
+
+        def receive(self, data: bytes, source: HostPort, transport: ports.Transport) -> None:
+            self.payloads.append(data)
+            self.sources.append(source)
+
+        def transport_error(self, target: Target, error: Exception) -> None:
+            raise AssertionError(error)
+
+    async def scenario() -> None:
+        receiver = Counting()
+        async with await UdpTransport.open(receiver, local_host="127.0.0.1") as udp:
+            port = udp.bound_address.port
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+                peer.bind(("127.0.0.1", 0))
+                for n in range(count):
+                    peer.sendto(b"datagram %d" % n, ("127.0.0.1", port))
+                for _ in range(200):
+                    if len(receiver.payloads) == count:
+                        break
+                    await asyncio.sleep(0.01)
+                assert receiver.payloads == [b"datagram %d" % n for n in range(count)]
+                assert set(receiver.sources) == {HostPort("127.0.0.1", peer.getsockname()[1])}
+
+    run(scenario())
+
+
+def test_a_receiver_closing_the_transport_stops_the_reading() -> None:
+    async def scenario() -> None:
+        got: list[bytes] = []
+
+        class Closing:
+            udp: UdpTransport
+
+            def receive(self, data: bytes, source: HostPort, transport: ports.Transport) -> None:
+                got.append(data)
+                self.udp.close()
+
+            def transport_error(self, target: Target, error: Exception) -> None:
+                pass
+
+        receiver = Closing()
+        udp = await UdpTransport.open(receiver, local_host="127.0.0.1")
+        receiver.udp = udp
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            for n in range(10):
+                peer.sendto(b"x%d" % n, ("127.0.0.1", udp.bound_address.port))
+            await asyncio.sleep(0.1)
+        assert got == [b"x0"]
 
     run(scenario())
