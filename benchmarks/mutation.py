@@ -4,31 +4,41 @@ each one.
 
 Each mutant is one rule broken the way a real bug would break it, written from the RFC text
 (RFC 3261 §8.1, §10, §17.1.2, §17.1.3, §18.1, §22; RFC 7616; RFC 5626 §4.5 backoff), as a
-textual patch: ``old`` must occur exactly once in ``path``.  A mutant whose ``old`` no longer
-occurs exactly once is reported as *stale* (the code moved: re-express it), never skipped
-silently.
+textual patch: ``old`` must occur exactly once in ``path`` and the patched file must compile.
+A mutant that does not apply is a *catalogue bug*, printed as such ("catalogue bug: pattern
+not found" when the code moved, "broken" when the patch does not compile) and the exit status
+is 1: never skipped, never counted as killed.
+
+Verdicts: ``killed`` (some applicable record of ``sipfsm conformance`` fails), ``survived``,
+``timeout`` (the run outlasted ``--timeout``: NOT a kill), ``error`` (no checklist came out),
+``stale`` / ``broken`` (catalogue bugs).  A mutant marked ``equivalent`` changes no behaviour
+(the reason is written next to it): it is run and shown, but it is not a miss and is left out
+of the kill rate.  Mutants run one at a time (the machine may be shared: run under
+``nice -n 10``).
 
     python benchmarks/mutation.py                  # the whole catalogue, kill rate at the end
     python benchmarks/mutation.py --only T03,D02   # some mutants
-    python benchmarks/mutation.py --list           # the catalogue, and which mutants are stale
+    python benchmarks/mutation.py --list           # the catalogue; exit 1 on a catalogue bug
     python benchmarks/mutation.py --tests          # also run the test tree on each mutant
+    python benchmarks/mutation.py --results benchmarks/mutation_results.md   # the table
 
-Exit status: 0 when every mutant is caught by ``sipfsm conformance`` (and none is stale),
-1 otherwise, 2 on bad arguments.
+Exit status: 0 when every real mutant is killed by ``sipfsm conformance`` and the catalogue
+has no bug, 1 otherwise, 2 on bad arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,9 +56,9 @@ class Mutant:
     # ``sipfsm conformance --section`` arguments for a quick run (the CI subset); the full
     # catalogue runs every check.
     sections: tuple[str, ...] = ()
-    # Written against sipfsm/registration.py before the registration core moved to
-    # sipfsm/core/: re-express against the new core once it lands.
-    reexpress: bool = False
+    # Not empty: why the mutant is *equivalent* (no behaviour of the client changes, so no
+    # check can catch it).  Still applied and run, reported apart, not counted in the rate.
+    equivalent: str = ""
 
 
 REG = "sipfsm/registration.py"
@@ -56,46 +66,50 @@ CORE = "sipfsm/core/registration.py"
 CLASSIFY = "sipfsm/core/classify.py"
 VALUES = "sipfsm/core/values.py"
 TX = "sipfsm/transaction.py"
+TXCORE = "sipfsm/core/transaction.py"
 DIGEST = "sipfsm/auth/digest.py"
 CLIENT = "sipfsm/auth/client.py"
 CHALLENGE = "sipfsm/auth/challenge.py"
 URI = "sipfsm/message/uri.py"
+PARSE_VALUES = "sipfsm/message/values.py"
 
 CATALOGUE: tuple[Mutant, ...] = (
     # ---- RFC 3261 §17.1.2.2: the non-INVITE client transaction --------------------------------
-    Mutant("T01", "RFC 3261 §17.1.2.2", "Timer E doubles: MIN(2*T1, T2), MIN(4*T1, T2) ...", TX,
-           "self._interval = min(2 * self._interval, self._layer.timer_values.t2)",
-           "self._interval = min(self._interval, self._layer.timer_values.t2)", ("17.1.2",)),
-    Mutant("T02", "RFC 3261 §17.1.2.2", "Timer E is capped at T2 in Trying", TX,
-           "self._interval = min(2 * self._interval, self._layer.timer_values.t2)",
-           "self._interval = 2 * self._interval", ("17.1.2",)),
-    Mutant("T03", "RFC 3261 §17.1.2.2", "Timer F = 64*T1", TX,
+    Mutant("T01", "RFC 3261 §17.1.2.2", "Timer E doubles: MIN(2*T1, T2), MIN(4*T1, T2) ...", TXCORE,
+           "self.interval = min(2 * self.interval, self.timer_values.t2)",
+           "self.interval = min(self.interval, self.timer_values.t2)", ("17.1.2",)),
+    Mutant("T02", "RFC 3261 §17.1.2.2", "Timer E is capped at T2 in Trying", TXCORE,
+           "self.interval = min(2 * self.interval, self.timer_values.t2)",
+           "self.interval = 2 * self.interval", ("17.1.2",)),
+    Mutant("T03", "RFC 3261 §17.1.2.2", "Timer F = 64*T1", TXCORE,
            "        return 64 * self.t1\n", "        return 32 * self.t1\n", ("17.1.2",)),
-    Mutant("T04", "RFC 3261 §17.1.2.2", "Timer K = T4 for unreliable transports", TX,
+    Mutant("T04", "RFC 3261 §17.1.2.2", "Timer K = T4 for unreliable transports", TXCORE,
            "return 0.0 if reliable else self.t4", "return 0.0", ("17.1.2",)),
-    Mutant("T05", "RFC 3261 §17.1.2.2", "Timer K = 0 for reliable transports", TX,
+    Mutant("T05", "RFC 3261 §17.1.2.2", "Timer K = 0 for reliable transports", TXCORE,
            "return 0.0 if reliable else self.t4", "return self.t4", ("17.1.2",)),
-    Mutant("T06", "RFC 3261 §17.1.2.2", "in Proceeding, Timer E fires every T2", TX,
-           "        self._interval = self._layer.timer_values.t2\n        self._retransmit()",
-           "        self._interval = min(2 * self._interval, self._layer.timer_values.t2)\n"
+    Mutant("T06", "RFC 3261 §17.1.2.2", "in Proceeding, Timer E fires every T2", TXCORE,
+           "        self.interval = self.timer_values.t2\n        self._retransmit()",
+           "        self.interval = min(2 * self.interval, self.timer_values.t2)\n"
            "        self._retransmit()", ("17.1.2",)),
-    Mutant("T07", "RFC 3261 §17.1.2.2", "Completed: no more retransmissions", TX,
-           "    def _enter_completed(self, *_: object) -> None:\n        self._cancel_timers()\n",
-           "    def _enter_completed(self, *_: object) -> None:\n"
-           "        self._timer_f = self._timer_f and self._timer_f.cancel()\n", ("17.1.2",)),
-    Mutant("T08", "RFC 3261 §17.1.2.2", "provisional responses are passed to the TU", TX,
-           "        self.owner.on_provisional(self, response)\n", "        pass\n",
+    Mutant("T07", "RFC 3261 §17.1.2.2", "Completed: no more retransmissions (timers cancelled)",
+           TXCORE,
+           "        self.out.append(_CANCEL)\n        self.out.append(_RELEASE)\n"
+           "        self.out.append(StartTimer(\"K\"",
+           "        self.out.append(_RELEASE)\n        self.out.append(StartTimer(\"K\"",
            ("17.1.2",)),
-    Mutant("T09", "RFC 3261 §17.1.2.2", "a 1xx in Trying moves to Proceeding", TX,
+    Mutant("T08", "RFC 3261 §17.1.2.2", "provisional responses are passed to the TU", TXCORE,
+           "        self.out.append(PassProvisional(response))\n", "        pass\n",
+           ("17.1.2",)),
+    Mutant("T09", "RFC 3261 §17.1.2.2", "a 1xx in Trying moves to Proceeding", TXCORE,
            '{"trigger": "provisional", "source": TRYING, "dest": PROCEEDING,',
            '{"trigger": "provisional", "source": TRYING, "dest": None,', ("17.1.2",)),
     Mutant("T10", "RFC 3261 §17.1.2.2", "Terminated: destroyed at once", TX,
            "        self._layer._forget(self)\n", "        pass\n", ("17.1.2",)),
-    Mutant("T11", "RFC 3261 §17.1.4", "a transport error ends the transaction, TU informed", TX,
-           "        self.owner.on_transport_error(self, error)\n", "        pass\n",
+    Mutant("T11", "RFC 3261 §17.1.4", "a transport error ends the transaction, TU informed",
+           TXCORE, "        self.out.append(InformTransportError(error))\n", "        pass\n",
            ("17.1.4",)),
     Mutant("T12", "RFC 3261 §17.1.2.2", "Timer E runs over unreliable transports only", TX,
-           "        if not self._transport.reliable:\n            self._timer_e = ",
+           "        if not self.reliable:\n            self._timer_e = ",
            "        if True:\n            self._timer_e = ", ("17.1.2",)),
     # ---- RFC 3261 §17.1.3 / §18.1.2 / §8.1.3.3: matching responses ------------------------------
     Mutant("M01", "RFC 3261 §17.1.3", "match on the top Via branch (not on Call-ID)", TX,
@@ -141,11 +155,18 @@ CATALOGUE: tuple[Mutant, ...] = (
            "        self.cseq += 1\n", "        self.cseq += 2\n", ("10.2",)),
     Mutant("R06", "RFC 3261 §8.1.1.5", "CSeq below 2**31", CORE,
            "        if self.cseq + 1 >= 2**31:", "        if self.cseq + 1 >= 2**32:",
-           ("8.1.1.5",)),
+           ("8.1.1.5",),
+           equivalent="the transaction layer parses the CSeq of every request it is given "
+                      "(sipfsm/transaction.py send_request -> parse_cseq) and refuses 2**31 "
+                      "with the same LocalProtocolError, so nothing reaches the wire either "
+                      "way; R08 breaks the guard where it is the only defence"),
     Mutant("R07", "RFC 3261 §8.1.1.9", "Supported lists only extensions the UAC implements",
            CORE, "    if SUPPORTED_OPTION_TAGS:\n",
            '    items.append(("Supported", "path"))\n    if SUPPORTED_OPTION_TAGS:\n',
            ("8.1.1.9",)),
+    Mutant("R08", "RFC 3261 §8.1.1.5 / §20.16", "a CSeq number of 2**31 or more is not valid",
+           PARSE_VALUES, "    if len(number) > 10 or int(number) > MAX_CSEQ:",
+           "    if len(number) > 10:", ("20.16",)),
     # ---- RFC 3261 §10.2: registration ----------------------------------------------------------
     Mutant("G01", "RFC 3261 §10.2.2", "a removal carries Expires: 0", CORE,
            "    if plan.expires is not None:\n        items.append((\"Expires\"",
@@ -232,7 +253,7 @@ CATALOGUE: tuple[Mutant, ...] = (
            ("22", "RFC 7616 §3.4")),
     Mutant("D10", "RFC 7616 §3.4.3", "auth-int: A2 hashes the entity body", DIGEST,
            '        return algorithm.h(f"{method}:{uri}:{algorithm.hash(body)}")',
-           '        return algorithm.h(f"{method}:{uri}:{algorithm.hash(b"")}")',
+           '        return algorithm.h(f"{method}:{uri}:{algorithm.hash(b\'\')}")',
            ("RFC 7616 §3.4",)),
     # ---- RFC 3261 §19.1.4 URI comparison (used to find our binding in the 200) -----------------
     Mutant("U01", "RFC 3261 §19.1.4", "a port present in only one URI makes them differ", URI,
@@ -248,11 +269,19 @@ CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these
 # Running
 # --------------------------------------------------------------------------------------------
 
+# A mutant's verdict.  Only KILLED counts as caught: a run that outlasts its time limit, a
+# conformance run that crashed without a checklist, and the two catalogue bugs (STALE: the
+# target text is not in the file exactly once; BROKEN: the mutated file does not compile) are
+# each reported as what they are.
+KILLED, SURVIVED, TIMEOUT, ERROR, STALE, BROKEN = (
+    "killed", "survived", "timeout", "error", "stale", "broken")
+CATALOGUE_BUGS = (STALE, BROKEN)
+
 
 @dataclass
 class Result:
     mutant: Mutant
-    status: str  # killed | survived | stale | timeout | error
+    status: str  # one of KILLED, SURVIVED, TIMEOUT, ERROR, STALE, BROKEN
     records: list[str] = field(default_factory=list)  # records of sipfsm conformance failing
     tests_failed: int | None = None
     seconds: float = 0.0
@@ -266,8 +295,26 @@ def occurrences(mutant: Mutant, root: Path = ROOT) -> int:
     return path.read_text(encoding="utf-8").count(mutant.old)
 
 
+def applied(mutant: Mutant, root: Path = ROOT) -> tuple[str | None, str]:
+    """(the mutated text of ``mutant.path``, "") or (None, the catalogue bug): the target text
+    must occur exactly once, change something, and the result must compile."""
+    count = occurrences(mutant, root)
+    if count != 1:
+        return None, (f"{STALE}: pattern found {count} times in {mutant.path} "
+                      "(the code moved: re-express the mutant)")
+    if mutant.old == mutant.new:
+        return None, f"{BROKEN}: the replacement changes nothing"
+    text = (root / mutant.path).read_text(encoding="utf-8").replace(mutant.old, mutant.new, 1)
+    try:
+        compile(text, mutant.path, "exec")
+    except SyntaxError as exc:
+        return None, f"{BROKEN}: the mutated {mutant.path} does not compile ({exc.msg}, " \
+                     f"line {exc.lineno})"
+    return text, ""
+
+
 def _copy(root: Path, into: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", ".hypothesis")
     shutil.copytree(root / "sipfsm", into / "sipfsm", ignore=ignore)
     shutil.copytree(root / "spec", into / "spec", ignore=ignore)
     if (root / "tests").is_dir():
@@ -277,6 +324,22 @@ def _copy(root: Path, into: Path) -> None:
             shutil.copy2(root / name, into / name)
 
 
+def _bounded(args: list[str], *, cwd: Path, timeout: float) -> tuple[int, str, str] | None:
+    """(exit code, stdout, stderr) of ``args``, or None when it ran over ``timeout`` seconds
+    (its whole process group is killed then)."""
+    env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None
+    return proc.returncode, out, err
+
+
 def _conformance(copy: Path, *, examples: int, timeout: float,
                  sections: Sequence[str] = ()) -> tuple[str, list[str], str]:
     """(status, failing records, detail) of ``sipfsm conformance`` run on ``copy``."""
@@ -284,47 +347,41 @@ def _conformance(copy: Path, *, examples: int, timeout: float,
             "--examples", str(examples)]
     for section in sections:
         args += ["--section", section]
-    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = _bounded(args, cwd=copy, timeout=timeout)
+    if done is None:
+        return TIMEOUT, [], f"sipfsm conformance ran over {timeout:.0f} s (not a kill)"
+    _, stdout, stderr = done
     try:
-        proc = subprocess.run(args, cwd=copy, env=env, capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", [], f"sipfsm conformance ran over {timeout:.0f} s"
-    try:
-        verdicts = json.loads(proc.stdout)
+        verdicts = json.loads(stdout)
     except json.JSONDecodeError:
-        return "error", [], (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return ERROR, [], "no checklist: " + (stderr.strip().splitlines() or ["no output"])[-1]
     # A mutant is caught by records that *fail*; a record with no check (a gap of the
     # checklist, reported by the baseline) catches nothing.
     failing = [v["id"] for v in verdicts if v["applies"] and v["verdict"] == "fail"]
-    return ("killed" if failing else "survived"), failing, ""
+    return (KILLED if failing else SURVIVED), failing, ""
 
 
 def _tests(copy: Path, timeout: float) -> int | None:
-    env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
-    try:
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p",
-                               "no:cacheprovider", "tests"], cwd=copy, env=env,
-                              capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
+    done = _bounded([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                     "tests"], cwd=copy, timeout=timeout)
+    if done is None:
         return None
-    return 0 if proc.returncode == 0 else 1
+    return 0 if done[0] == 0 else 1
 
 
 def run_mutant(mutant: Mutant, *, root: Path = ROOT, examples: int = 25,
-               timeout: float = 300.0, quick: bool = False, tests: bool = False) -> Result:
+               timeout: float = 180.0, quick: bool = False, tests: bool = False) -> Result:
     """Apply ``mutant`` to a copy of the package and run ``sipfsm conformance`` on it
-    (``quick``: only the mutant's sections)."""
+    (``quick``: only the mutant's sections), within ``timeout`` seconds."""
     start = time.monotonic()
-    count = occurrences(mutant, root)
-    if count != 1:
-        return Result(mutant, "stale", detail=f"pattern found {count} times in {mutant.path}")
+    text, bug = applied(mutant, root)
+    if text is None:
+        status, _, detail = bug.partition(": ")
+        return Result(mutant, status, detail=detail)
     with tempfile.TemporaryDirectory(prefix=f"sipfsm-mutant-{mutant.id}-") as tmp:
         copy = Path(tmp)
         _copy(root, copy)
-        target = copy / mutant.path
-        target.write_text(target.read_text(encoding="utf-8").replace(mutant.old, mutant.new, 1),
-                          encoding="utf-8")
+        (copy / mutant.path).write_text(text, encoding="utf-8")
         status, records, detail = _conformance(
             copy, examples=examples, timeout=timeout,
             sections=mutant.sections if quick else ())
@@ -335,61 +392,126 @@ def run_mutant(mutant: Mutant, *, root: Path = ROOT, examples: int = 25,
     return result
 
 
-def baseline(root: Path = ROOT, *, examples: int = 25, timeout: float = 300.0) -> list[str]:
+def baseline(root: Path = ROOT, *, examples: int = 25, timeout: float = 180.0) -> list[str]:
     """Records failing on the unmutated copy (should be none)."""
     with tempfile.TemporaryDirectory(prefix="sipfsm-mutant-baseline-") as tmp:
         _copy(root, Path(tmp))
         status, records, detail = _conformance(Path(tmp), examples=examples, timeout=timeout)
-    if status in ("timeout", "error"):
+    if status in (TIMEOUT, ERROR):
         return [f"({status}: {detail})"]
     return records
 
 
 def describe(r: Result) -> str:
     m = r.mutant
-    flag = " (re-express against sipfsm/core)" if m.reexpress else ""
-    lines = [f"{m.id:<4} {r.status:<8} {r.seconds:6.1f}s  {m.family}: {m.rule}{flag}"]
+    status = r.status
+    if status in CATALOGUE_BUGS:
+        status = f"catalogue bug ({status})"
+    elif m.equivalent:
+        status = f"{status}, equivalent mutant"
+    lines = [f"{m.id:<4} {status:<8} {r.seconds:6.1f}s  {m.family}: {m.rule}"]
     if r.records:
         lines.append(f"     caught by: {', '.join(r.records)}")
     if r.tests_failed is not None:
         lines.append(f"     test tree: {'fails' if r.tests_failed else 'passes'}")
     if r.detail:
         lines.append(f"     {r.detail}")
+    if m.equivalent:
+        lines.append(f"     equivalent (not a miss, not counted): {m.equivalent}")
+    if r.status == STALE:
+        lines.append(f"catalogue bug: pattern not found: {m.id} in {m.path}")
+    elif r.status == BROKEN:
+        lines.append(f"catalogue bug: mutant does not apply cleanly: {m.id} ({r.detail})")
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Tally:
+    """The kill rate: ``killed`` of ``real`` (the catalogue less its equivalent mutants)."""
+
+    size: int
+    real: int
+    killed: int
+    by_status: dict[str, int]
+    equivalent: tuple[str, ...]
+    misses: tuple[str, ...]  # real mutants not killed, with their status
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.killed / self.real if self.real else 0.0
+
+    @property
+    def catalogue_bugs(self) -> int:
+        return sum(self.by_status.get(s, 0) for s in CATALOGUE_BUGS)
+
+
+def tally(results: Iterable[Result]) -> Tally:
+    results = list(results)
+    real = [r for r in results if not r.mutant.equivalent]
+    by_status: dict[str, int] = {}
+    for r in real:
+        by_status[r.status] = by_status.get(r.status, 0) + 1
+    return Tally(size=len(results), real=len(real),
+                 killed=sum(r.status == KILLED for r in real), by_status=by_status,
+                 equivalent=tuple(r.mutant.id for r in results if r.mutant.equivalent),
+                 misses=tuple(f"{r.mutant.id} ({r.status})" for r in real
+                              if r.status != KILLED))
+
+
 def report(results: Iterable[Result], out: object = sys.stdout, *,
-           each: bool = True) -> tuple[int, int]:
+           each: bool = True) -> Tally:
     results = list(results)
     write = out.write  # type: ignore[attr-defined]
     if each:
         for r in results:
             write(describe(r))
-    live = [r for r in results if r.status != "stale"]
-    killed = sum(r.status in ("killed", "timeout") for r in live)
-    stale = len(results) - len(live)
-    rate = 100.0 * killed / len(live) if live else 0.0
-    write(f"\ncatalogue: {len(results)} mutants, {stale} stale; killed by sipfsm conformance: "
-          f"{killed}/{len(live)} ({rate:.1f} %)\n")
-    survivors = [r.mutant.id for r in live if r.status not in ("killed", "timeout")]
-    if survivors:
-        write(f"survivors: {', '.join(survivors)}\n")
-    return killed, len(live)
+    t = tally(results)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(t.by_status.items()))
+    write(f"\ncatalogue: {t.size} mutants, {len(t.equivalent)} equivalent "
+          f"({', '.join(t.equivalent) or 'none'}: not misses, not counted), {t.real} real "
+          f"({counts})\n")
+    write(f"kill rate by sipfsm conformance: {t.killed}/{t.real} ({t.rate:.1f} %)\n")
+    if t.misses:
+        write(f"not killed: {', '.join(t.misses)}\n")
+    if t.catalogue_bugs:
+        write(f"catalogue bugs: {t.catalogue_bugs} (stale or broken mutants: fix the catalogue)\n")
+    return t
+
+
+def markdown(results: Iterable[Result]) -> str:
+    """The per-mutant table (for benchmarks/mutation_results.md)."""
+    results = list(results)
+    t = tally(results)
+    lines = [f"Kill rate by `sipfsm conformance`: **{t.killed}/{t.real} ({t.rate:.1f} %)** of "
+             f"{t.real} real mutants; catalogue of {t.size}, {len(t.equivalent)} equivalent "
+             f"({', '.join(t.equivalent) or 'none'}).", "",
+             "| id | rule family | rule | verdict | s | caught by |", "|---|---|---|---|---|---|"]
+    for r in results:
+        verdict = r.status + (" (equivalent)" if r.mutant.equivalent else "")
+        caught = ", ".join(r.records) or r.detail or r.mutant.equivalent
+        lines.append(f"| {r.mutant.id} | {r.mutant.family} | {r.mutant.rule.replace('|', '/')}"
+                     f" | {verdict} | {r.seconds:.0f} | {caught.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="comma-separated mutant ids")
-    parser.add_argument("--list", action="store_true", help="list the catalogue (and staleness)")
+    parser.add_argument("--list", action="store_true",
+                        help="list the catalogue; exit 1 on a stale or broken mutant")
     parser.add_argument("--quick", action="store_true",
                         help="run only the sections each mutant names (faster, weaker)")
     parser.add_argument("--tests", action="store_true", help="also run the test tree")
     parser.add_argument("--examples", type=int, default=25)
-    parser.add_argument("--timeout", type=float, default=300.0,
-                        help="seconds per conformance run (default 300)")
-    parser.add_argument("--jobs", type=int, default=1, help="mutants run in parallel")
+    parser.add_argument("--timeout", type=float, default=180.0,
+                        help="seconds per mutant's conformance run (default 180); a run "
+                             "over it is reported as timeout, never as killed")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="also write the per-mutant table (Markdown) to this file")
     args = parser.parse_args(argv)
+    if args.timeout <= 0 or args.examples < 1:
+        parser.error("--timeout must be positive and --examples at least 1")
     chosen = list(CATALOGUE)
     if args.only:
         wanted = {i.strip() for i in args.only.split(",") if i.strip()}
@@ -398,12 +520,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unknown mutant ids: {', '.join(sorted(unknown))}")
         chosen = [m for m in CATALOGUE if m.id in wanted]
     if args.list:
+        bugs = 0
         for m in chosen:
-            n = occurrences(m)
-            state = "ok" if n == 1 else f"STALE ({n} matches)"
-            print(f"{m.id:<4} {state:<16} {m.path:<26} {m.family}: {m.rule}")
-        print(f"{len(chosen)} mutants")
-        return 0 if all(occurrences(m) == 1 for m in chosen) else 1
+            text, bug = applied(m)
+            bugs += text is None
+            state = "ok" if text is not None else bug.split(":", 1)[0].upper()
+            if m.equivalent:
+                state += " (equivalent)"
+            print(f"{m.id:<4} {state:<18} {m.path:<27} {m.family}: {m.rule}")
+            if text is None:
+                print(f"catalogue bug: {bug}")
+        print(f"{len(chosen)} mutants, {sum(bool(m.equivalent) for m in chosen)} equivalent")
+        return 1 if bugs else 0
     if not args.no_baseline:
         broken = baseline(examples=args.examples, timeout=args.timeout)
         if broken:
@@ -411,16 +539,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print("baseline: every applicable record passes on the unmutated copy")
     results = []
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_mutant, m, examples=args.examples, timeout=args.timeout,
-                               quick=args.quick, tests=args.tests) for m in chosen]
-        for future in as_completed(futures):  # each result as soon as it is known
-            results.append(future.result())
-            sys.stdout.write(describe(results[-1]))
-            sys.stdout.flush()
-    killed, live = report(results, each=False)
-    stale = len(results) - live
-    return 0 if killed == live and not stale else 1
+    for m in chosen:  # one at a time: the machine is shared
+        results.append(run_mutant(m, examples=args.examples, timeout=args.timeout,
+                                  quick=args.quick, tests=args.tests))
+        sys.stdout.write(describe(results[-1]))
+        sys.stdout.flush()
+    t = report(results, each=False)
+    if args.results is not None:
+        args.results.write_text(markdown(results), encoding="utf-8")
+    return 0 if t.killed == t.real and not t.catalogue_bugs else 1
 
 
 if __name__ == "__main__":

@@ -78,13 +78,35 @@ def test_cli_section_filter_json_and_no_hypothesis_folder(tmp_path: Path) -> Non
         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     records = json.loads(proc.stdout)
-    assert records and all(r["source"].endswith("§10.2.4") for r in records)
+    assert records and all(r["source"].split("§", 1)[1].startswith("10.2.4")
+                           for r in records)
     assert any(r["verdict"] == "not-applicable" and r["reason"] for r in records)
     assert not (tmp_path / ".hypothesis").exists()
     bad = subprocess.run([sys.executable, "-m", "sipfsm", "conformance", "--section", "99.9"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
                          env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
     assert bad.returncode == 2 and "99.9" in bad.stderr
+
+
+def test_section_filter_reads_the_leading_number_of_a_source_with_trailing_text() -> None:
+    from dataclasses import replace
+
+    from sipfsm.conformance.runner import select
+
+    spec = load_spec()
+    base = next(iter(spec.values()))
+    sources = {"a": "RFC 3261 §10.2.4, §10.2.1.2", "b": "RFC 3261 §22 (and §22.4)",
+               "c": "RFC 3261 §10.2.4.", "d": "RFC 3261 §10.2.41", "e": "RFC 7616 §10.2.4"}
+    records = {k: replace(base, id=k, source=v) for k, v in sources.items()}
+
+    def kept(section: str) -> set[str]:
+        return {r.id for r in select(records, sections=[section])}  # type: ignore[arg-type]
+
+    assert kept("10.2.4") == {"a", "c", "e"}
+    assert kept("10.2") == {"a", "c", "d", "e"}
+    assert kept("RFC 3261 §10.2.4") == {"a", "c"}
+    assert kept("22") == {"b"}
+    assert kept("10.2.1") == set()  # only the leading section counts
 
 
 def test_parse_strict_names_the_rule_and_exits_3(tmp_path: Path) -> None:

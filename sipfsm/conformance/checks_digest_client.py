@@ -38,7 +38,7 @@ from sipfsm.conformance.digest_support import (
     only,
     quoted_text,
 )
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.errors import AuthenticationFailed, ParseError
 from sipfsm.sim import SeededRandom
 
@@ -54,16 +54,25 @@ def answers_401_with_authorization_the_server_accepts() -> None:
     and equal to the Request-URI, qop echoed, nc 00000001 and a cnonce of at least 96 bits."""
     server = FakeServer()
     digest = digest_client()
-    assert digest.authorization_headers("REGISTER", URI) == []  # nothing before a challenge
+    reoriginate = "RFC3261-22.2-REORIGINATE-401"
+    expect(reoriginate, digest.authorization_headers("REGISTER", URI) == [],
+           "credentials before any challenge")
     digest.handle_challenge(401, server.challenges())
-    value = only(digest.authorization_headers("REGISTER", URI))
+    headers = digest.authorization_headers("REGISTER", URI)
+    expect(reoriginate, [n for n, _ in headers] == ["Authorization"],
+           f"{[n for n, _ in headers]} after a 401")
+    if not headers:
+        return
+    value = headers[0][1]
     sent = parse_credentials(value)
-    assert f'uri="{URI}"' in value and sent.uri == URI
-    assert sent.qop == "auth" and sent.nc == "00000001" and sent.cnonce
-    assert sent.cnonce.isascii()
-    assert len(sent.cnonce) * 5 >= 96  # base32 token of >= 96 bits from the Random port
+    expect("RFC3261-22.4-URI-QUOTED", f'uri="{URI}"' in value and sent.uri == URI, value)
+    expect("RFC3261-22.4-QOP-ECHO", sent.qop == "auth", f"qop={sent.qop} to qop=\"auth\"")
+    # base32 token of >= 96 bits from the Random port
+    expect("RFC7616-3.4-CNONCE", sent.cnonce and sent.cnonce.isascii()
+           and len(sent.cnonce) * 5 >= 96, f"cnonce={sent.cnonce!r}")
     result = server.verify(value)
-    assert result.verdict is Verdict.OK and result.username == USER
+    expect(reoriginate, result.verdict is Verdict.OK and result.username == USER,
+           f"the server says {result.verdict}")
 
 
 @check("RFC3261-22.3-REORIGINATE-407")
@@ -86,18 +95,26 @@ def proxy_and_registrar_credentials_are_both_kept() -> None:
     digest = digest_client()
     digest.handle_challenge(407, proxy.challenges())
     first = digest.authorization_headers("REGISTER", URI)
-    assert proxy.verify(only(first, "Proxy-Authorization")).ok
+    cache, realms = "RFC3261-22.3-CACHE-PROXY-CREDENTIALS", "RFC3261-22.3-CREDENTIALS-PER-REALM"
+    expect(cache, [n for n, _ in first] == ["Proxy-Authorization"]
+           and proxy.verify(first[0][1]).ok, f"after a 407: {first}")
     digest.handle_challenge(401, registrar.challenges())
-    second = digest.authorization_headers("REGISTER", URI)
-    assert sorted(name for name, _ in second) == ["Authorization", "Proxy-Authorization"]
-    assert registrar.verify(only(second)).ok
-    assert proxy.verify(only(second, "Proxy-Authorization")).ok  # next nc, same nonce
+    second = dict(digest.authorization_headers("REGISTER", URI))
+    expect(realms, sorted(second) == ["Authorization", "Proxy-Authorization"],
+           f"after a 407 and a 401: {sorted(second)}")
+    expect(realms, "Authorization" in second and registrar.verify(second["Authorization"]).ok,
+           "the registrar's answer is missing or refused")
+    # next nc, same nonce
+    expect(cache, "Proxy-Authorization" in second
+           and proxy.verify(second["Proxy-Authorization"]).ok,
+           "the proxy's cached answer is missing or refused after the 401")
     refresh = digest.authorization_headers("REGISTER", URI)  # a later refresh: both again
-    assert {parse_credentials(v).realm for _, v in refresh} == {"proxy.example.net", REALM}
-    assert all(parse_credentials(v).nc == "00000003" for n, v in refresh
-               if n == "Proxy-Authorization")
-    assert digest.realms == [("Proxy-Authorization", "proxy.example.net"),
-                             ("Authorization", REALM)]
+    expect(realms, {parse_credentials(v).realm for _, v in refresh}
+           == {"proxy.example.net", REALM}, f"realms {[v for _, v in refresh]}")
+    expect(cache, [parse_credentials(v).nc for n, v in refresh if n == "Proxy-Authorization"]
+           == ["00000003"], f"the proxy's answer in a refresh: {refresh}")
+    expect(realms, digest.realms == [("Proxy-Authorization", "proxy.example.net"),
+                                     ("Authorization", REALM)], f"realms {digest.realms}")
 
 
 @check("RFC3261-22.2-CACHE-CREDENTIALS", "RFC7616-3.4-NC-HEX8")
@@ -110,10 +127,20 @@ def cached_credentials_go_out_preemptively_with_the_next_nc(requests: int) -> No
     digest.handle_challenge(401, server.challenges())
     counts = []
     for _ in range(requests):
-        value = only(digest.authorization_headers("REGISTER", URI))
-        assert server.verify(value).ok  # a replayed nc would come back STALE
+        headers = digest.authorization_headers("REGISTER", URI)
+        expect("RFC3261-22.2-CACHE-CREDENTIALS", [n for n, _ in headers] == ["Authorization"],
+               f"request {len(counts) + 1} after the challenge carries {headers}")
+        if not headers:
+            return
+        value = headers[0][1]
+        # a replayed nc would come back STALE
+        expect("RFC3261-22.2-CACHE-CREDENTIALS", server.verify(value).ok,
+               f"request {len(counts) + 1}: {server.verify(value).verdict}")
         counts.append(parse_credentials(value).nc)
-    assert counts == [f"{i:08x}" for i in range(1, requests + 1)]
+    # RFC 7616 §3.4: nc = 8LHEX, the count of requests sent with this nonce, from 00000001
+    wanted = ["".join("0123456789abcdef"[(i >> s) & 15] for s in range(28, -4, -4))
+              for i in range(1, requests + 1)]
+    expect("RFC7616-3.4-NC-HEX8", counts == wanted, f"nc {counts[:3]}..., not {wanted[:3]}...")
 
 
 @check("RFC3261-22.3-PROXY-CREDENTIALS-SCOPE")
@@ -170,11 +197,18 @@ def topmost_usable_challenge_per_realm(offered: list[str]) -> None:
     digest.handle_challenge(401, [challenge(nonce=f"n{i}", algorithm=a)
                                   for i, a in enumerate(offered)])
     headers = digest.authorization_headers("REGISTER", URI)
-    assert len(headers) == 1  # one answer for the realm
+    expect("RFC3261-22.3-SAME-REALM-SAME-CREDENTIALS", len(headers) == 1,
+           f"{len(headers)} answers for one realm")  # one answer for the realm
+    if not headers:
+        return
     chosen = next(a for a in offered if _rfc_supported(a))
     sent = parse_credentials(headers[0][1])
-    assert sent.algorithm == chosen
-    assert sent.nonce == f"n{offered.index(chosen)}"
+    first_rule = ("RFC7616-3.3-UNKNOWN-ALGORITHM-IGNORED" if not _rfc_supported(offered[0])
+                  else "RFC8760-2.4-TOPMOST-SUPPORTED")
+    for r in (first_rule, "RFC7616-3.7-FIRST-SUPPORTED"):
+        expect(r, sent.algorithm == chosen and sent.nonce == f"n{offered.index(chosen)}",
+               f"offered {offered}: answered {sent.algorithm} ({sent.nonce}), the first "
+               f"supported is {chosen}")
 
 
 @check("RFC8760-3-MD5-NOT-RECOMMENDED")
@@ -197,10 +231,13 @@ def only_unknown_algorithms_fail_clearly() -> None:
         digest_client().handle_challenge(401, [challenge(algorithm="SHA-1"),
                                                challenge(algorithm="SHA3-256", nonce="n2")])
     exc = failure.value
-    assert exc is not None
-    assert "'SHA-1' is not supported" in str(exc)
-    assert "'SHA3-256' is not supported" in str(exc)
-    assert exc.spec_id == "RFC8760-2.4-IGNORE-UNKNOWN"
+    for rid in ("RFC8760-2.4-IGNORE-UNKNOWN", "RFC7616-3.3-UNKNOWN-ALGORITHM-IGNORED"):
+        expect(rid, exc is not None and "'SHA-1' is not supported" in str(exc)
+               and "'SHA3-256' is not supported" in str(exc),
+               f"the failure does not name each unknown algorithm: {exc}")
+    expect("RFC8760-2.4-IGNORE-UNKNOWN",
+           exc is not None and exc.spec_id == "RFC8760-2.4-IGNORE-UNKNOWN",
+           f"spec id {getattr(exc, 'spec_id', None)}")
 
 
 @check("RFC8760-2.4-IGNORE-UNKNOWN")
@@ -259,11 +296,15 @@ def unusable_challenges_say_why() -> None:
     ]
     for text, reason in table:
         parsed = parse_challenge(text)
-        assert not parsed.usable, text
-        assert reason in (parsed.unusable_reason() or ""), text
+        rid = ("RFC7616-3.3-UNKNOWN-QOP-IGNORED" if "qop" in reason
+               else "RFC7616-3.3-UNKNOWN-ALGORITHM-IGNORED")
+        expect(rid, not parsed.usable and reason in (parsed.unusable_reason() or ""),
+               f"{text}: usable {parsed.usable}, reason {parsed.unusable_reason()!r}")
     absent = parse_challenge('Digest realm="r", nonce="n", qop="auth"')
-    assert absent.algorithm is None and absent.algorithm_spec is not None
-    assert absent.algorithm_spec.name == "MD5" and absent.usable
+    expect("RFC7616-3.3-UNKNOWN-ALGORITHM-IGNORED",
+           absent.algorithm is None and absent.algorithm_spec is not None
+           and absent.algorithm_spec.name == "MD5" and absent.usable,
+           f"no algorithm: {absent.algorithm_spec} (an absent algorithm means MD5)")
 
 
 @check("RFC7616-3.3-UNKNOWN-QOP-IGNORED")
@@ -378,13 +419,19 @@ def rejected_credentials_are_not_resent() -> None:
     digest = digest_client(password="wrong")
     digest.handle_challenge(401, server.challenges())
     value = only(digest.authorization_headers("REGISTER", URI))
-    assert server.verify(value).verdict is Verdict.WRONG
-    with raises(AuthenticationFailed) as failure:
+    assert server.verify(value).verdict is Verdict.WRONG  # the set-up: a wrong password
+    try:
         digest.handle_challenge(401, server.challenges())  # again, stale absent
-    assert failure.value is not None
-    assert failure.value.spec_id == "RFC3261-22.1-NO-RESEND-REJECTED"
-    assert "rejected" in str(failure.value)
-    assert digest.authorization_headers("REGISTER", URI) == []
+    except AuthenticationFailed as exc:
+        expect("RFC7616-3.3-STALE-FALSE-NEW-CREDENTIALS",
+               exc.spec_id == "RFC3261-22.1-NO-RESEND-REJECTED" and "rejected" in str(exc),
+               f"the failure does not say the credentials were rejected: {exc}")
+    else:
+        expect("RFC7616-3.3-STALE-FALSE-NEW-CREDENTIALS", False,
+               "a second challenge without stale=true did not fail the attempt")
+    expect("RFC3261-22.1-NO-RESEND-REJECTED",
+           digest.authorization_headers("REGISTER", URI) == [],
+           "rejected credentials are sent again")
 
 
 @check("RFC7616-3.3-STALE-RETRY")

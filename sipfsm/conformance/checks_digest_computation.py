@@ -46,7 +46,7 @@ from sipfsm.conformance.digest_support import (
     uris,
     usernames,
 )
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 
 _REFERENCE_ALGORITHMS = st.sampled_from(reference_algorithms())
 _CNONCES = st.from_regex(r"[a-z2-7]{8,26}", fullmatch=True)
@@ -89,14 +89,18 @@ def rfc7616_section_3_9_1_vectors() -> None:
             challenge, method="GET", uri="/dir/index.html", username="Mufasa",
             password="Circle of Life", cnonce=RFC7616_CNONCE,
         )
-        assert f'response="{expected}"' in value, algorithm
-        assert f"algorithm={algorithm}," in value  # unquoted, as given
+        quoting = "RFC7616-3.4-CREDENTIALS-QUOTING"
+        expect("RFC3261-22.2-REORIGINATE-401", f'response="{expected}"' in value,
+               f"{algorithm}: not the published response in {value}")
+        expect(quoting, f"algorithm={algorithm}," in value,  # unquoted, as given
+               f"{algorithm}: algorithm not as given, unquoted: {value}")
         for quoted in ('username="Mufasa"', 'realm="http-auth@example.org"',
                        f'nonce="{RFC7616_NONCE}"', 'uri="/dir/index.html"',
                        f'cnonce="{RFC7616_CNONCE}"', f'opaque="{RFC7616_OPAQUE}"'):
-            assert quoted in value, quoted
-        assert "qop=auth," in value
-        assert value.endswith(f'nc=00000001, cnonce="{RFC7616_CNONCE}"')
+            expect(quoting, quoted in value, f"{algorithm}: no {quoted} in {value}")
+        expect(quoting, "qop=auth," in value, f"{algorithm}: qop not unquoted auth: {value}")
+        expect(quoting, value.endswith(f'nc=00000001, cnonce="{RFC7616_CNONCE}"'),
+               f"{algorithm}: nc not unquoted 00000001: {value}")
 
 
 @check("RFC7616-3.4.4-USERHASH", "RFC3261-22.2-REORIGINATE-401")
@@ -108,11 +112,13 @@ def rfc7616_section_3_9_2_userhash_with_erratum_4897() -> None:
         password=RFC7616_392_PASSWORD, cnonce=RFC7616_392_CNONCE,
     )
     params = params_of(value)
-    assert params["username"] == ERRATUM_4897_USERHASH
-    assert params["userhash"] == "true"
-    assert params["response"] == ERRATUM_4897_RESPONSE
-    assert "username*" not in params
-    assert RFC7616_392_USER not in value
+    expect("RFC7616-3.4.4-USERHASH", params.get("username") == ERRATUM_4897_USERHASH
+           and params.get("userhash") == "true" and "username*" not in params
+           and RFC7616_392_USER not in value,
+           f"userhash=true: username={params.get('username')!r}, "
+           f"userhash={params.get('userhash')!r}, username* {'username*' in params}")
+    expect("RFC3261-22.2-REORIGINATE-401", params.get("response") == ERRATUM_4897_RESPONSE,
+           f"response {params.get('response')}, erratum 4897 says {ERRATUM_4897_RESPONSE}")
 
 
 @check("RFC7616-3.4-USERNAME-STAR")
@@ -163,21 +169,26 @@ def auth_int_with_no_body_hashes_the_empty_string() -> None:
         ("SHA-512-256", "c672b8d1ef56ed28ab87c3622c5114069bdd3ad7b8f9737498d0c01ecef0967a"),
     ]
     for algorithm, empty in table:
+        rid = "RFC3261-22.4-EMPTY-BODY-HASH" if algorithm == "MD5" else \
+            "RFC8760-2.6-EMPTY-BODY-HASH"
         spec = lookup_algorithm(algorithm)
-        assert spec is not None
-        assert spec.hash(b"") == empty, algorithm
+        expect(rid, spec is not None and spec.hash(b"") == empty,
+               f"{algorithm}: the hash of the empty body is not {empty}")
+        if spec is None:
+            continue
         name = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}[algorithm]
 
         def h(text: str, name: str = name) -> str:  # hashlib, not sipfsm's hash code
             return hashlib.new(name, text.encode(), usedforsecurity=False).hexdigest()
 
-        assert ha2(spec, "REGISTER", "sip:a.example", "auth-int") == h(
-            f"REGISTER:sip:a.example:{empty}")
+        expect(rid, ha2(spec, "REGISTER", "sip:a.example", "auth-int") == h(
+            f"REGISTER:sip:a.example:{empty}"), f"{algorithm}: A2 of auth-int without a body")
         value = build_authorization(
             f'Digest realm="r", nonce="n", algorithm={algorithm}, qop="auth-int"',
             method="REGISTER", uri="sip:a.example", username="u", password="p", cnonce="c")
-        assert parse_credentials(value).response == h(
-            f"{h('u:r:p')}:n:00000001:c:auth-int:{h(f'REGISTER:sip:a.example:{empty}')}")
+        expect(rid, parse_credentials(value).response == h(
+            f"{h('u:r:p')}:n:00000001:c:auth-int:{h(f'REGISTER:sip:a.example:{empty}')}"),
+            f"{algorithm}: the auth-int response without a body")
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,7 +196,8 @@ def auth_int_with_no_body_hashes_the_empty_string() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@check("RFC3261-22.2-REORIGINATE-401", "RFC7616-3.4-QOP-ONE-OF-OFFERED")
+@check("RFC3261-22.2-REORIGINATE-401", "RFC7616-3.4-QOP-ONE-OF-OFFERED",
+       "RFC2617-3.2.2.1-RESPONSE-DIGEST", "RFC7616-3.4-NC-HEX8")
 @given(
     algorithm=_REFERENCE_ALGORITHMS, username=usernames, realm=realms, password=passwords,
     method=methods, uri=uris, nonce=nonces, nc=st.integers(1, 0xFFFFFFFF), cnonce=_CNONCES,
@@ -205,12 +217,18 @@ def response_equals_the_reference(
     )
     sent = parse_credentials(value)
     chosen = "auth" if "auth," in qop + "," else "auth-int"
-    assert sent.qop == chosen
-    assert sent.nc == f"{nc:08x}"
-    assert sent.response == reference_response(
+    expect("RFC7616-3.4-QOP-ONE-OF-OFFERED", sent.qop == chosen,
+           f"offered {qop!r}: sent qop={sent.qop!r}, expected {chosen!r}")
+    # RFC 7616 §3.4: nc = 8LHEX
+    hex8 = "".join("0123456789abcdef"[(nc >> s) & 15] for s in range(28, -4, -4))
+    expect("RFC7616-3.4-NC-HEX8", sent.nc == hex8, f"nc={sent.nc!r} for count {nc}")
+    expected = reference_response(
         algorithm, username=username, realm=realm, password=password, method=method, uri=uri,
-        nonce=nonce, nc=f"{nc:08x}", cnonce=cnonce, qop=chosen, body=body,
+        nonce=nonce, nc=hex8, cnonce=cnonce, qop=chosen, body=body,
     )
+    for rid in ("RFC2617-3.2.2.1-RESPONSE-DIGEST", "RFC3261-22.2-REORIGINATE-401"):
+        expect(rid, sent.response == expected,
+               f"{algorithm} qop={chosen}: the response differs from the RFC 7616 reference")
 
 
 @check("RFC3261-22.4-NO-CNONCE-WITHOUT-QOP")

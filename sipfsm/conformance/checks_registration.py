@@ -151,7 +151,7 @@ def run(s: Scenario, **world_kwargs: Any) -> World:
     client.register()
     other = ContactSpec(uri=_sip("sip:alice@192.0.2.10:5070"))
     for cmd in sorted(s.commands, key=lambda c: c.at):
-        world.scheduler.run(until=cmd.at)
+        world.run_until(cmd.at)
         if client.state == "stopped":
             break
         if cmd.action == "register":
@@ -164,7 +164,7 @@ def run(s: Scenario, **world_kwargs: Any) -> World:
             client.query()
         else:
             client.update_contacts([ContactSpec(), other])
-    world.scheduler.run(until=s.hours * 3600)
+    world.run_until(s.hours * 3600)
     s.world = world
     return world
 
@@ -213,10 +213,16 @@ def finals_received(world: World) -> dict[str, float]:
 def every_register_has_the_mandatory_headers(s: Scenario) -> None:
     """Every REGISTER on the wire has Request-URI, To, From, Call-ID, CSeq, Max-Forwards, Via."""
     world = run(s)
+    rules = {"Via": ("RFC3261-8.1.1.7-VIA-PRESENT", "RFC3261-8.1.1-MANDATORY-HEADERS"),
+             "Max-Forwards": ("RFC3261-8.1.1.6-MAX-FORWARDS-PRESENT",
+                              "RFC3261-8.1.1-MANDATORY-HEADERS")}
     for _, request in world.sent():
         for name in ("To", "From", "Call-ID", "CSeq", "Max-Forwards", "Via"):
-            assert request.headers.get(name), f"REGISTER without {name}"
-        assert request.method == "REGISTER"
+            for rule in rules.get(name, ("RFC3261-10.2-REQUIRED-HEADERS",
+                                         "RFC3261-8.1.1-MANDATORY-HEADERS")):
+                expect(rule, request.headers.get(name), f"REGISTER without {name}")
+        expect("RFC3261-10.2-REQUIRED-HEADERS", request.method == "REGISTER"
+               and str(request.uri).startswith("sip"), f"{request.method} {request.uri}")
 
 
 @check("RFC3261-8.1.1.6-MAX-FORWARDS-70")
@@ -272,14 +278,19 @@ def to_is_the_sip_aor_and_sips_is_refused(user: str, domain: str) -> None:
     world = World(ok_echo, config=default_config(aor=aor))
     world.client.register()
     world.run(5)
-    for request in world.sent_registers():
-        assert uri_equal(request.to.uri, aor) and request.to.tag is None
+    registers = world.sent_registers()
+    expect("RFC3261-8.1.1.2-SUPPORT-SIP-URI", registers and world.client.state == "registered",
+           f"a sip: AOR: {len(registers)} REGISTERs, state {world.client.state}")
+    for request in registers:
+        expect("RFC3261-10.2-TO-AOR-SIP-URI", str(request.to.uri) == f"sip:{user}@{domain}",
+               f"To {request.to.uri}, the AOR is sip:{user}@{domain}")
     try:
         default_config(aor=_sip(f"sips:{user}@{domain}"))
     except ConfigError:
         pass
     else:
-        raise AssertionError("a SIPS AOR was accepted")
+        expect("RFC3261-10.2.1-SIPS-AOR-SIPS-CONTACTS", False,
+               "a SIPS AOR was accepted (its sip: contacts would break the rule)")
 
 
 @check("RFC3261-10.2-FROM-AOR")
@@ -361,7 +372,10 @@ def cseq_stays_below_2_31(room: int, seed: int) -> None:
 @given(scenarios())
 def one_call_id_for_every_register(s: Scenario) -> None:
     world = run(s)
-    assert len({r.call_id for _, r in world.sent()}) <= 1
+    ids = {r.call_id for _, r in world.sent()}
+    for rule in ("RFC3261-10.2-CALL-ID-PER-REGISTRAR", "RFC3261-10.2.4-SAME-CALL-ID-BOOT-CYCLE",
+                 "RFC3261-8.1.1.4-CALL-ID-SAME-IN-REGISTRATIONS"):
+        expect(rule, len(ids) <= 1, f"{len(ids)} Call-IDs: {sorted(ids)[:3]}")
 
 
 @check("RFC3261-8.1.1.4-CALL-ID-GLOBALLY-UNIQUE", "RFC3261-8.1.1.4-CALL-ID-CRYPTO-RANDOM")
@@ -392,9 +406,11 @@ def call_ids_come_from_the_random_port(seeds: list[int]) -> None:
         world.client.register()
         world.run(1)
         call_id = world.sent_registers()[0].call_id
-        assert drawn.tokens.get(call_id, 0) >= 128, (call_id, drawn.tokens)
+        expect("RFC3261-8.1.1.4-CALL-ID-CRYPTO-RANDOM", drawn.tokens.get(call_id, 0) >= 128,
+               f"Call-ID {call_id!r} is no >= 128-bit token of the Random port: {drawn.tokens}")
         ids.append(call_id)
-    assert len(set(ids)) == len(ids)
+    expect("RFC3261-8.1.1.4-CALL-ID-GLOBALLY-UNIQUE", len(set(ids)) == len(ids),
+           f"clients with different randomness share a Call-ID: {ids}")
 
 
 @check("RFC3261-10.2-CONTACT-OPTIONAL", "RFC3261-10.2.1-CONTACT-FOR-AOR",
@@ -408,11 +424,15 @@ def registers_carry_our_sip_contact(s: Scenario) -> None:
         if request.contact_star:
             continue
         for contact in request.contacts:
-            assert isinstance(contact.uri, SipUri) and contact.uri.scheme == "sip"
+            expect("RFC3261-10.2.1-CONTACT-ANY-SCHEME",
+                   isinstance(contact.uri, SipUri) and contact.uri.scheme == "sip",
+                   f"Contact {contact.uri}")
         if request.expires is None:
-            assert not request.contacts  # a query
+            expect("RFC3261-10.2-CONTACT-OPTIONAL", not request.contacts,
+                   f"a query with Contact {request.headers.get_all('Contact')}")
         else:
-            assert request.contacts
+            expect("RFC3261-10.2.1-CONTACT-FOR-AOR", request.contacts,
+                   f"a REGISTER with Expires {request.expires} and no Contact")
 
 
 @check("RFC3261-10.2-NO-ACTION-PARAM", "RFC3261-10.2.1.1-SUGGEST-EXPIRES")
@@ -423,9 +443,13 @@ def contacts_carry_neither_action_nor_expires(s: Scenario) -> None:
     world = run(s)
     for request in world.sent_registers():
         for contact in request.contacts:
-            assert "action" not in contact.params and "expires" not in contact.params
+            expect("RFC3261-10.2-NO-ACTION-PARAM", "action" not in contact.params,
+                   f"Contact {contact}")
+            expect("RFC3261-10.2.1.1-SUGGEST-EXPIRES", "expires" not in contact.params,
+                   f"Contact {contact}: the decision is the Expires header")
         if request.contacts or request.contact_star:
-            assert request.expires is not None
+            expect("RFC3261-10.2.1.1-SUGGEST-EXPIRES", request.expires is not None,
+                   "a REGISTER with Contact and no Expires")
 
 
 @check("RFC3261-10.2.2-STAR-ONLY-WITH-EXPIRES-0")
@@ -493,15 +517,18 @@ def record_route_changes_nothing(s: Scenario) -> None:
                   config=default_config(expires=s.expires), seed=s.seed)
     world.client.register()
     for cmd in sorted(s.commands, key=lambda c: c.at):
-        world.scheduler.run(until=cmd.at)
+        world.run_until(cmd.at)
         getattr(world.client, "update_contacts" if cmd.action == "update" else cmd.action)(
             *([[ContactSpec(), ContactSpec(uri=_sip("sip:alice@192.0.2.10:5070"))]]
               if cmd.action == "update" else []))
-    world.scheduler.run(until=s2.hours * 3600)
+    world.run_until(s2.hours * 3600)
     a = [r.to_bytes() for r in plain.sent_registers()]
     b = [r.to_bytes() for r in world.sent_registers()]
-    assert a == b
-    assert all(not r.routes for r in world.sent_registers())
+    expect("RFC3261-10.2-RECORD-ROUTE-IGNORED", a == b,
+           f"{len(a)} REGISTERs without Record-Route, {len(b)} with, not the same bytes")
+    expect("RFC3261-10.2-NO-ROUTE-SET-FROM-RECORD-ROUTE",
+           all(not r.routes for r in world.sent_registers()),
+           "a REGISTER carries Route after a response with Record-Route")
 
 
 PROXY = HostPort("192.0.2.50", 5060)
@@ -523,17 +550,27 @@ def outbound_proxy_is_a_loose_route(proxy_host: str, registrar_host: str) -> Non
     world = World(registrars={PROXY: ok_echo}, config=config, resolver=resolver)
     world.client.register()
     world.run(5)
-    assert resolver.calls and set(resolver.calls) == {proxy_host}
-    for _, _, request, remote in transactions(world):
-        assert str(request.uri) == f"sip:{registrar_host}"
-        assert [str(r.uri) for r in request.routes] == [f"sip:{proxy_host};lr"]
-        assert remote == str(PROXY)
+    expect("RFC3261-8.1.2-DNS-PROCEDURES", resolver.calls and set(resolver.calls) == {proxy_host},
+           f"resolved {resolver.calls}, the first Route URI is {proxy_host}")
+    txs = transactions(world)
+    expect("RFC3261-8.1.1.1-OUTBOUND-PROXY-ROUTE-SET", txs, "nothing sent")
+    for _, _, request, remote in txs:
+        expect("RFC3261-8.1.1.1-ROUTE-SET-PROCEDURES", str(request.uri) == f"sip:{registrar_host}",
+               f"Request-URI {request.uri}, the registrar is sip:{registrar_host}")
+        routes = [str(r.uri) for r in request.routes]
+        for rule in ("RFC3261-10.2-ROUTE-PREEXISTING", "RFC3261-8.1.1.1-OUTBOUND-PROXY-ROUTE-SET",
+                     "RFC3261-8.1.2-OUTBOUND-PROXY-AS-ROUTE-SET"):
+            expect(rule, routes == [f"sip:{proxy_host};lr"],
+                   f"Route {routes}, the route set is [sip:{proxy_host};lr]")
+        expect("RFC3261-8.1.2-TOPMOST-ROUTE", remote == str(PROXY),
+               f"sent to {remote}, the topmost Route resolves to {PROXY}")
     try:
         default_config(outbound_proxy=_sip(f"sip:{proxy_host}"))
     except ConfigError:
         pass
     else:
-        raise AssertionError("a strict-routing outbound proxy was accepted")
+        expect("RFC3261-8.1.1.1-ROUTE-SET-PROCEDURES", False,
+               "a strict-routing outbound proxy was accepted")
 
 
 @check("RFC3261-8.1.1.8-SIPS-CONTACT")
@@ -639,8 +676,11 @@ def granted_expiry_is_read_leniently(raw: str) -> None:
     world.run(1)
     events = world.events_of(Registered)
     expected = min(int(raw), 2**32 - 1) if raw.isdigit() else 3600
-    assert read_expires(raw) == expected
-    assert events and events[0].expires == expected
+    rule = ("RFC3261-10.2-EXPIRES-PARAM-CAP" if raw.isdigit()
+            else "RFC3261-10.2-EXPIRES-PARAM-MALFORMED")
+    expect(rule, read_expires(raw) == expected, f"read_expires({raw!r}) = {read_expires(raw)}")
+    expect(rule, events and events[0].expires == expected,
+           f"expires={raw}: registered for {[e.expires for e in events]}, expected {expected}")
 
 
 @check("RFC3261-10.2.2-SUPPORT-REMOVAL")
@@ -700,13 +740,20 @@ def backoff_after_timeouts(failures: int, seed: int, policy: tuple[float, float]
     horizon = sum(TIMER_F + min(maximum, base * 2**k) for k in range(1, failures + 2))
     world.run(horizon)
     txs = transactions(world)
-    assert len(txs) >= failures + 1
+    rule = "RFC5626-4.5-BACKOFF"
+    expect(rule, len(txs) >= failures + 1,
+           f"{len(txs)} REGISTERs in {horizon:.0f} s, {failures + 1} expected at least")
     for k, (prev, nxt) in enumerate(itertools.pairwise(txs), start=1):
         upper = min(maximum, base * 2**k)
         gap = nxt[1] - (prev[1] + TIMER_F)
-        assert upper / 2 - 1e-6 <= gap <= upper + 1e-6, (k, gap, upper)
+        expect("RFC3261-10.2.7-NO-IMMEDIATE-RETRY-AFTER-TIMEOUT", gap > 1e-6,
+               f"retry {k} at once ({gap:.6f} s) after a timeout")
+        expect(rule, upper / 2 - 1e-6 <= gap <= upper + 1e-6,
+               f"retry {k} {gap:.3f} s after the timeout, RFC 5626 §4.5: "
+               f"{upper / 2} .. {upper} s")
     retrying = world.events_of(Retrying)
-    assert [e.failures for e in retrying][: failures] == list(range(1, failures + 1))
+    expect(rule, [e.failures for e in retrying][: failures] == list(range(1, failures + 1)),
+           f"consecutive failures reported {[e.failures for e in retrying]}")
 
 
 @check("RFC5626-4.5-BACKOFF-RESET")
@@ -739,13 +786,20 @@ def failed_targets_move_on_to_the_next_address(failing: list[str], seed: int) ->
     world.client.register()
     world.run(TIMER_F * (len(failing) + 1))
     txs = transactions(world)
-    assert [t[3] for t in txs] == [str(a) for a in addrs]
+    for rule in ("RFC3263-4.2-TRY-NEXT-ADDRESS", "RFC3261-8.1.2-TRY-EACH-ADDRESS"):
+        expect(rule, [t[3] for t in txs] == [str(a) for a in addrs],
+               f"tried {[t[3] for t in txs]}, resolved {[str(a) for a in addrs]}")
     finals = finals_received(world)
     for (b, t, req, _), kind, (_, t_next, nxt, _) in zip(txs, failing, txs[1:], strict=False):
-        ended = t + TIMER_F if kind == "drop" else finals[b]
-        assert abs(t_next - ended) < 1e-6
-        assert nxt.call_id == req.call_id and nxt.cseq.number == req.cseq.number + 1
-    assert world.client.state == "registered"
+        ended = t + TIMER_F if kind == "drop" else finals.get(b, -1.0)
+        rule = "RFC3261-8.1.3.1-TIMEOUT-AS-408" if kind == "drop" else "RFC3263-4.3-FAILOVER-NEXT"
+        expect(rule, abs(t_next - ended) < 1e-6,
+               f"after a {kind} ending at {ended:.3f} s the next target at {t_next:.3f} s")
+        expect("RFC3263-4.3-FAILOVER-NEXT",
+               nxt.call_id == req.call_id and nxt.cseq.number == req.cseq.number + 1,
+               f"Call-ID {nxt.call_id} CSeq {nxt.cseq} after {req.call_id} {req.cseq}")
+    expect("RFC3261-8.1.2-TRY-EACH-ADDRESS", world.client.state == "registered",
+           f"state {world.client.state} with the last address answering 200")
 
 
 @check("RFC3261-8.1.3.1-TRANSPORT-ERROR-AS-503")
@@ -903,11 +957,15 @@ def a_503_moves_on_and_holds_the_server_off(retry_after: int, seed: int) -> None
     world.client.register()
     world.run(retry_after + 4 * 3600)
     txs = transactions(world)
-    assert txs[1][3] == str(b) and abs(txs[1][1] - txs[0][1]) < 0.5
-    first_503 = finals_received(world)[txs[0][0]]
+    expect("RFC3261-21.5.4-503-ALTERNATE-SERVER",
+           len(txs) >= 2 and txs[1][3] == str(b) and abs(txs[1][1] - txs[0][1]) < 0.5,
+           f"after the 503 of {a}: {[(round(t, 3), r) for _, t, _, r in txs[:3]]}")
+    first_503 = finals_received(world).get(txs[0][0], 0.0) if txs else 0.0
     for _, t, _, remote in txs[1:]:
         if remote == str(a):
-            assert t >= first_503 + retry_after - 1e-6
+            expect("RFC3261-21.5.4-503-HOLD-OFF", t >= first_503 + retry_after - 1e-6,
+                   f"{a} said Retry-After: {retry_after} at {first_503:.3f} s, "
+                   f"got a REGISTER at {t:.3f} s")
 
 
 # --------------------------------------------------------------------------------------------
@@ -942,15 +1000,28 @@ def redirects_follow_contacts_in_q_order(qb: float, qc: float, status: int) -> N
     txs = transactions(world)
     first = txs[0][2]
     order = [REG_B, REG_C] if qb > qc else [REG_C, REG_B]
-    assert [t[3] for t in txs] == [str(REG_A), *(str(o) for o in order)]
+    went = [t[3] for t in txs]
+    expect("RFC3261-8.1.3.4-USE-CONTACTS", sorted(went[1:]) == sorted(str(o) for o in order),
+           f"after a {status} to {REG_B} and {REG_C}: {went}")
+    expect("RFC3261-8.1.3.4-TARGET-ORDER", went == [str(REG_A), *(str(o) for o in order)],
+           f"q {qb} / {qc}: tried {went} (the decision: decreasing q, serially)")
     for _, _, request, remote in txs[1:]:
-        assert str(request.uri) == f"sip:{remote}"
-        assert isinstance(request.uri, SipUri)
-        assert "method" not in request.uri.params and not request.uri.headers
-        for name in ("To", "From", "Call-ID", "Contact", "Expires", "Max-Forwards"):
-            assert request.headers.get(name) == first.headers.get(name)
+        expect("RFC3261-8.1.3.4-COPY-URI",
+               isinstance(request.uri, SipUri) and str(request.uri) == f"sip:{remote}"
+               and "method" not in request.uri.params and not request.uri.headers,
+               f"Request-URI {request.uri} for target {remote}")
+        for name in ("To", "From", "Call-ID"):
+            expect("RFC3261-8.1.3.4-REUSE-IDS",
+                   request.headers.get(name) == first.headers.get(name),
+                   f"{name}: {request.headers.get(name)}, was {first.headers.get(name)}")
+        for name in ("Contact", "Expires", "Max-Forwards"):
+            expect("RFC3261-8.1.3.4-REUSE-HEADERS",
+                   request.headers.get(name) == first.headers.get(name),
+                   f"{name}: {request.headers.get(name)}, was {first.headers.get(name)}")
     numbers = [t[2].cseq.number for t in txs]
-    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    expect("RFC3261-8.1.3.4-REUSE-HEADERS",
+           numbers == list(range(numbers[0], numbers[0] + len(numbers))),
+           f"CSeq numbers {numbers}: each new request CSeq + 1")
 
 
 @check("RFC3261-8.1.3.4-TARGET-SET-ONCE", "RFC3261-8.1.3.4-TRY-NEXT-ON-FAILURE")
@@ -969,16 +1040,20 @@ def redirect_loops_end(redirect_to: list[HostPort], failure: int) -> None:
     world.client.register()
     world.run(600)
     uris = [str(t[2].uri) for t in transactions(world)]
-    assert len(uris) == len(set(uris)), uris
+    expect("RFC3261-8.1.3.4-TARGET-SET-ONCE", len(uris) == len(set(uris)),
+           f"a URI tried twice: {uris}")
     expected = ["sip:" + str(REG_A)]
     for h in redirect_to:
         if "sip:" + str(h) not in expected:
             expected.append("sip:" + str(h))
-    assert uris == expected
-    assert world.client.state == "failed"
-    failed = world.events_of(Failed)[-1]
+    expect("RFC3261-8.1.3.4-TRY-NEXT-ON-FAILURE", uris == expected,
+           f"tried {uris}, the target set in order is {expected}")
+    failed = world.events_of(Failed)
     # the attempt ends with the last target's answer: C's failure, or a redirect to nothing new
-    assert failed.status == (failure if expected[-1] == f"sip:{REG_C}" else 302)
+    want = failure if expected[-1] == f"sip:{REG_C}" else 302
+    expect("RFC3261-8.1.3.4-TRY-NEXT-ON-FAILURE",
+           world.client.state == "failed" and failed and failed[-1].status == want,
+           f"state {world.client.state}, {failed[-1:]}: the exhausted set ends with {want}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1005,14 +1080,20 @@ def registration_survives_loss_duplication_and_reordering(
     world.net.set_faults(CLIENT, REGISTRAR, LinkFaults())
     world.net.set_faults(REGISTRAR, CLIENT, LinkFaults())
     world.run(3600)
-    assert world.client.state in ("registered", "refreshing")
     txs = transactions(world)
+    expect("RFC3261-10.2-ONE-REGISTER-IN-FLIGHT",
+           world.client.state in ("registered", "refreshing"),
+           f"state {world.client.state} an hour after the faults stopped")
     numbers = [t[2].cseq.number for t in txs]
-    assert numbers == sorted(set(numbers))
-    assert len({t[2].call_id for t in txs}) == 1
+    expect("RFC3261-10.2-CSEQ-INCREMENT", numbers == sorted(set(numbers)),
+           f"CSeq numbers not strictly increasing: {numbers[:12]}")
+    expect("RFC3261-10.2-CALL-ID-PER-REGISTRAR", len({t[2].call_id for t in txs}) == 1,
+           f"{len({t[2].call_id for t in txs})} Call-IDs")
     finals = finals_received(world)
     for (b1, t1, _, _), (_, t2, _, _) in itertools.pairwise(txs):
-        assert t2 >= min(finals.get(b1, float("inf")), t1 + TIMER_F) - 1e-9
+        ended = min(finals.get(b1, float("inf")), t1 + TIMER_F)
+        expect("RFC3261-10.2-ONE-REGISTER-IN-FLIGHT", t2 >= ended - 1e-9,
+               f"a REGISTER at {t2:.3f} s while the one of {t1:.3f} s ran (until {ended:.3f} s)")
 
 
 @check("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS")
@@ -1100,16 +1181,23 @@ def challenges_are_answered_with_credentials(status: int, algorithm: str, stale:
     world.client.register()
     world.run(10)
     regs = world.sent_registers()
-    assert world.client.state == "registered", world.events
-    assert len(regs) == (3 if stale else 2)
+    rule = "RFC3261-8.1.3.5-401-407-CREDENTIALS"
+    expect(rule, world.client.state == "registered", f"{world.client.state}: {world.events}")
+    expect(rule, len(regs) == (3 if stale else 2),
+           f"{len(regs)} REGISTERs for a {status}{' then stale=true' if stale else ''}")
     header = "Authorization" if status == 401 else "Proxy-Authorization"
     first = regs[0]
     for prev, nxt in itertools.pairwise(regs):
-        assert nxt.headers.get(header) is not None
-        assert nxt.vias[0].branch != prev.vias[0].branch
-        assert nxt.cseq.number == prev.cseq.number + 1
+        expect(rule, nxt.headers.get(header) is not None, f"a REGISTER after {status} "
+               f"without {header}")
+        expect("RFC3261-22.2-RESUBMIT-CSEQ", nxt.vias[0].branch != prev.vias[0].branch,
+               "the credentialed REGISTER reuses the challenged transaction's branch")
+        expect("RFC3261-22.2-RESUBMIT-CSEQ", nxt.cseq.number == prev.cseq.number + 1,
+               f"CSeq {nxt.cseq.number} after {prev.cseq.number}")
         for name in ("Call-ID", "To", "From"):
-            assert nxt.headers.get(name) == first.headers.get(name)
+            expect("RFC3261-8.1.3.5-RETRY-SAME-IDS",
+                   nxt.headers.get(name) == first.headers.get(name),
+                   f"{name}: {nxt.headers.get(name)}, was {first.headers.get(name)}")
 
 
 @check("RFC3261-8.1.3.5-401-407-CREDENTIALS")

@@ -133,12 +133,17 @@ def repeated_423s_end_after_the_configured_retries(retries: int, step: int,
     """A registrar answering 423 forever (Min-Expires always above what was asked): each
     retry asks for at least the Min-Expires just given, and after ``max_interval_retries``
     retries the attempt fails with the 423 instead of looping."""
-    world = World(interval_too_brief_forever(step),
+    # The registrar answers a few 423s more than the client may retry, then nothing: a client
+    # that never stops sends more REGISTERs than allowed and fails here, in bounded time.
+    world = World(interval_too_brief_forever(step, limit=retries + 3),
                   config=default_config(expires=expires, max_interval_retries=retries))
     world.client.register()
     world.run(4 * 3600)
     registers = world.sent_registers()
     rule = "RFC3261-10.2.8-423-RETRY"
+    expect(rule, world.registrar.state.get("423s", 0) == retries + 1,
+           f"{world.registrar.state.get('423s', 0)} REGISTERs answered 423 for {retries} "
+           f"allowed 423 retries")
     expect(rule, len(registers) == retries + 1,
            f"{len(registers)} REGISTERs for {retries} allowed 423 retries")
     for prev, nxt in itertools.pairwise(registers):

@@ -30,13 +30,17 @@ from sipfsm.transaction import TimerValues, TransactionLayer
 
 __all__ = [
     "CLIENT",
+    "MAX_EVENTS_AT_ONE_INSTANT",
+    "MAX_EVENTS_PER_RUN",
     "REGISTRAR",
     "Responder",
+    "Runaway",
     "ScriptedRegistrar",
     "StaticResolver",
     "World",
     "ok_echo",
     "reply",
+    "run_bounded",
 ]
 
 CLIENT = HostPort("192.0.2.10", 5060)
@@ -46,6 +50,48 @@ AOR = "sip:alice@example.com"
 # A responder sees each request (retransmissions included) and answers with zero or more
 # responses; None or [] drops it.
 Responder = Callable[[Request, "ScriptedRegistrar"], "Response | Sequence[Response] | None"]
+
+# A client that acts again and again without virtual time passing (a retry with no delay, each
+# answered at once) would keep a simulation busy for ever, and ``sipfsm conformance`` with it.
+# A correct client needs a few dozen events at one instant and a few thousand in a whole run;
+# past these budgets the run stops with :class:`Runaway`, a failure of the check that ran it.
+MAX_EVENTS_AT_ONE_INSTANT = 1_000
+MAX_EVENTS_PER_RUN = 50_000
+
+
+class Runaway(AssertionError):
+    """A simulation ran over its event budget: the client loops (in zero virtual time, or
+    nearly) instead of waiting, giving up or settling."""
+
+
+def run_bounded(scheduler: Scheduler, until: float, *,
+                max_at_one_instant: int = MAX_EVENTS_AT_ONE_INSTANT,
+                max_events: int = MAX_EVENTS_PER_RUN) -> int:
+    """``scheduler.run(until=until)`` (``until=inf``: until no event is left), but raise
+    :class:`Runaway` after ``max_at_one_instant`` events at one virtual instant or
+    ``max_events`` in all.  Returns the events run."""
+    count = same = 0
+    last = scheduler.now
+    while True:
+        due = scheduler.next_time()
+        if due is None or due > until:
+            break
+        if due == last:
+            same += 1
+            if same > max_at_one_instant:
+                raise Runaway(f"{same} events at t={due:.6f} s without virtual time passing: "
+                              "the client loops instead of waiting or giving up")
+        else:
+            last, same = due, 0
+        scheduler.step()
+        count += 1
+        if count > max_events:
+            raise Runaway(f"{count} events by t={scheduler.now:.3f} s (budget {max_events}): "
+                          "the client never settles")
+    if until != float("inf"):
+        scheduler.run(until=until)  # the clock moves on to ``until``
+    return count
+
 
 def reply(request: Request, status: int, reason: str | None = None, *,
           headers: Iterable[tuple[str, str]] = (), to_tag: str | None = "reg") -> Response:
@@ -185,7 +231,12 @@ class World:
         return next(iter(self.registrars.values()))
 
     def run(self, seconds: float) -> None:
-        self.scheduler.run(until=self.scheduler.now + seconds)
+        """``seconds`` of virtual time, within the event budgets (:func:`run_bounded`)."""
+        run_bounded(self.scheduler, self.scheduler.now + seconds)
+
+    def run_until(self, when: float) -> None:
+        """Up to the virtual time ``when``, within the event budgets (:func:`run_bounded`)."""
+        run_bounded(self.scheduler, when)
 
     def sent(self) -> list[tuple[float, Request]]:
         """Every request the client put on the wire (retransmissions included), in order."""

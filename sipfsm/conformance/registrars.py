@@ -91,13 +91,19 @@ def listing_responder(listing: Listing) -> Any:
     return responder
 
 
-def interval_too_brief_forever(step: int) -> Any:
+def interval_too_brief_forever(step: int, *, limit: int | None = None) -> Any:
     """A registrar answering every REGISTER with an expiry with 423 and a Min-Expires ``step``
-    seconds above what was asked: the client must stop on its own."""
+    seconds above what was asked: the client must stop on its own.  After ``limit`` 423s (when
+    given) it answers nothing more, so that a client that never stops fails its check on the
+    count, in bounded time, instead of looping without virtual time passing."""
 
-    def responder(request: Request, registrar: ScriptedRegistrar) -> Response:
+    def responder(request: Request, registrar: ScriptedRegistrar) -> Response | None:
         if request.expires is None or request.expires == 0:
             return ok_echo(request)
+        answered = registrar.state.get("423s", 0)
+        if limit is not None and answered >= limit:
+            return None
+        registrar.state["423s"] = answered + 1
         return reply(request, 423, headers=[("Min-Expires", str(request.expires + step))])
 
     return responder

@@ -111,7 +111,12 @@ def run_check(chk: Check) -> dict[str, str | None]:
 
 
 def _section_number(source: str) -> str:
-    return source.split("§", 1)[1].strip() if "§" in source else source
+    """The first section number of a record's source: ``RFC 3261 §10.2.4, §10.2.1.2`` and
+    ``RFC 3261 §22 (and §22.4)`` give ``10.2.4`` and ``22`` (trailing text ignored)."""
+    if "§" not in source:
+        return source
+    m = re.match(r"\s*([\d.]+)", source.split("§", 1)[1])
+    return m.group(1).rstrip(".") if m else source.split("§", 1)[1].strip()
 
 
 def _matches_section(record: Requirement, section: str) -> bool:
