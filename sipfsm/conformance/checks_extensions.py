@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipfsm.conformance.harness import World, default_config, reply
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.message import Request, Response
 from sipfsm.registration import Refreshed, Registered
 
@@ -44,8 +44,11 @@ def every_contact_carries_the_instance_and_reg_id(instance: str, reg_id: int) ->
     world.run(5)
     (request,) = _registers(world)
     for contact in request.contacts:
-        assert contact.params["+sip.instance"] == f'"<{instance}>"'
-        assert contact.params["reg-id"] == str(reg_id)
+        for rid in ("RFC5626-4.2-INSTANCE-AND-REG-ID", "RFC5627-4.1-INSTANCE-ID"):
+            expect(rid, contact.params.get("+sip.instance") == f'"<{instance}>"',
+                   f"+sip.instance={contact.params.get('+sip.instance')!r}")
+        expect("RFC5626-4.2-INSTANCE-AND-REG-ID", contact.params.get("reg-id") == str(reg_id),
+               f"reg-id={contact.params.get('reg-id')!r}, the flow is {reg_id}")
 
 
 @check("RFC5626-4.2-SUPPORTED-OUTBOUND", "RFC5627-4.1-SUPPORTED-GRUU", "RFC3327-5.1-SUPPORTED-PATH")
@@ -58,7 +61,11 @@ def supported_lists_outbound_gruu_and_path(instance: str | None, with_reg_id: bo
     world.client.register()
     world.run(5)
     (request,) = _registers(world)
-    assert sorted(t.lower() for t in request.supported) == ["gruu", "outbound", "path"]
+    tags = {t.lower() for t in request.supported}
+    for rid, tag in (("RFC5626-4.2-SUPPORTED-OUTBOUND", "outbound"),
+                     ("RFC5627-4.1-SUPPORTED-GRUU", "gruu"),
+                     ("RFC3327-5.1-SUPPORTED-PATH", "path")):
+        expect(rid, tag in tags, f"Supported: {request.headers.get('Supported')} lacks {tag}")
 
 
 def _gruu_responder(pub: str, temp: str, paths: list[str], flow_timer: int | None,
@@ -96,12 +103,18 @@ def gruus_path_and_flow_timer_are_reported(instance: str, token: str, path_hosts
     world.client.register()
     world.run(5)
     event = _first_registered(world)
-    assert event.pub_gruu == pub and event.temp_gruu == temp
-    assert list(event.path) == paths
-    assert event.flow_timer == flow_timer and event.outbound is outbound
+    expect("RFC5627-4.1-READ-GRUUS", event.pub_gruu == pub and event.temp_gruu == temp,
+           f"reported {event.pub_gruu} / {event.temp_gruu}, the 200 gave {pub} / {temp}")
+    expect("RFC3327-5.1-PATH-REPORTED", list(event.path) == paths,
+           f"reported Path {list(event.path)}, the 200 gave {paths}")
+    expect("RFC5626-4.4-FLOW-TIMER-READ",
+           event.flow_timer == flow_timer and event.outbound is outbound,
+           f"reported Flow-Timer {event.flow_timer} outbound {event.outbound}, the 200 gave "
+           f"{flow_timer} {outbound}")
     world.run(600)
     refreshed = world.events_of(Refreshed)
-    assert refreshed and refreshed[0].pub_gruu == pub
+    expect("RFC5627-4.1-READ-GRUUS", refreshed and refreshed[0].pub_gruu == pub,
+           f"after the refresh: {refreshed[:1]}")
 
 
 @check("RFC5626-4.1-INSTANCE-URN")

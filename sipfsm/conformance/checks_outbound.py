@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipfsm.conformance.aio_support import ScriptedRandom
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.outbound import FlowSet, FlowState, Register, SendKeepAlive
 from sipfsm.outbound.flow import FlowSettings, FlowStateChanged
 from sipfsm.outbound.stun import binding_request, binding_success, decode_stun
@@ -38,7 +38,9 @@ def _keepalive_times(flows: FlowSet, start: float, count: int,
     flows.start(now)
     flows.registered(1, now, flow_timer)
     sent: list[float] = []
-    while len(sent) < count:
+    for _ in range(100 * count):  # bounded: a flow set that never sends fails, never spins
+        if len(sent) >= count:
+            break
         due = flows.next_deadline()
         assert due is not None
         now = due
@@ -156,7 +158,9 @@ def stun_keepalive_retransmits_as_rfc5389() -> None:
     sends: list[tuple[float, bytes]] = []
     now = first
     failed_at: float | None = None
-    while failed_at is None:
+    for _ in range(1000):  # bounded: a flow that never fails ends the loop, and the check
+        if failed_at is not None:
+            break
         for output in flows.tick(now):
             if isinstance(output, SendKeepAlive):
                 sends.append((now - first, output.transaction_id))
@@ -168,7 +172,7 @@ def stun_keepalive_retransmits_as_rfc5389() -> None:
             now = due
     assert [round(t, 6) for t, _ in sends] == [0.0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
     assert len({tid for _, tid in sends}) == 1 and len(sends[0][1]) == 12
-    assert abs(failed_at - 39.5) < 1e-9
+    assert failed_at is not None and abs(failed_at - 39.5) < 1e-9, failed_at
 
 
 @check("RFC5626-4.4-FLOW-CLOSED")
@@ -231,7 +235,10 @@ def failed_flow_formation_backs_off(flow_count: int, failures: int, script: list
         flows.register_failed(1, now, "503")
         base = 90.0 if up else 30.0
         upper = min(1800.0, base * 2**n)
-        assert random.backoffs[-1] == (upper / 2, upper)
+        expect("RFC5626-4.5-FLOW-RECOVERY-BACKOFF",
+               random.backoffs[-1:] == [(upper / 2, upper)],
+               f"failure {n}: wait drawn from {random.backoffs[-1:]}, RFC 5626 §4.5: "
+               f"{upper / 2} .. {upper}")
         now += upper / 2 + (upper / 2) * script[n - 1]
         registers = []
         for output in flows.tick(now):
@@ -239,9 +246,15 @@ def failed_flow_formation_backs_off(flow_count: int, failures: int, script: list
                 flows.pong(output.reg_id, now)  # the other flows stay up
             elif isinstance(output, Register):
                 registers.append(output)
-        assert [(r.reg_id, r.target) for r in registers] == [(1, targets[0])]
+        expect("RFC5626-4.5-FLOW-RECOVERY-BACKOFF", registers,
+               f"no new attempt {now:.1f} s after failure {n}")
+        expect("RFC5626-4.5-SAME-REG-ID",
+               [(r.reg_id, r.target) for r in registers][:1] == [(1, targets[0])],
+               f"re-registered {[(r.reg_id, r.target) for r in registers]}, the failed flow "
+               f"is reg-id 1 to {targets[0]}")
     flows.registered(1, now)
-    assert flows.info()[0].failures == 0
+    expect("RFC5626-4.5-FLOW-RECOVERY-BACKOFF", flows.info()[0].failures == 0,
+           "a registered flow keeps its failure count")
 
 
 @check("RFC5626-4.2-DISTINCT-REG-ID")
