@@ -125,7 +125,7 @@ def cached_credentials_go_out_preemptively_with_the_next_nc(requests: int) -> No
     server = FakeServer()
     digest = digest_client()
     digest.handle_challenge(401, server.challenges())
-    counts = []
+    counts: list[str | None] = []
     for _ in range(requests):
         headers = digest.authorization_headers("REGISTER", URI)
         expect("RFC3261-22.2-CACHE-CREDENTIALS", [n for n, _ in headers] == ["Authorization"],

@@ -31,7 +31,7 @@ from sipfsm.conformance.message_support import (
     parse_error,
     read_everything,
 )
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.message import AbsoluteUri, Request, Response, SipUri, parse, parse_uri, uri_equal
 
 # --------------------------------------------------------------------------------------------
@@ -44,29 +44,43 @@ def wsinv_a_short_tortuous_invite() -> None:
     """§3.1.1.1 wsinv: folding, LWS around every separator, names in any case and compact
     form, escaped quotes in display names, unknown headers -- every value reads back."""
     message = parse(WSINV)
-    assert isinstance(message, Request)
+    assert isinstance(message, Request)  # the parse itself: evidence against every record
     read_everything(message)
-    assert isinstance(message.uri, SipUri) and message.uri.params == {"unknownparam": None}
-    to = message.to
-    assert (str(to.uri), to.tag) == ("sip:vivekg@chair-dnrc.example.com", "1918181833n")
-    assert (message.from_.display_name, message.from_.tag) == ('J Rosenberg \\"', "98asjd8")
-    assert message.max_forwards == 68
-    assert (message.cseq.number, message.cseq.method) == (9, "INVITE")
-    assert [(v.transport, v.host, v.branch) for v in message.vias] == [
+    valid, folding, compact = ("RFC4475-3.1.1-VALID-MESSAGES", "RFC3261-7.3.1-LINE-FOLDING",
+                               "RFC3261-7.3.3-COMPACT-FORM")
+    expect(valid, isinstance(message.uri, SipUri)
+           and message.uri.params == {"unknownparam": None}, f"Request-URI {message.uri}")
+    to = message.to  # folded after "TO :"
+    expect(folding, (str(to.uri), to.tag) == ("sip:vivekg@chair-dnrc.example.com", "1918181833n"),
+           f"To {to.uri} tag {to.tag}")
+    expect(folding, (message.from_.display_name, message.from_.tag)
+           == ('J Rosenberg \\"', "98asjd8"),
+           f"From {message.from_.display_name!r} tag {message.from_.tag}")
+    expect(valid, message.max_forwards == 68, f"Max-Forwards {message.max_forwards}")
+    expect(folding, (message.cseq.number, message.cseq.method) == (9, "INVITE"),
+           f"CSeq {message.cseq}")
+    # the second and third Via are in a compact "v:" header
+    expect(compact, [(v.transport, v.host, v.branch) for v in message.vias] == [
         ("UDP", "192.0.2.2", "390skdjuw"),
         ("TCP", "spindle.example.com", "z9hG4bK9ikj8"),
         ("UDP", "192.168.255.111", "z9hG4bK30239"),
-    ]
-    assert message.headers.get("Subject") == ""
-    assert message.headers.get("NewFangledHeader") == "newfangled value continued newfangled value"
-    assert message.headers.get("UnknownHeaderWithUnusualValue") == ";;,,;;,;"
-    (contact,) = message.contacts
-    assert contact.display_name == 'Quoted string ""'
-    params = (contact.params["newparam"], contact.params["secondparam"], contact.q)
-    assert params == ("newvalue", None, 0.33)
-    route = message.routes[0].uri
-    assert isinstance(route, SipUri) and route.params["unknown-no-value"] is None
-    assert message.body == SDP
+    ], f"Vias {[str(v) for v in message.vias]}")
+    expect(compact, message.headers.get("Subject") == "", "s: is Subject")
+    expect(folding, message.headers.get("NewFangledHeader")
+           == "newfangled value continued newfangled value",
+           repr(message.headers.get("NewFangledHeader")))
+    expect(valid, message.headers.get("UnknownHeaderWithUnusualValue") == ";;,,;;,;",
+           repr(message.headers.get("UnknownHeaderWithUnusualValue")))
+    contacts = message.contacts  # "m:"
+    expect(compact, len(contacts) == 1, f"{len(contacts)} Contacts from m:")
+    for contact in contacts[:1]:
+        expect(compact, contact.display_name == 'Quoted string ""', contact.display_name)
+        params = (contact.params.get("newparam"), contact.params.get("secondparam"), contact.q)
+        expect(folding, params == ("newvalue", None, 0.33), f"Contact params {params}")
+    route = message.routes[0].uri if message.routes else None
+    expect(folding, isinstance(route, SipUri) and "unknown-no-value" in route.params
+           and route.params["unknown-no-value"] is None, f"Route {route}")
+    expect(valid, message.body == SDP, "the body")
 
 
 @check("RFC4475-3.1.1-VALID-MESSAGES")
@@ -96,12 +110,16 @@ def esc01_valid_use_of_escapes() -> None:
     """§3.1.1.3 esc01: escapes kept as written, and equal to their characters when compared."""
     message = parse(ESC01)
     read_everything(message)
-    assert isinstance(message, Request) and isinstance(message.uri, SipUri)
-    assert message.uri.user == "sips%3Auser%40example.com"
-    assert uri_equal(message.to.uri, parse_uri("sip:user@example.com"))
+    assert isinstance(message, Request)  # the parse itself: evidence against both records
+    expect("RFC4475-3.1.1-VALID-MESSAGES", isinstance(message.uri, SipUri)
+           and message.uri.user == "sips%3Auser%40example.com", f"Request-URI {message.uri}")
+    expect("RFC3261-19.1.4-ESCAPES", uri_equal(message.to.uri, parse_uri("sip:user@example.com")),
+           f"To {message.to.uri} differs from sip:user@example.com")
     expected = parse_uri("sip:caller@host5.example.net;lr;name=value%25%34%31")
-    assert uri_equal(message.contacts[0].uri, expected)
-    assert message.headers.get("Content-Type") == "application/sdp"
+    expect("RFC3261-19.1.4-ESCAPES", uri_equal(message.contacts[0].uri, expected),
+           f"Contact {message.contacts[0].uri} differs from {expected}")
+    expect("RFC4475-3.1.1-VALID-MESSAGES",
+           message.headers.get("Content-Type") == "application/sdp", "Content-Type")
 
 
 @check("RFC4475-3.1.1-VALID-MESSAGES")
@@ -141,12 +159,15 @@ def unknown_schemes_are_kept() -> None:
     """§3.3.14 unkscm and §3.3.15 unksm2: URIs of unknown schemes in the Request-URI, To and
     Contact are kept."""
     message = parse(UNKSCM)
-    assert isinstance(message, Request)
-    assert message.uri == AbsoluteUri("nobodyknowsthisscheme", "totallyopaquecontent")
+    assert isinstance(message, Request)  # the parse itself: evidence against both records
+    expect("RFC3261-19.1.1-ABSOLUTE-URI",
+           message.uri == AbsoluteUri("nobodyknowsthisscheme", "totallyopaquecontent"),
+           f"Request-URI {message.uri!r}")
     unksm2 = parse(UNKSM2)
     read_everything(unksm2)
-    assert unksm2.to.uri == AbsoluteUri("isbn", "2983792873")
-    assert unksm2.contacts[0].uri == AbsoluteUri("name", "John_Smith")
+    for got, want in ((unksm2.to.uri, AbsoluteUri("isbn", "2983792873")),
+                      (unksm2.contacts[0].uri, AbsoluteUri("name", "John_Smith"))):
+        expect("RFC3261-19.1.1-ABSOLUTE-URI", got == want, f"{got!r}, not {want!r}")
 
 
 @check("RFC4475-3.1.1-VALID-MESSAGES", "RFC3261-18.3-DATAGRAM-NO-CONTENT-LENGTH")
@@ -155,10 +176,12 @@ def inv2543_an_rfc_2543_request() -> None:
     runs to the end of the datagram)."""
     message = parse(INV2543)
     read_everything(message)
-    assert message.vias[0].branch is None
-    assert message.from_.tag is None
-    assert message.max_forwards is None
-    assert message.body == SDP
+    expect("RFC4475-3.1.1-VALID-MESSAGES", message.vias[0].branch is None
+           and message.from_.tag is None and message.max_forwards is None,
+           "an RFC 2543 request read with a branch, a From tag or a Max-Forwards")
+    expect("RFC3261-18.3-DATAGRAM-NO-CONTENT-LENGTH", message.body == SDP,
+           f"the body without Content-Length is {len(message.body)} bytes, not the datagram's "
+           f"{len(SDP)}")
 
 
 # --------------------------------------------------------------------------------------------
