@@ -39,7 +39,7 @@ from sipfsm.conformance.dns_support import (
     srv_sets,
     without_dnspython,
 )
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.ports import Target
 from sipfsm.sim import SeededRandom
 
@@ -74,9 +74,13 @@ def numeric_target_is_used_as_is_without_dns(
     targets = locate(dns_resolver, host, port=port, transport=transport, secure=secure)
     expected_transport = "TLS" if secure else (transport or "UDP").upper()
     expected_port = port or (5061 if secure else 5060)
-    assert targets == [Target(expected_transport, host.strip("[]"), expected_port)]
-    assert ipaddress.ip_address(targets[0].host)
-    assert backend.queries == []
+    numeric = "RFC3263-4.2-NUMERIC-IP-NO-DNS-RESOLVER"
+    expect(numeric, [(t.host, t.port) for t in targets] == [(host.strip("[]"), expected_port)]
+           and ipaddress.ip_address(targets[0].host), f"{host} port {port}: {targets}")
+    expect("RFC3263-4.1-NUMERIC-DEFAULT-TRANSPORT-RESOLVER" if transport is None else numeric,
+           [t.transport for t in targets] == [expected_transport],
+           f"{host} transport={transport} secure={secure}: {targets}")
+    expect(numeric, backend.queries == [], f"DNS asked {backend.queries}")
 
 
 @check("RFC3263-4.2-NUMERIC-IP-NO-DNS-RESOLVER")
@@ -109,15 +113,17 @@ def name_with_port_uses_a_and_aaaa_only(port: int) -> None:
     SRV records exist; every address is a target at that port, UDP for SIP, TLS for SIPS."""
     dns_resolver, backend = resolver({**SRV_ZONE, (DOMAIN, "NAPTR"): EXAMPLE_NAPTR})
     targets = locate(dns_resolver, DOMAIN, port=port)
-    assert targets == [
-        Target("UDP", "192.0.2.1", port),
-        Target("UDP", "192.0.2.2", port),
-        Target("UDP", "2001:db8::1", port),
-    ]
-    assert backend.types_queried() == {"A", "AAAA"}
+    a_aaaa, transport = ("RFC3263-4.2-EXPLICIT-PORT-A-AAAA-RESOLVER",
+                         "RFC3263-4.1-EXPLICIT-PORT-TRANSPORT-RESOLVER")
+    expect(a_aaaa, [(t.host, t.port) for t in targets]
+           == [("192.0.2.1", port), ("192.0.2.2", port), ("2001:db8::1", port)],
+           f"port {port}: {targets}")
+    expect(transport, {t.transport for t in targets} == {"UDP"}, f"SIP URI: {targets}")
+    expect(a_aaaa, backend.types_queried() == {"A", "AAAA"},
+           f"queried {backend.types_queried()}")
     secure = locate(dns_resolver, DOMAIN, port=port, secure=True)
-    assert {t.transport for t in secure} == {"TLS"}
-    assert {t.port for t in secure} == {port}
+    expect(transport, {t.transport for t in secure} == {"TLS"}, f"SIPS URI: {secure}")
+    expect(a_aaaa, {t.port for t in secure} == {port}, f"SIPS URI: {secure}")
 
 
 @check("RFC3263-4.2-EXPLICIT-PORT-A-AAAA-RESOLVER")
@@ -152,8 +158,12 @@ def transport_param_selects_that_srv_only() -> None:
         dns_resolver, backend = resolver(
             {**SRV_ZONE, (DOMAIN, "NAPTR"): EXAMPLE_NAPTR}, transports=("UDP", "TCP", "TLS")
         )
-        assert locate(dns_resolver, DOMAIN, transport=transport, secure=secure) == [expected]
-        assert [q for q in backend.queries if q[1] in ("SRV", "NAPTR")] == [(srv_name, "SRV")]
+        got = locate(dns_resolver, DOMAIN, transport=transport, secure=secure)
+        expect("RFC3263-4.1-TRANSPORT-PARAM-RESOLVER", got == [expected],
+               f"transport={transport} secure={secure}: {got}, expected {[expected]}")
+        queries = [q for q in backend.queries if q[1] in ("SRV", "NAPTR")]
+        expect("RFC3263-4.2-SRV-QUERY-RESOLVER", queries == [(srv_name, "SRV")],
+               f"transport={transport} secure={secure}: queried {queries}")
 
 
 @check("RFC3263-4.1-TRANSPORT-PARAM-RESOLVER", "RFC3263-4.2-NO-SRV-A-AAAA-RESOLVER")
@@ -161,7 +171,11 @@ def transport_param_without_srv_falls_back_to_a_at_the_default_port() -> None:
     """A transport parameter without SRV records: the domain's addresses over that transport,
     at its default port."""
     dns_resolver, _ = resolver(_without_srv(SRV_ZONE))
-    assert locate(dns_resolver, DOMAIN, transport="TCP")[0] == Target("TCP", "192.0.2.1", 5060)
+    got = locate(dns_resolver, DOMAIN, transport="TCP")[:1]
+    expect("RFC3263-4.1-TRANSPORT-PARAM-RESOLVER", [t.transport for t in got] == ["TCP"],
+           f"transport=TCP: {got}")
+    expect("RFC3263-4.2-NO-SRV-A-AAAA-RESOLVER", [(t.host, t.port) for t in got]
+           == [("192.0.2.1", 5060)], f"no SRV: {got}, expected 192.0.2.1 at 5060")
 
 
 @check("RFC3263-4.1-TRANSPORT-PARAM-RESOLVER")
@@ -187,10 +201,17 @@ def rfc_example_client_without_tls_uses_tcp() -> None:
     """RFC 3263 §4.1's example: NAPTR is queried first; a client without TLS drops SIPS+D2T and
     follows SIP+D2T (the lowest usable order) to its SRV replacement: "TCP will be used"."""
     dns_resolver, backend = resolver({**SRV_ZONE, (DOMAIN, "NAPTR"): EXAMPLE_NAPTR})
-    assert locate(dns_resolver, DOMAIN) == [Target("TCP", "192.0.2.20", 5060)]
-    assert backend.queries[0] == (DOMAIN, "NAPTR")
-    assert ("_sips._tcp.example.com", "SRV") not in backend.queries
-    assert ("_sip._udp.example.com", "SRV") not in backend.queries  # higher order: not used
+    got = locate(dns_resolver, DOMAIN)
+    expect("RFC3263-4.1-NAPTR-QUERY-RESOLVER", backend.queries[:1] == [(DOMAIN, "NAPTR")],
+           f"first query {backend.queries[:1]}")
+    expect("RFC3263-4.1-DISCARD-UNSUPPORTED-RESOLVER",
+           ("_sips._tcp.example.com", "SRV") not in backend.queries,
+           "SIPS+D2T followed by a client without TLS")
+    expect("RFC3263-4.2-SRV-QUERY-RESOLVER", ("_sip._tcp.example.com", "SRV") in backend.queries
+           and ("_sip._udp.example.com", "SRV") not in backend.queries,  # higher order: unused
+           f"SRV queried: {[q for q in backend.queries if q[1] == 'SRV']}")
+    expect("RFC3263-4.2-SRV-QUERY-RESOLVER", got == [Target("TCP", "192.0.2.20", 5060)],
+           f"targets {got}: TCP will be used")
 
 
 @check("RFC3263-4.1-NAPTR-QUERY-RESOLVER")
