@@ -281,21 +281,34 @@ def naptr_selection_properties(
     for a SIP URI exactly when TLS is supported), with flag "s" and an empty regexp; then the
     lowest usable order only, by ascending preference."""
     chosen = select_naptr(records, secure=secure, transports=sorted(transports))
+    discard = "RFC3263-4.1-DISCARD-UNSUPPORTED-RESOLVER"
     for record, transport in chosen:
         service = record.service.upper()
-        assert service in ("SIP+D2U", "SIP+D2T", "SIPS+D2T", "SIP+D2S")
         if secure:
-            assert service == "SIPS+D2T" and transport == "TLS"
+            expect("RFC3263-4.1-SIPS-DISCARD-RESOLVER",
+                   service == "SIPS+D2T" and transport == "TLS",
+                   f"SIPS URI: kept {record.service} ({transport})")
         else:
-            assert transport in transports
-        assert record.flags.lower() == "s" and record.regexp == ""
-    assert len({r.order for r, _ in chosen}) <= 1
-    assert [r.preference for r, _ in chosen] == sorted(r.preference for r, _ in chosen)
-    assert all(t == RFC3263_NAPTR_SERVICES[r.service.upper()] for r, t in chosen)
-    # exactly the usable records of the lowest usable order are kept (RFC 2915)
+            expect(discard, service in RFC3263_NAPTR_SERVICES and transport in transports,
+                   f"kept {record.service} ({transport}), the client has {sorted(transports)}")
+        expect(discard, record.flags.lower() == "s" and record.regexp == "",
+               f"kept flags {record.flags!r} regexp {record.regexp!r}")
+        expect(discard, transport == RFC3263_NAPTR_SERVICES.get(service),
+               f"{record.service} taken as {transport}")
+    # exactly the usable records of the lowest usable order are kept, by preference (RFC 2915)
+    expect(discard, len({r.order for r, _ in chosen}) <= 1
+           and [r.preference for r, _ in chosen] == sorted(r.preference for r, _ in chosen),
+           f"orders {[r.order for r, _ in chosen]}, preferences "
+           f"{[r.preference for r, _ in chosen]}")
     usable = [r for r in records if _usable(r, secure, transports)]
     lowest = min((r.order for r in usable), default=None)
-    assert Counter(r for r, _ in chosen) == Counter(r for r in usable if r.order == lowest)
+    wanted = Counter(r for r in usable if r.order == lowest)
+    kept = Counter(r for r, _ in chosen)
+    missing = wanted - kept
+    sips_dropped = any(r.service.upper() == "SIPS+D2T" for r in missing) and not secure
+    expect("RFC3263-4.1-SIP-RETAIN-SIPS-RESOLVER" if sips_dropped else discard,
+           kept == wanted, f"kept {list(kept)}, the usable records of the lowest order are "
+                           f"{list(wanted)}")
 
 
 @check("RFC3263-4.2-NO-SRV-A-AAAA-RESOLVER")
@@ -345,16 +358,20 @@ def without_naptr_or_srv_the_domain_addresses_at_the_default_port() -> None:
     for SIPS (TCP when the client has no UDP)."""
     zone = _without_srv(SRV_ZONE)
     dns_resolver, _ = resolver(zone)
-    assert locate(dns_resolver, DOMAIN) == [
-        Target("UDP", "192.0.2.1", 5060),
-        Target("UDP", "192.0.2.2", 5060),
-        Target("UDP", "2001:db8::1", 5060),
-    ]
+    got = locate(dns_resolver, DOMAIN)
+    expect("RFC3263-4.2-NO-SRV-A-AAAA-RESOLVER", [(t.host, t.port) for t in got]
+           == [("192.0.2.1", 5060), ("192.0.2.2", 5060), ("2001:db8::1", 5060)], f"{got}")
+    expect("RFC3263-4.1-NO-SRV-DEFAULT-TRANSPORT-RESOLVER", {t.transport for t in got} == {"UDP"},
+           f"SIP URI: {got}")
     secure = locate(dns_resolver, DOMAIN, secure=True)
-    assert {t.transport for t in secure} == {"TLS"}
-    assert {t.port for t in secure} == {5061}
+    expect("RFC3263-4.1-NO-SRV-DEFAULT-TRANSPORT-RESOLVER",
+           {t.transport for t in secure} == {"TLS"}, f"SIPS URI: {secure}")
+    expect("RFC3263-4.2-NO-SRV-A-AAAA-RESOLVER", {t.port for t in secure} == {5061},
+           f"SIPS URI: {secure}")
     tcp_only, _ = resolver(zone, transports=("TCP",))
-    assert {t.transport for t in locate(tcp_only, DOMAIN)} == {"TCP"}
+    got = locate(tcp_only, DOMAIN)
+    expect("RFC3263-4.1-NO-SRV-DEFAULT-TRANSPORT-RESOLVER", {t.transport for t in got} == {"TCP"},
+           f"a client without UDP: {got}")
 
 
 @check("RFC3263-4.2-NO-SRV-A-AAAA-RESOLVER")
@@ -505,14 +522,15 @@ def naptr_srv_a_aaaa_through_a_real_dns_exchange() -> None:
     if not has_dnspython():
         return
     targets, questions = run(_resolve_on_loopback("example.test"))
-    assert targets == [
+    expect("RFC3263-4.2-SRV-USAGE-RULES-RESOLVER", targets == [
         Target("UDP", "127.0.0.2", 5062),
         Target("UDP", "::1", 5062),
         Target("UDP", "127.0.0.3", 5060),
         Target("TCP", "127.0.0.2", 5060),
         Target("TCP", "::1", 5060),
-    ]
-    assert questions[0] == ("example.test", "NAPTR")
+    ], f"targets {targets}")
+    expect("RFC3263-4.1-NAPTR-QUERY-RESOLVER", questions[:1] == [("example.test", "NAPTR")],
+           f"first question {questions[:1]}")
 
 
 @check("RFC3263-4.2-NO-SRV-A-AAAA-RESOLVER")
