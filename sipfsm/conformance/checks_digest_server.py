@@ -34,7 +34,7 @@ from sipfsm.conformance.digest_support import (
     reference_algorithms,
     reference_response,
 )
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.errors import ConfigError
 from sipfsm.sim import SeededRandom
 
@@ -53,18 +53,23 @@ def make_challenge_quotes_as_rfc7616_says() -> None:
     and charset=UTF-8 not; qop is always offered (auth / auth-int only)."""
     value = make_challenge(REALM, nonce="n0nce", algorithm="sha-256", opaque="op",
                            stale=True, domain=("sip:a.example", "sip:b.example"))
-    assert value == (
+    expect("RFC7616-3.3-CHALLENGE-QUOTING", value.startswith(
         'Digest realm="example.com", domain="sip:a.example sip:b.example", nonce="n0nce", '
-        'algorithm=SHA-256, qop="auth", opaque="op", stale=true, charset=UTF-8'
-    )
+        'algorithm=SHA-256, qop="auth", opaque="op", stale=true'), value)
+    expect("RFC7616-4-CHARSET-UTF8", value.endswith(", charset=UTF-8"), value)
     params = split_challenges(value)[0].params
-    assert {n for n, p in params.items() if p.quoted} == {"realm", "domain", "nonce", "opaque",
-                                                          "qop"}
-    with raises(ConfigError):
-        make_challenge(REALM, nonce="n", qop=())
-    with raises(ConfigError):
-        make_challenge(REALM, nonce="n", qop=("auth-conf",))
-    assert "charset" not in make_challenge(REALM, nonce="n", charset=False)
+    expect("RFC7616-3.3-CHALLENGE-QUOTING", {n for n, p in params.items() if p.quoted}
+           == {"realm", "domain", "nonce", "opaque", "qop"}, value)
+    for qop in ((), ("auth-conf",)):
+        try:
+            make_challenge(REALM, nonce="n", qop=qop)
+        except ConfigError:
+            pass
+        else:
+            expect("RFC3261-22.4-SERVER-SENDS-QOP", False, f"a challenge with qop {qop}")
+    expect("RFC7616-4-CHARSET-UTF8",
+           "charset" not in make_challenge(REALM, nonce="n", charset=False),
+           "charset announced although switched off")
 
 
 @check("RFC7616-3.3-CHALLENGE-QUOTING", "RFC3261-22.4-SERVER-SENDS-QOP", "RFC7616-4-CHARSET-UTF8")
@@ -89,16 +94,19 @@ def any_challenge_quotes_exactly_the_rfc7616_set(
     params = split_challenges(value)[0].params
     quoted = {"realm", "nonce", "qop"} | ({"domain"} if domain else set()) | (
         {"opaque"} if opaque is not None else set())
-    assert {n for n, p in params.items() if p.quoted} == quoted
-    assert params["realm"].value == realm and params["nonce"].value == nonce
-    assert params["qop"].value == ",".join(qop)
-    assert params["algorithm"].value == algorithm
-    assert params["charset"].value == "UTF-8" and not params["charset"].quoted
-    assert ("stale" in params) is stale
-    if opaque is not None:
-        assert params["opaque"].value == opaque
+    quoting = "RFC7616-3.3-CHALLENGE-QUOTING"
+    expect(quoting, {n for n, p in params.items() if p.quoted} == quoted, value)
+    expect(quoting, params["realm"].value == realm and params["nonce"].value == nonce
+           and params["algorithm"].value == algorithm and ("stale" in params) is stale
+           and (opaque is None or params["opaque"].value == opaque),
+           f"the values do not read back: {value}")
+    expect("RFC3261-22.4-SERVER-SENDS-QOP", "qop" in params
+           and params["qop"].value == ",".join(qop), f"qop {qop}: {value}")
+    expect("RFC7616-4-CHARSET-UTF8", "charset" in params and params["charset"].value == "UTF-8"
+           and not params["charset"].quoted, value)
     parsed = parse_challenge(value)
-    assert parsed.usable and parsed.usable_qop == qop
+    expect("RFC3261-22.4-SERVER-SENDS-QOP", parsed.usable and parsed.usable_qop == qop,
+           f"read back: usable {parsed.usable}, qop {parsed.usable_qop}")
 
 
 @check("RFC3261-22-NO-BASIC")
@@ -121,18 +129,27 @@ def challenge_headers_one_per_algorithm_in_order(offered: list[str]) -> None:
     its own nonce (or one shared nonce on request); an algorithm offered twice (in any case),
     none, or an unknown one is a configuration error."""
     issued = challenge_headers(REALM, SeededRandom(1), algorithms=offered)
-    assert len(issued) == len(offered) >= 1
-    assert [parse_challenge(v).algorithm for _, v in issued] == offered
-    assert len({nonce for nonce, _ in issued}) == len(offered)  # a nonce each
-    assert [parse_challenge(v).nonce for _, v in issued] == [n for n, _ in issued]
+    expect("RFC3261-22.2-WWW-AUTHENTICATE-IN-401", len(issued) >= 1, "no challenge")
+    expect("RFC8760-2.3-UAS-PREFERENCE-ORDER",
+           [parse_challenge(v).algorithm for _, v in issued] == offered,
+           f"offered {offered}, challenges {[parse_challenge(v).algorithm for _, v in issued]}")
+    # a nonce each, as issued
+    expect("RFC8760-2.3-UAS-DISTINCT-ALGORITHMS", len({n for n, _ in issued}) == len(offered)
+           and [parse_challenge(v).nonce for _, v in issued] == [n for n, _ in issued],
+           f"nonces {[n for n, _ in issued]}")
     shared = challenge_headers(REALM, SeededRandom(1), algorithms=offered, share_nonce=True)
-    assert len({nonce for nonce, _ in shared}) == 1
-    with raises(ConfigError, match="twice"):
-        challenge_headers(REALM, SeededRandom(), algorithms=[*offered, offered[0].lower()])
-    with raises(ConfigError):
-        challenge_headers(REALM, SeededRandom(), algorithms=())
-    with raises(ConfigError):
-        challenge_headers(REALM, SeededRandom(), algorithms=[*offered, "SHA-1"])
+    expect("RFC8760-2.3-UAS-DISTINCT-ALGORITHMS", len({nonce for nonce, _ in shared}) == 1,
+           "share_nonce gave several nonces")
+    for rid, algorithms in (
+            ("RFC8760-2.3-UAS-DISTINCT-ALGORITHMS", [*offered, offered[0].lower()]),
+            ("RFC3261-22.2-WWW-AUTHENTICATE-IN-401", []),
+            ("RFC8760-2.3-UAS-PREFERENCE-ORDER", [*offered, "SHA-1"])):
+        try:
+            challenge_headers(REALM, SeededRandom(), algorithms=algorithms)
+        except ConfigError:
+            pass
+        else:
+            expect(rid, False, f"algorithms {algorithms} accepted")
 
 
 @check("RFC8760-3-MD5-NOT-RECOMMENDED")
@@ -228,18 +245,22 @@ def authentication_info_quoting_and_content(
                                 password=PASSWORD, nc=nc, cnonce=cnonce)
     result = verify(value, method="REGISTER", realm=realm, password=PASSWORD,
                     nextnonce=nextnonce)
-    assert result.ok
+    rspauth = "RFC7616-3.5-RSPAUTH"
     info = result.authentication_info
-    assert info is not None
+    expect(rspauth, result.ok and info is not None, f"{result.verdict}, no Authentication-Info")
+    if info is None:
+        return
     params = parse_auth_params(info)
     quoted = {"rspauth", "cnonce"} | ({"nextnonce"} if nextnonce is not None else set())
-    assert {n for n, p in params.items() if p.quoted} == quoted
-    assert set(params) == quoted | {"qop", "nc"}
-    assert params["qop"].value == qop  # the client's own qop
-    assert params["nc"].value == f"{nc:08x}" and params["cnonce"].value == cnonce
-    if nextnonce is not None:
-        assert params["nextnonce"].value == nextnonce
-    assert params["rspauth"].value == reference_response(
+    hex8 = "".join("0123456789abcdef"[(nc >> s) & 15] for s in range(28, -4, -4))
+    expect("RFC7616-3.5-AUTH-INFO-QUOTING",
+           {n for n, p in params.items() if p.quoted} == quoted
+           and "nc" in params and params["nc"].value == hex8, info)
+    expect(rspauth, set(params) == quoted | {"qop", "nc"}, info)
+    expect("RFC7616-3.5-SERVER-SAME-QOP", "qop" in params and params["qop"].value == qop, info)
+    expect(rspauth, "cnonce" in params and params["cnonce"].value == cnonce
+           and (nextnonce is None or params["nextnonce"].value == nextnonce), info)
+    expect(rspauth, "rspauth" in params and params["rspauth"].value == reference_response(
         algorithm, username=USER, realm=realm, password=PASSWORD, method="", uri=URI,
-        nonce="n", nc=f"{nc:08x}", cnonce=cnonce, qop=qop, body=b"",
-    )
+        nonce="n", nc=hex8, cnonce=cnonce, qop=qop, body=b"",
+    ), f"rspauth differs from the reference: {info}")
