@@ -30,7 +30,7 @@ from sipfsm.conformance.registrar_support import (
     sent_responses,
     udp_client,
 )
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.message import Request, Response, StreamFramer
 from sipfsm.ports import HostPort, Target
 from sipfsm.registrar import RegistrarConfig
@@ -310,9 +310,13 @@ def udp_with_rport_answers_the_source_address_and_port(
     source = HostPort(NAT.host, source_port)
     ep.receive(request.to_bytes(), source, transport)
     [(response, target)] = sent_responses(transport)
-    assert target == Target("UDP", NAT.host, source_port)
+    for rid in ("RFC3581-4-RPORT-EMBEDDED", "RFC3261-18.2.2-RESPONSE-DESTINATION-EMBEDDED"):
+        expect(rid, target == Target("UDP", NAT.host, source_port),
+               f"answered at {target}, the request came from {NAT.host}:{source_port}")
     top = response.vias[0]
-    assert (top.received, top.rport) == (NAT.host, source_port)
+    expect("RFC3581-4-RPORT-EMBEDDED", (top.received, top.rport) == (NAT.host, source_port),
+           f"received={top.received} rport={top.rport}")
+    # the endpoint's log, not a rule of either record
     assert [e.direction for e in events] == ["in", "out"]
     assert "REGISTER" in str(events[0]) and "200 OK" in str(events[1])
 
@@ -333,8 +337,10 @@ def udp_without_rport_still_answers_the_source_never_maddr_or_the_sent_by_port()
         transport = RecordingTransport()
         ep.receive(register(via=via).to_bytes(), NAT, transport)
         [(response, target)] = sent_responses(transport)
-        assert target == Target("UDP", NAT.host, NAT.port), (via, target)
-        assert response.vias[0].received == NAT.host
+        expect("RFC3261-18.2.2-RESPONSE-DESTINATION-EMBEDDED",
+               target == Target("UDP", NAT.host, NAT.port), f"{via}: answered at {target}")
+        expect("RFC3261-18.2.1-RECEIVED-EMBEDDED", response.vias[0].received == NAT.host,
+               f"{via}: received={response.vias[0].received}")
 
 
 @check("RFC3261-18.2.2-RESPONSE-DESTINATION-EMBEDDED")
@@ -376,8 +382,9 @@ def responses_arrive_where_they_should_on_real_sockets() -> None:
                 via = "SIP/2.0/UDP 127.0.0.1:5999;rport;branch=z9hG4bK-sock-u"
                 transport.sendto(register(via=via, expires=60).to_bytes(), (udp.host, udp.port))
                 response = await next_response(protocol.queue)
-                assert response.status == 200
-                assert (response.vias[0].rport, response.vias[0].received) == (port, "127.0.0.1")
+                expect("RFC3581-4-RPORT-EMBEDDED", response.status == 200 and (
+                    response.vias[0].rport, response.vias[0].received) == (port, "127.0.0.1"),
+                    f"{response.status}, Via {response.vias[0]}")
             finally:
                 transport.close()
             reader, writer = await asyncio.wait_for(
@@ -394,8 +401,10 @@ def responses_arrive_where_they_should_on_real_sockets() -> None:
                     assert data, "connection closed before the response"
                     messages.extend(framer.feed(data))
                 [answer] = messages
-                assert isinstance(answer, Response) and answer.status == 200
-                assert [c.expires for c in answer.contacts] == [60]
+                expect("RFC3261-18.2.2-RESPONSE-DESTINATION-EMBEDDED",
+                       isinstance(answer, Response) and answer.status == 200
+                       and [c.expires for c in answer.contacts] == [60],
+                       f"on the connection: {answer}")
             finally:
                 writer.close()
                 await writer.wait_closed()
