@@ -125,3 +125,30 @@ def test_parse_strict_names_the_rule_and_exits_3(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "sipfsm", "parse", "--strict", str(good)],
                         capture_output=True, timeout=60, env=env)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_simulation_that_loops_in_zero_virtual_time_stops_with_runaway() -> None:
+    from sipfsm.conformance.harness import Runaway, run_bounded
+    from sipfsm.sim import Scheduler
+
+    clock = Scheduler()
+
+    def again() -> None:  # a client retrying at once, for ever
+        clock.call_later(0.0, again)
+
+    clock.call_later(1.0, again)
+    with pytest.raises(Runaway, match="without virtual time passing"):
+        run_bounded(clock, 3600.0, max_at_one_instant=50)
+    assert clock.now == 1.0  # stopped where it looped, not an hour later
+
+    slow = Scheduler()
+
+    def soon() -> None:  # virtual time passes, but the client never settles
+        slow.call_later(1e-6, soon)
+
+    slow.call_later(0.0, soon)
+    with pytest.raises(Runaway, match="never settles"):
+        run_bounded(slow, 3600.0, max_events=500)
+    fine = Scheduler()
+    fine.call_later(5.0, lambda: None)
+    assert run_bounded(fine, 10.0) == 1 and fine.now == 10.0
