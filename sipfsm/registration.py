@@ -386,8 +386,9 @@ class RegistrationClient:
             self._busy = False
 
     def _run(self, input: Input) -> None:
+        execute = _EXECUTE
         for output in self._core.advance(input, self._clock.monotonic()):
-            self._execute(output)
+            execute[type(output)](self, output)
 
     def _execute(self, output: Output) -> None:
         _EXECUTE[type(output)](self, output)
@@ -402,16 +403,17 @@ class RegistrationClient:
     # ---- outputs --------------------------------------------------------------------------
 
     def _materialise(self, plan: RegisterPlan, target: Target) -> tuple[Request, Asked]:
-        uris = tuple(spec.uri if spec.uri is not None else self._auto_contact(target)
-                     for spec in plan.contacts)
+        uris = tuple([spec.uri if spec.uri is not None else self._auto_contact(target)
+                      for spec in plan.contacts])
         authorization: list[tuple[str, str]] = []
         if self._digest is not None:
             authorization = self._digest.authorization_headers("REGISTER",
                                                                str(plan.request_uri))
         request = build_register(plan, self.config, uris, authorization)
+        bound = self._core.bound
         asked = Asked(plan.kind, uris, plan.expires,
-                      mine=tuple(uri for _, uri, _ in self._core.bound),
-                      bindings=self._observer is not None, instance=self.config.instance_id)
+                      tuple([uri for _, uri, _ in bound]) if bound else (),
+                      self._observer is not None, self.config.instance_id)
         return request, asked
 
     def _send(self, output: Send) -> None:
@@ -525,7 +527,8 @@ class RegistrationClient:
         # The same transport and local address give the same URI: reuse the last one rather
         # than format and parse it again for every REGISTER (a refresh always hits this).
         cached = self._auto_contact_cache
-        if cached is not None and cached[0] == target.transport and cached[1] == local:
+        if cached is not None and cached[0] == target.transport and (cached[1] is local
+                                                                      or cached[1] == local):
             return cached[2]
         uri = contact_uri(self.config.aor.user or "", local, target)
         self._auto_contact_cache = (target.transport, local, uri)

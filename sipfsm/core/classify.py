@@ -121,7 +121,10 @@ def _redirect_targets(response: Response) -> tuple[SipUri, ...]:
 def _success(response: Response, asked: Asked) -> Success:
     contacts = response.contacts  # a malformed Contact makes the 2xx malformed
     headers = response.headers
-    header = read_expires(headers.get("Expires"))
+    # The header names present, as lookup keys, in one pass: most of what a 200 may say
+    # (Expires, Date, Service-Route, Authentication-Info, the extensions) it usually does not.
+    present = {name.lower() for name, _ in headers}
+    header = read_expires(headers.get("Expires")) if "expires" in present else None
     granted: list[tuple[SipUri, int]] = []
     missing: list[str] = []
     if asked.kind is IntentKind.REGISTER:
@@ -131,41 +134,37 @@ def _success(response: Response, asked: Asked) -> Success:
                 missing.append(str(ours))
             else:
                 granted.append((ours, expiry))
-    try:
-        date = response.date
-    except ParseError:
-        date = None  # §10.2.5 is informative: an unreadable Date is ignored
-    # Headers a 200 usually lacks are looked for before anything is parsed.
-    service_route = (tuple(str(r) for r in response.service_routes)
-                     if "Service-Route" in headers else ())
+    date = None
+    if "date" in present:
+        try:
+            date = response.date
+        except ParseError:
+            date = None  # §10.2.5 is informative: an unreadable Date is ignored
     return Success(
         status=response.status,
         sent=asked.contacts,
         granted=tuple(granted),
         missing=tuple(missing),
         bindings=_bindings(contacts, header, asked) if asked.bindings else (),
-        service_route=service_route,
+        service_route=(tuple(str(r) for r in response.service_routes)
+                       if "service-route" in present else ()),
         date=date,
-        authentication_info=response.authentication_info,
+        authentication_info=(response.authentication_info
+                             if "authentication-info" in present else None),
         public=public_address(response),
         extensions=(read_extensions(response, asked.contacts, asked.instance)
-                    if _may_have_extensions(headers, asked.instance) else NO_EXTENSIONS),
+                    if _may_have_extensions(headers, present, asked.instance)
+                    else NO_EXTENSIONS),
     )
 
 
-# What read_extensions reads: GRUUs (Contact parameters, RFC 5627), Path, Flow-Timer, Require.
-_EXTENSION_HEADERS = ("Path", "Flow-Timer", "Require")
-
-
-def _may_have_extensions(headers: Headers, instance: str | None) -> bool:
-    """False when read_extensions would find nothing: none of its headers, and no Contact that
-    could carry a GRUU (its parameter names contain "gruu"; found by our +sip.instance only
-    when we sent one)."""
-    if instance is not None:
+def _may_have_extensions(headers: Headers, present: set[str], instance: str | None) -> bool:
+    """False when read_extensions would find nothing: none of its headers (Path, Flow-Timer,
+    Require), and no Contact that could carry a GRUU (RFC 5627: a parameter whose name contains
+    "gruu"; found by our +sip.instance only when we sent one)."""
+    if instance is not None or "path" in present or "flow-timer" in present or (
+            "require" in present):
         return True
-    for name in _EXTENSION_HEADERS:
-        if name in headers:
-            return True
     return any("gruu" in line.lower() for line in headers.get_lines("Contact"))
 
 

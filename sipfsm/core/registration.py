@@ -712,6 +712,8 @@ class RegistrationModel:
         return limit is not None and self.failures + 1 >= limit
 
     def has_usable_target(self) -> bool:
+        if not self.hold_until:  # (no target is held off)
+            return bool(self.input.targets)
         return any(not self._held(t) for t in self.input.targets)
 
     def contact_not_listed(self) -> bool:
@@ -832,7 +834,6 @@ class RegistrationModel:
             self._send_now()
             return
         hop = self._next_hop()
-        transport = (hop.params.get("transport") or self.config.transport or "").upper() or None
         configured = self.config.registrar_target
         if configured is not None and hop is self.registrar_uri and (
                 hop is (registrar := self._configured_registrar())
@@ -840,6 +841,7 @@ class RegistrationModel:
             # §10.2.6: a configured registrar address needs no lookup.
             self.raised.append(Resolved((configured,)))
             return
+        transport = (hop.params.get("transport") or self.config.transport or "").upper() or None
         if _is_ip_literal(hop.host) or not self.has_resolver:
             # RFC 3263 §4.2: a numeric IP needs no DNS; without a resolver port the transport
             # resolves the name itself (A/AAAA, default port).
@@ -888,7 +890,8 @@ class RegistrationModel:
         targets = self.input.targets
         self.targets = targets
         # §21.5.4: skip targets still held off by a 503 Retry-After.
-        self.target_index = next(i for i, t in enumerate(targets) if not self._held(t))
+        self.target_index = (0 if not self.hold_until
+                             else next(i for i, t in enumerate(targets) if not self._held(t)))
 
     def next_target(self) -> None:
         index = self.target_index + 1
@@ -1234,7 +1237,8 @@ def build_register(plan: RegisterPlan, config: RegistrationConfig,
     # §8.1.1.1 / §8.1.2: the outbound proxy is a pre-existing one-URI route set.
     if config.outbound_proxy is not None:
         items.append(("Route", f"<{config.outbound_proxy}>"))
-    items.extend(("Route", f"<{uri}>") for uri in config.route_set)
+    if config.route_set:
+        items.extend(("Route", f"<{uri}>") for uri in config.route_set)
     items += [
         ("Max-Forwards", str(MAX_FORWARDS)),
         ("To", f"<{config.aor}>"),
@@ -1243,7 +1247,8 @@ def build_register(plan: RegisterPlan, config: RegistrationConfig,
         ("CSeq", f"{plan.cseq} REGISTER"),
     ]
     # RFC 5626 §4.2 / RFC 5627 §4.1: +sip.instance (and reg-id) on each contact of ours.
-    instance = contact_parameters(config.instance_id, config.reg_id)
+    instance = (contact_parameters(config.instance_id, config.reg_id)
+                if config.instance_id is not None or config.reg_id is not None else "")
     if plan.kind is IntentKind.REGISTER:
         for uri, spec in zip(contacts, plan.contacts, strict=True):
             q = f";q={spec.q:.3g}" if spec.q is not None else ""  # §10.2.1.2
