@@ -18,7 +18,13 @@ from sipfsm.core.inputs import (
     RetryLater,
     Success,
 )
-from sipfsm.core.values import KNOWN_STATUS_CODES, Binding, IntentKind, read_expires
+from sipfsm.core.values import (
+    KNOWN_STATUS_CODES,
+    Binding,
+    IntentKind,
+    quick_init,
+    read_expires,
+)
 from sipfsm.errors import ParseError
 from sipfsm.message import Contact, Headers, Params, Response, SipUri, Uri
 from sipfsm.message import uri_equal as _uri_equal
@@ -33,6 +39,7 @@ __all__ = ["TRANSIENT_STATUS", "Asked", "Classified", "classify_response",
 TRANSIENT_STATUS = frozenset({408, 500, 503})
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Asked:
     """What the REGISTER that this response answers asked for."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sipfsm.core.values import Binding, ContactSpec
+from sipfsm.core.values import Binding, ContactSpec, quick_init
 from sipfsm.message import SipUri
 from sipfsm.outbound.registration import NO_EXTENSIONS, RegistrationExtensions
 from sipfsm.ports import HostPort, Target
@@ -56,6 +56,7 @@ __all__ = [
 # ---- commands ---------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Register:
     """Add or refresh our bindings (§10.2.1).  ``contacts`` None: the current set."""
@@ -64,6 +65,7 @@ class Register:
     expires: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UpdateContacts:
     """Bind ``contacts`` instead of the current set: register them, then remove the dropped
@@ -73,6 +75,7 @@ class UpdateContacts:
     expires: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UnregisterOwn:
     """Remove our bindings (§10.2.2): our contacts with Expires: 0.  ``contacts``: only these."""
@@ -80,21 +83,25 @@ class UnregisterOwn:
     contacts: tuple[ContactSpec, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UnregisterAll:
     """Remove every binding of the AOR: ``Contact: *`` with Expires: 0 (§10.2.2)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Query:
     """Fetch the AOR's bindings: a REGISTER without Contact (§10.2.3)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Stop:
     """Stop at once: cancel timers, abandon the transaction in flight."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Dequeue:
     """Internal: the machine is idle and a command waits in its queue (§10.2: one REGISTER at a
@@ -104,6 +111,7 @@ class Dequeue:
 # ---- classified final responses ----------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Success:
     """A 2xx (§10.2.1.1, §10.2.4).  ``granted``: our contacts found in it (§19.1.4 equality,
@@ -123,6 +131,7 @@ class Success:
     extensions: RegistrationExtensions = NO_EXTENSIONS
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Challenge:
     """A 401 / 407 (§22.2, §8.1.3.5) with its WWW- / Proxy-Authenticate values."""
@@ -131,11 +140,13 @@ class Challenge:
     challenges: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ChallengeAnswered:
     """The digest client took the challenge: the next REGISTER carries credentials."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ChallengeRefused:
     """The digest client will not answer a challenge (no credentials, rejected ones, nothing it
@@ -145,6 +156,7 @@ class ChallengeRefused:
     detail: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class IntervalTooBrief:
     """A 423 (§10.2.8, §21.4.17); ``min_expires`` None when absent or unreadable."""
@@ -153,6 +165,7 @@ class IntervalTooBrief:
     min_expires: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Redirect:
     """A 3xx (§8.1.3.4): its usable Contacts as registrar URIs, in decreasing q."""
@@ -162,6 +175,7 @@ class Redirect:
     targets: tuple[SipUri, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RetryLater:
     """408 / 500 / 503 (§8.1.3, §21.5.1, §21.5.4) with Retry-After in seconds, if any."""
@@ -171,6 +185,7 @@ class RetryLater:
     retry_after: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """Any other final response >= 400 (handled as the x00 of its class, §8.1.3.2)."""
@@ -179,6 +194,7 @@ class Rejected:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Malformed:
     """A final response whose headers cannot be read: handled as a server failure (§8.1.3)."""
@@ -190,16 +206,19 @@ class Malformed:
 # ---- timers ----------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RefreshDue:
     """The refresh timer fired (§10.2.1: refresh before the binding expires)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RetryDue:
     """The backoff / Retry-After wait is over (§10.2.7, RFC 5626 §4.5)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BindingExpired:
     """The granted expiry of our shortest binding has passed with no successful refresh."""
@@ -208,11 +227,13 @@ class BindingExpired:
 # ---- transport, transaction, resolver outcomes ---------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Timeout:
     """The transaction ended without a final response: Timer F (§8.1.3.1: as a 408)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SendFailed:
     """The transport could not send (§8.1.3.1: as a 503 without Retry-After)."""
@@ -220,6 +241,7 @@ class SendFailed:
     detail: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TargetUnreachable:
     """The target refused (ICMP port unreachable, connection refused:
@@ -229,6 +251,7 @@ class TargetUnreachable:
     detail: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """RFC 3263: the next hop's targets, in order (maybe none)."""
@@ -236,6 +259,7 @@ class Resolved:
     targets: tuple[Target, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ResolveFailed:
     detail: str

@@ -65,6 +65,7 @@ from sipfsm.core.values import (
     StateChanged,
     Stopped,
     Unregistered,
+    quick_init,
 )
 from sipfsm.errors import LocalProtocolError
 from sipfsm.fsm import SharedMachine
@@ -313,6 +314,7 @@ path (RFC 3327)."""
 # --------------------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Intent:
     kind: IntentKind
@@ -338,6 +340,7 @@ def merge_intents(queue: tuple[Intent, ...], new: Intent) -> tuple[Intent, ...]:
     return (new,)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RegistrationState:
     """Everything the machine knows: a plain value (build one from observations to replay
@@ -385,9 +388,23 @@ class RegistrationState:
 FIELDS = tuple(f.name for f in fields(RegistrationState))
 
 
+# The default Request-URIs made so far, by AOR domain: the clients of one domain share one
+# (immutable) value instead of making and keeping one each.
+_DOMAIN_URIS: dict[tuple[str, int | None], SipUri] = {}
+
+
 def configured_registrar(config: RegistrationConfig) -> SipUri:
     """§10.2 / §10.2.6: the Request-URI is the registrar's domain, by default the AOR's."""
-    return config.registrar or SipUri(scheme="sip", host=config.aor.host, port=config.aor.port)
+    if config.registrar is not None:
+        return config.registrar
+    key = (config.aor.host, config.aor.port)
+    uri = _DOMAIN_URIS.get(key)
+    if uri is None:
+        if len(_DOMAIN_URIS) >= 256:
+            _DOMAIN_URIS.clear()
+        uri = _DOMAIN_URIS[key] = SipUri(scheme="sip", host=config.aor.host,
+                                         port=config.aor.port)
+    return uri
 
 
 def initial_state(config: RegistrationConfig, *, has_resolver: bool = True,
@@ -397,6 +414,7 @@ def initial_state(config: RegistrationConfig, *, has_resolver: bool = True,
                              has_resolver=has_resolver, has_credentials=has_credentials)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RegisterPlan:
     """What the next REGISTER says (§10.2); the driver fills in automatic contacts' addresses
@@ -412,6 +430,7 @@ class RegisterPlan:
     remove_all: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Send:
     """Start a non-INVITE client transaction for ``plan`` towards ``target``."""
@@ -420,6 +439,7 @@ class Send:
     plan: RegisterPlan
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Resolve:
     """RFC 3263: locate ``host``; answer with :class:`Resolved` or :class:`ResolveFailed`."""
@@ -430,6 +450,7 @@ class Resolve:
     secure: bool
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AnswerChallenge:
     """Give the challenge to the digest client; answer with ``ChallengeAnswered`` or
@@ -439,6 +460,7 @@ class AnswerChallenge:
     challenges: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StartTimer:
     """Start (or restart) the timer ``name`` (``refresh``, ``retry``, ``expiry``)."""
@@ -447,16 +469,19 @@ class StartTimer:
     delay: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CancelTimer:
     name: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Abandon:
     """Forget the transaction or resolution in flight: its outcome will be dropped."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Notify:
     event: RegistrationEvent
@@ -1207,10 +1232,22 @@ def _default_port(transport: str) -> int:
     return 5061 if transport.upper() == "TLS" else 5060
 
 
+_LOCAL_HOSTS: dict[str, bool] = {}  # our own addresses checked so far (they are few)
+
+
+def _valid_local_host(host: str) -> bool:
+    valid = _LOCAL_HOSTS.get(host)
+    if valid is None:
+        if len(_LOCAL_HOSTS) >= 64:
+            _LOCAL_HOSTS.clear()
+        valid = _LOCAL_HOSTS[host] = valid_host(host)
+    return valid
+
+
 def contact_uri(user: str, local: HostPort, target: Target | None) -> SipUri:
     """``sip:<user>@<address>`` for a contact of ours (``;transport=`` unless UDP)."""
     name = target.transport.lower() if target is not None else "udp"
-    if user and 0 <= local.port <= 65535 and valid_host(local.host):
+    if user and 0 <= local.port <= 65535 and _valid_local_host(local.host):
         # What parsing the text below gives, without formatting and parsing it: the user is
         # the AOR's (already a URI's user part), the address a socket's.
         params = EMPTY_PARAMS if name == "udp" else Params._trusted({"transport": name})

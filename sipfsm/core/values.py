@@ -3,8 +3,9 @@ client reports (the observer port's vocabulary)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from enum import Enum
+from typing import Any, TypeVar
 
 from sipfsm.errors import ConfigError
 from sipfsm.message import SipUri
@@ -31,9 +32,42 @@ __all__ = [
     "StateChanged",
     "Stopped",
     "Unregistered",
+    "quick_init",
     "read_expires",
     "validate_contact",
 ]
+
+_V = TypeVar("_V")
+
+
+def quick_init(cls: type[_V]) -> type[_V]:
+    """Give a frozen, slotted dataclass an ``__init__`` that stores each field through its slot's
+    descriptor: the same signature, defaults and frozenness as the generated one, at about half
+    its cost (that one calls ``object.__setattr__`` per field).  Inputs, outputs and events are
+    made several times for every REGISTER."""
+    if (not is_dataclass(cls) or not cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+            or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__")):
+        raise TypeError(f"{cls.__name__}: quick_init takes a frozen, slotted dataclass without "
+                        "__post_init__")
+    namespace: dict[str, Any] = {}
+    params: list[str] = []
+    body: list[str] = []
+    for f in fields(cls):
+        if not f.init or f.kw_only or f.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name}: quick_init takes plain fields only")
+        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    _set_{f.name}(self, {f.name})\n")
+    exec(f"def __init__(self, {', '.join(params)}):\n{''.join(body) or '    pass'}\n", namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
 
 MAX_FORWARDS = 70  # RFC 3261 §8.1.1.6
 MAX_CSEQ = 2**31 - 1  # RFC 3261 §8.1.1.5
@@ -205,6 +239,7 @@ class FailureReason(Enum):
     RESOLVE = "resolve"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Binding:
     """One binding the registrar reported in a 200 (§10.2.1.1, §10.2.3)."""
@@ -215,12 +250,14 @@ class Binding:
     ours: bool
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StateChanged:
     old: str
     new: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Registered:
     expires: int  # the shortest expiry granted to one of our contacts
@@ -236,6 +273,7 @@ class Registered:
     outbound: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Refreshed:
     expires: int
@@ -249,21 +287,25 @@ class Refreshed:
     outbound: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Unregistered:
     bindings: tuple[Binding, ...]  # what remains at the registrar
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BindingsReported:
     bindings: tuple[Binding, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ContactMissing:
     contacts: tuple[str, ...]  # ours, absent from the 200
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Retrying:
     reason: FailureReason
@@ -273,6 +315,7 @@ class Retrying:
     detail: str = ""  # what failed, e.g. "503 Service Unavailable", "no final response (Timer F)"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Failed:
     reason: FailureReason
@@ -280,6 +323,7 @@ class Failed:
     detail: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BindingLapsed:
     """Bindings of ours reached their granted expiry with no successful refresh: the registrar
@@ -288,6 +332,7 @@ class BindingLapsed:
     contacts: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Stopped:
     pass

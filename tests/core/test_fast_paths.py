@@ -147,3 +147,63 @@ def test_our_contact_written_differently_is_still_ours() -> None:
     assert isinstance(got, Success)
     assert [e for _, e in got.granted] == [60]
     assert got.bindings[0].ours
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUEST-URI-DOMAIN")
+def test_the_default_request_uri_is_the_aors_domain_shared_by_its_clients() -> None:
+    """§10.2: "The Request-URI names the domain of the location service for which the
+    registration is meant (for example, "sip:chicago.com").  The "userinfo" and "@" components
+    of the SIP URI MUST NOT be present." -- one value for every client of that domain."""
+    first = initial_state(RegistrationConfig(aor=_sip("sip:alice@chicago.com")))
+    second = initial_state(RegistrationConfig(aor=_sip("sip:bob@chicago.com")))
+    other = initial_state(RegistrationConfig(aor=_sip("sip:bob@chicago.com:5080")))
+    assert str(first.registrar_uri) == "sip:chicago.com"
+    assert first.registrar_uri is second.registrar_uri
+    assert str(other.registrar_uri) == "sip:chicago.com:5080"
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+def test_values_with_a_quick_init_keep_their_fields_defaults_and_frozenness() -> None:
+    import dataclasses
+    import inspect
+
+    from sipfsm.core.inputs import INPUTS
+    from sipfsm.core.registration import Notify, RegisterPlan, Send
+    from sipfsm.core.values import Failed, Registered, StateChanged
+
+    for cls in (*INPUTS, Notify, RegisterPlan, Send, Failed, Registered, StateChanged):
+        declared = dataclasses.fields(cls)
+        if declared:  # (the quick __init__ is the one that runs)
+            assert any(n.startswith("_set_") for n in cls.__init__.__code__.co_names), cls
+        signature = inspect.signature(cls)
+        assert list(signature.parameters) == [f.name for f in declared], cls
+        for f in declared:
+            default = signature.parameters[f.name].default
+            assert default == (inspect.Parameter.empty if f.default is dataclasses.MISSING
+                               else f.default), (cls, f.name)
+        given = [object() for _ in declared]
+        value = cls(*given)
+        assert [getattr(value, f.name) for f in declared] == given
+        assert value == cls(**{f.name: v for f, v in zip(declared, given, strict=True)})
+        for f in declared:
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(value, f.name, None)
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+def test_quick_init_refuses_what_it_cannot_copy() -> None:
+    import dataclasses
+
+    from sipfsm.core.values import quick_init
+
+    @dataclasses.dataclass(slots=True)
+    class Mutable:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Factory:
+        a: tuple[int, ...] = dataclasses.field(default_factory=tuple)
+
+    for cls in (Mutable, Factory):
+        with pytest.raises(TypeError):
+            quick_init(cls)
