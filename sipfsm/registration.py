@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sipfsm.auth import DigestClient
 from sipfsm.core.classify import Asked, classify_response, public_address
 from sipfsm.core.inputs import (
     BindingExpired,
@@ -89,7 +90,7 @@ from sipfsm.message import Request, Response, SipUri
 from sipfsm.ports import Clock, HostPort, Random, Resolver, Target, TimerHandle, Timers
 
 if TYPE_CHECKING:
-    from sipfsm.auth import CredentialStore, DigestClient
+    from sipfsm.auth import CredentialStore
     from sipfsm.transaction import NonInviteClientTransaction, TransactionLayer
 
 __all__ = [
@@ -210,8 +211,6 @@ class RegistrationClient:
         self._random = random
         self._resolver = resolver
         if digest is None and credentials is not None:
-            from sipfsm.auth import DigestClient
-
             digest = DigestClient(credentials, random)
         self._digest = digest
         self._observer = observer

@@ -211,7 +211,12 @@ def _bindings(contacts: Sequence[Contact], header: int | None,
     out = []
     for contact in contacts:
         uri = contact.uri
-        ours = isinstance(uri, SipUri) and any(uri_equal(uri, m) for m in mine)
+        ours = False
+        if isinstance(uri, SipUri):
+            for m in mine:
+                if uri_equal(uri, m):
+                    ours = True
+                    break
         param = read_expires(contact.params.get("expires"))
         expires = param if param is not None else header
         try:

@@ -687,7 +687,7 @@ class RegistrationModel:
     def arm_refresh(self) -> None:
         if not self.bound:
             return
-        shortest = min(granted for _, _, granted in self.bound)
+        shortest = min([granted for _, _, granted in self.bound])
         self.out.append(StartTimer("refresh", self.config.refresh.delay(shortest, self.random)))
 
     def cancel_refresh(self) -> None:
@@ -1145,8 +1145,8 @@ class RegistrationModel:
     def accept_registration(self) -> None:
         self.accept_auth()
         success: Success = self.input
-        self.bound = tuple((str(uri), uri, expiry) for uri, expiry in success.granted)
-        shortest = min(expiry for _, expiry in success.granted)
+        self.bound = tuple([(str(uri), uri, expiry) for uri, expiry in success.granted])
+        shortest = min([expiry for _, expiry in success.granted])
         self.expires_at = self.now + shortest
         self.service_route = success.service_route
 
@@ -1172,8 +1172,8 @@ class RegistrationModel:
         self.contact_missing += 1
 
     def _granted(self) -> tuple[int, tuple[tuple[str, int], ...]]:
-        granted = tuple((key, expiry) for key, _, expiry in self.bound)
-        return min(e for _, e in granted), granted
+        granted = tuple([(key, expiry) for key, _, expiry in self.bound])
+        return min([e for _, e in granted]), granted
 
     def report_registered(self) -> None:
         shortest, granted = self._granted()
