@@ -219,3 +219,56 @@ def test_distinct_seeds_give_distinct_streams() -> None:
     assert SeededRandom(2).token(128) != SeededRandom(2**32 + 2).token(128)
     assert SeededRandom(2).token(128) == SeededRandom(2).token(128)
     assert SeededRandom(2).token(128) != SeededRandom("2").token(128)
+
+
+def test_posted_events_share_the_timers_order_and_cannot_go_back_in_time() -> None:
+    clock = Scheduler()
+    ran: list[str] = []
+    clock.start("t1", 1.0, lambda: ran.append("t1"))
+    clock.post(1.0, ran.append, "p1")
+    clock.start("t2", 1.0, lambda: ran.append("t2"))
+    clock.post(0.5, ran.append, "p0")
+    assert clock.pending() == 4 and clock.next_time() == 0.5
+    clock.run(until=2.0)
+    assert ran == ["p0", "t1", "p1", "t2"] and clock.events_run == 4
+    clock.post(1.0, ran.append, "late")  # in the past: runs now, not before now
+    assert clock.next_time() == 2.0 and clock.step() and ran[-1] == "late"
+    assert clock.now == 2.0 and clock.events_run == 5
+
+
+def test_compaction_while_running_keeps_every_live_event() -> None:
+    clock = Scheduler()
+    ran: list[int] = []
+    timers = [clock.start("t", 10 + i, partial(ran.append, i)) for i in range(200)]
+
+    def cancel_most() -> None:  # cancelled from inside run(): the heap is compacted mid-run
+        for timer in timers[:150]:
+            timer.cancel()
+
+    clock.start("cancel", 5, cancel_most)
+    clock.post(7, ran.append, -1)
+    assert clock.run(until=1000) == 1 + 1 + 50
+    assert ran == [-1, *range(150, 200)] and clock.pending() == 0
+
+
+def test_topology_changes_reach_endpoints_that_already_sent() -> None:
+    clock = Scheduler()
+    net = Network(clock, seed=0)
+    sender = net.endpoint(A, "UDP", Sink(clock))
+    to_b = Target("UDP", B.host, B.port)
+    sender.send(b"1", to_b)  # nobody at B yet: lost (ICMP)
+    sink = Sink(clock)
+    b = net.endpoint(B, "UDP", sink)
+    sender.send(b"2", to_b)
+    net.set_faults(A, B, LinkFaults(loss=1.0))
+    sender.send(b"3", to_b)
+    net.set_faults(A, B, LinkFaults())
+    sender.send(b"4", to_b)
+    net.default_faults = LinkFaults(loss=1.0)  # a link with its own faults keeps them
+    sender.send(b"5", to_b)
+    clock.run_until_idle()
+    b.close()
+    sender.send(b"6", to_b)
+    clock.run_until_idle()
+    assert [d for _, d, _, _ in sink.got] == [b"2", b"4", b"5"]
+    assert net.stats["unreachable"] == 2 and net.stats["lost"] == 1

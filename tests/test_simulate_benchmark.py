@@ -59,3 +59,59 @@ def test_main_prints_a_summary(bench: ModuleType, capsys: pytest.CaptureFixture[
     assert bench.main(["--uas", "20", "--hours", "0.5", "--mem-uas", "10"]) == 0
     out = capsys.readouterr().out
     assert "summary" in out and "memory per registration" in out and "hand-written" in out
+
+
+@pytest.mark.parametrize("layout", ["per-ua", "shared"])
+def test_echo_registrar_answers_byte_for_byte_as_ok_echo(bench: ModuleType, layout: str) -> None:
+    # verify_echo: every answer, from the byte path or the parsing path, is compared with the
+    # conformance harness's ok_echo(request).to_bytes() (an assertion in the registrar).
+    opts = bench.Options(uas=12, hours=1.0, loss=0.1, expires=600, seed=5, layout=layout,
+                         per_endpoint=4, registrar="echo", ramp=10.0, delay=(0.01, 0.05),
+                         observer=True, verify_echo=True)
+    result = bench.simulate("verify", opts, time.perf_counter() + 120)
+    assert result.registered == 12 and result.responses_sent > 12 * 6
+
+
+def echo_answer(bench: ModuleType, data: bytes) -> tuple[bytes | None, int]:
+    registrar = bench.EchoRegistrar(verify=True)
+
+    class Catch:
+        name = "UDP"
+
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        def send(self, wire: bytes, target: object) -> None:
+            self.sent.append(wire)
+
+    transport = Catch()
+    registrar.receive(data, bench.HostPort("10.0.0.1", 5060), transport)
+    return (transport.sent[0] if transport.sent else None), registrar.parsed
+
+
+REQUEST = (b"REGISTER sip:example.com SIP/2.0\r\n"
+           b"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport\r\n"
+           b"Max-Forwards: 70\r\nTo: <sip:u1@example.com>\r\n"
+           b"From: <sip:u1@example.com>;tag=t1\r\nCall-ID: c1\r\nCSeq: 7 REGISTER\r\n"
+           b"Contact: <sip:u1@10.0.0.1:5060>\r\nExpires: 300\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_echo_registrar_byte_path_and_parsing_path(bench: ModuleType) -> None:
+    # Expected bytes written out by hand from RFC 3261 §8.2.6.2 (Vias, From, To + tag, Call-ID,
+    # CSeq copied) plus the echoed contact; the registrar also asserts equality with ok_echo.
+    expected = (b"SIP/2.0 200 OK\r\n"
+                b"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport\r\n"
+                b"From: <sip:u1@example.com>;tag=t1\r\nTo: <sip:u1@example.com>;tag=reg\r\n"
+                b"Call-ID: c1\r\nCSeq: 7 REGISTER\r\n"
+                b"Contact: <sip:u1@10.0.0.1:5060>;expires=300\r\nContent-Length: 0\r\n\r\n")
+    assert echo_answer(bench, REQUEST) == (expected, 0)
+    # Compact header forms and a quoted display name are not read from the bytes: parsed.
+    compact = REQUEST.replace(b"Call-ID: c1", b"i: c1").replace(
+        b"To: <sip", b'To: "U, one" <sip')
+    wire, parsed = echo_answer(bench, compact)
+    assert parsed == 1 and wire is not None and b"Call-ID: c1\r\n" in wire
+    assert b'To: "U, one" <sip:u1@example.com>;tag=reg\r\n' in wire
+    # Expires: 0 -> no contacts listed; a response -> no answer.
+    wire, parsed = echo_answer(bench, REQUEST.replace(b"Expires: 300", b"Expires: 0"))
+    assert parsed == 0 and wire is not None and b"Contact" not in wire
+    assert echo_answer(bench, b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n") == (None, 0)

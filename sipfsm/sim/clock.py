@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Scheduler", "SimTimer", "SimulationError", "VirtualClock"]
+
+_heappush = heapq.heappush
+_heappop = heapq.heappop
 
 
 class SimulationError(RuntimeError):
@@ -38,7 +42,12 @@ class SimTimer:
             return
         self.cancelled = True
         self.callback = None  # let whatever the callback holds go now, not when the entry pops
-        self._scheduler._cancelled_one()
+        scheduler = self._scheduler
+        scheduler._cancelled = cancelled = scheduler._cancelled + 1
+        # Cancelled entries are dropped lazily; compact when they are most of the heap so that
+        # long runs with many cancelled timers (Timer F of every finished transaction) stay small.
+        if cancelled > 64 and cancelled * 2 > len(scheduler._queue):
+            scheduler._compact()
 
     @property
     def pending(self) -> bool:
@@ -54,12 +63,17 @@ class Scheduler:
 
     ``monotonic()`` is the virtual time (starting at ``start``); ``wall()`` is that plus
     ``epoch`` (a fixed Unix time, so Date headers are reproducible too).
+
+    The queue is a heap of tuples ``(when, seq, timer)`` -- a :class:`SimTimer` the caller may
+    cancel -- or ``(when, seq, None, callback, args)`` for the simulator's own events that
+    nobody cancels (a datagram in flight): no handle object for those.  ``seq`` is unique, so
+    the heap never compares beyond it.
     """
 
     def __init__(self, start: float = 0.0, *, epoch: float = 1_700_000_000.0) -> None:
         self._now = float(start)
         self.epoch = float(epoch)
-        self._queue: list[tuple[float, int, SimTimer]] = []
+        self._queue: list[tuple[Any, ...]] = []
         self._seq = 0
         self._cancelled = 0
         self.events_run = 0
@@ -81,17 +95,31 @@ class Scheduler:
     def start(self, name: str, delay: float, callback: Callable[[], None]) -> SimTimer:
         """Run ``callback`` ``delay`` seconds of virtual time from now (a negative delay counts
         as zero)."""
-        return self.call_at(self._now + max(0.0, delay), callback, name)
+        when = self._now + delay if delay > 0.0 else self._now
+        timer = SimTimer(self, when, name, callback)
+        self._seq = seq = self._seq + 1
+        _heappush(self._queue, (when, seq, timer))
+        return timer
 
     def call_later(self, delay: float, callback: Callable[[], None], name: str = "") -> SimTimer:
         return self.start(name, delay, callback)
 
     def call_at(self, when: float, callback: Callable[[], None], name: str = "") -> SimTimer:
-        when = max(when, self._now)
+        if when < self._now:
+            when = self._now
         timer = SimTimer(self, when, name, callback)
-        self._seq += 1
-        heapq.heappush(self._queue, (when, self._seq, timer))
+        self._seq = seq = self._seq + 1
+        _heappush(self._queue, (when, seq, timer))
         return timer
+
+    def post(self, when: float, callback: Callable[..., object], *args: Any) -> None:
+        """Run ``callback(*args)`` at ``when`` (not before now), with no handle: the event
+        cannot be cancelled.  Cheaper than :meth:`call_at` (no :class:`SimTimer`, no closure);
+        ordered with every other event by ``(time, scheduling order)`` all the same."""
+        if when < self._now:
+            when = self._now
+        self._seq = seq = self._seq + 1
+        _heappush(self._queue, (when, seq, None, callback, args))
 
     # ---- running -------------------------------------------------------------------------
 
@@ -109,12 +137,16 @@ class Scheduler:
         self._drop_cancelled_head()
         if not self._queue:
             return False
-        when, _, timer = heapq.heappop(self._queue)
-        self._now = when
+        entry = _heappop(self._queue)
+        self._now = entry[0]
+        self.events_run += 1
+        timer = entry[2]
+        if timer is None:
+            entry[3](*entry[4])
+            return True
         callback = timer.callback
         timer.fired = True
         timer.callback = None
-        self.events_run += 1
         if callback is not None:
             callback()
         return True
@@ -122,14 +154,37 @@ class Scheduler:
     def run(self, until: float) -> int:
         """Run every event due at or before ``until``, then set the clock to ``until``.
         Returns the number of events run."""
+        queue = self._queue
+        pop = _heappop
         count = 0
-        while True:
-            self._drop_cancelled_head()
-            if not self._queue or self._queue[0][0] > until:
-                break
-            self.step()
-            count += 1
-        self._now = max(self._now, until)
+        try:
+            while queue:
+                entry = queue[0]
+                if entry[0] > until:
+                    break
+                timer = entry[2]
+                if timer is None:
+                    pop(queue)
+                    self._now = entry[0]
+                    count += 1
+                    entry[3](*entry[4])
+                    continue
+                if timer.cancelled:
+                    pop(queue)
+                    self._cancelled -= 1
+                    continue
+                pop(queue)
+                self._now = entry[0]
+                count += 1
+                callback = timer.callback
+                timer.fired = True
+                timer.callback = None
+                if callback is not None:
+                    callback()
+        finally:
+            self.events_run += count
+        if until > self._now:
+            self._now = until
         return count
 
     def advance(self, dt: float) -> int:
@@ -152,18 +207,19 @@ class Scheduler:
 
     def _drop_cancelled_head(self) -> None:
         queue = self._queue
-        while queue and queue[0][2].cancelled:
-            heapq.heappop(queue)
+        while queue:
+            timer = queue[0][2]
+            if timer is None or not timer.cancelled:
+                return
+            _heappop(queue)
             self._cancelled -= 1
 
-    def _cancelled_one(self) -> None:
-        self._cancelled += 1
-        # Cancelled entries are dropped lazily; compact when they are most of the heap so that
-        # long runs with many cancelled timers (Timer F of every finished transaction) stay small.
-        if self._cancelled > 64 and self._cancelled * 2 > len(self._queue):
-            self._queue = [entry for entry in self._queue if not entry[2].cancelled]
-            heapq.heapify(self._queue)
-            self._cancelled = 0
+    def _compact(self) -> None:
+        """Drop every cancelled entry (in place: a running :meth:`run` holds the list)."""
+        queue = self._queue
+        queue[:] = [e for e in queue if e[2] is None or not e[2].cancelled]
+        heapq.heapify(queue)
+        self._cancelled = 0
 
 
 VirtualClock = Scheduler

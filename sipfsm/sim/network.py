@@ -84,22 +84,22 @@ PERFECT = LinkFaults()
 class SimTransport:
     """One endpoint on a :class:`Network`: the ``ports.Transport`` port."""
 
+    __slots__ = ("_local", "_network", "_routes", "_routes_version", "closed", "name",
+                 "receiver", "reliable")
+
     def __init__(
         self, network: Network, name: str, local: HostPort, receiver: Receiver | None
     ) -> None:
         self._network = network
-        self._name = name
+        self.name = name  # ``UDP``, ``TCP``, ...: read-only by contract (plain for speed)
+        self.reliable = name in RELIABLE_TRANSPORTS
         self._local = local
         self.receiver = receiver
         self.closed = False
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def reliable(self) -> bool:
-        return self._name in RELIABLE_TRANSPORTS
+        # (host, port) -> what the network decided for it (see Network._route); valid while
+        # _routes_version is the network's topology version.
+        self._routes: dict[tuple[str, int], _Route] = {}
+        self._routes_version = -1
 
     def local_address(self) -> HostPort:
         return self._local
@@ -110,8 +110,8 @@ class SimTransport:
 
     def send(self, data: bytes, target: Target) -> None:
         if self.closed:
-            raise TransportError(f"{self._name} endpoint {self._local} is closed")
-        self._network._send(self, bytes(data), target)
+            raise TransportError(f"{self.name} endpoint {self._local} is closed")
+        self._network._send(self, data if type(data) is bytes else bytes(data), target)
 
     def close(self) -> None:
         """Unbind: later messages to this address are undeliverable."""
@@ -119,7 +119,10 @@ class SimTransport:
         self._network._unbind(self)
 
     def __repr__(self) -> str:
-        return f"<SimTransport {self._name} {self._local}>"
+        return f"<SimTransport {self.name} {self._local}>"
+
+
+_Route = tuple["SimTransport | None", LinkFaults, HostPort]
 
 
 class Network:
@@ -137,15 +140,28 @@ class Network:
     ) -> None:
         self.scheduler = scheduler
         self.recorder = recorder
-        self.default_faults = faults
+        self._default_faults = faults
         self.icmp = icmp
         self.stats: Counter[str] = Counter()
         self._random = _random.Random(seed_material(seed))
         self._endpoints: dict[tuple[str, str, int], SimTransport] = {}
         self._faults: dict[tuple[HostPort, HostPort], LinkFaults] = {}
         self._last_delivery: dict[tuple[str, HostPort, HostPort], float] = {}
+        # Bumped by every change of topology or faults: the routes endpoints cached go stale.
+        self._version = 0
+        self._deliver_later = self._deliver  # one bound method, not one per datagram
 
     # ---- topology ------------------------------------------------------------------------
+
+    @property
+    def default_faults(self) -> LinkFaults:
+        """The faults of every link without its own (:meth:`set_faults`)."""
+        return self._default_faults
+
+    @default_faults.setter
+    def default_faults(self, faults: LinkFaults) -> None:
+        self._default_faults = faults
+        self._version += 1
 
     def endpoint(
         self,
@@ -161,6 +177,7 @@ class Network:
             raise ConfigError(f"{name} {local} is already bound")
         endpoint = SimTransport(self, name, local, receiver)
         self._endpoints[key] = endpoint
+        self._version += 1
         return endpoint
 
     def set_faults(
@@ -177,71 +194,90 @@ class Network:
         self._faults[(src, dst)] = faults
         if both_ways:
             self._faults[(dst, src)] = faults
+        self._version += 1
 
     def faults(self, src: HostPort, dst: HostPort) -> LinkFaults:
-        return self._faults.get((src, dst), self.default_faults)
+        return self._faults.get((src, dst), self._default_faults)
 
     def _unbind(self, endpoint: SimTransport) -> None:
         local = endpoint.local_address()
         key = (endpoint.name, local.host.lower(), local.port)
         if self._endpoints.get(key) is endpoint:
             del self._endpoints[key]
+            self._version += 1
+
+    def _route(self, sender: SimTransport, host: str, port: int) -> _Route:
+        """Where a message from ``sender`` to ``host:port`` goes: the endpoint bound there (None:
+        nobody), the link's faults and the destination address -- cached per sender until the
+        topology or the faults change."""
+        if sender._routes_version != self._version:
+            sender._routes.clear()
+            sender._routes_version = self._version
+        dst = HostPort(host, port)
+        route = (self._endpoints.get((sender.name, host.lower(), port)),
+                 self.faults(sender._local, dst), dst)
+        sender._routes[(host, port)] = route
+        return route
 
     # ---- delivery ------------------------------------------------------------------------
 
     def _send(self, sender: SimTransport, data: bytes, target: Target) -> None:
-        src = sender.local_address()
-        dst = target.address
-        self.stats["sent"] += 1
+        stats = self.stats
+        stats["sent"] += 1
+        host, port = target.host, target.port
+        route = (sender._routes.get((host, port))
+                 if sender._routes_version == self._version else None)
+        if route is None:
+            route = self._route(sender, host, port)
+        receiver_end, faults, dst = route
+        src = sender._local
         if self.recorder is not None:
             self.recorder.record("sent", sender.name, src, dst, data)
-        faults = self.faults(src, dst)
-        receiver_end = self._endpoints.get((sender.name, dst.host.lower(), dst.port))
-        if faults.down or receiver_end is None:
-            self.stats["unreachable"] += 1
+        if receiver_end is None or faults.down:
+            stats["unreachable"] += 1
             why = "link down" if faults.down else "nothing bound"
             if sender.reliable:
                 raise TransportError(f"{sender.name} connection to {dst} refused ({why})")
             if self.icmp:
                 error = TransportError(f"ICMP unreachable: {dst} ({why})")
-                self.scheduler.start(
-                    "icmp", faults.delay[0], lambda: self._report_error(sender, target, error)
-                )
+                self.scheduler.post(self.scheduler.now + faults.delay[0], self._report_error,
+                                    sender, target, error)
             return
         low, high = faults.delay
+        scheduler = self.scheduler
+        draw = self._random.random
         if sender.reliable:
             link = (sender.name, src, dst)
-            when = self.scheduler.now + (self._random.uniform(low, high) if high > low else low)
+            # low + (high - low) * random(): random.Random.uniform's own formula and draw.
+            when = scheduler.now + (low + (high - low) * draw() if high > low else low)
             when = max(when, self._last_delivery.get(link, when))
             self._last_delivery[link] = when
-            self._schedule(when, receiver_end, src, data)
+            scheduler.post(when, self._deliver_later, receiver_end, src, data)
             return
-        draw = self._random.random
         if faults.loss and draw() < faults.loss:
-            self.stats["lost"] += 1
+            stats["lost"] += 1
             return
-        copies = 1
         if faults.duplicate and draw() < faults.duplicate:
             copies = 2
-            self.stats["duplicated"] += 1
+            stats["duplicated"] += 1
+        else:
+            copies = 1
         for _ in range(copies):
-            delay = self._random.uniform(low, high) if high > low else low
+            delay = low + (high - low) * draw() if high > low else low
             if faults.reorder and draw() < faults.reorder:
                 delay += faults.reorder_delay
-                self.stats["reordered"] += 1
-            self._schedule(self.scheduler.now + delay, receiver_end, src, data)
-
-    def _schedule(self, when: float, endpoint: SimTransport, source: HostPort, data: bytes) -> None:
-        self.scheduler.call_at(when, lambda: self._deliver(endpoint, source, data), "deliver")
+                stats["reordered"] += 1
+            scheduler.post(scheduler.now + delay, self._deliver_later, receiver_end, src, data)
 
     def _deliver(self, endpoint: SimTransport, source: HostPort, data: bytes) -> None:
-        if endpoint.closed or endpoint.receiver is None:
+        receiver = endpoint.receiver
+        if endpoint.closed or receiver is None:
             self.stats["undelivered"] += 1
             return
         self.stats["delivered"] += 1
         if self.recorder is not None:
-            self.recorder.record("received", endpoint.name, endpoint.local_address(), source, data)
-        endpoint.receiver.receive(data, source, endpoint)
+            self.recorder.record("received", endpoint.name, endpoint._local, source, data)
+        receiver.receive(data, source, endpoint)
 
     @staticmethod
     def _report_error(sender: SimTransport, target: Target, error: Exception) -> None:
