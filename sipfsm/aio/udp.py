@@ -104,6 +104,7 @@ class UdpTransport:
         self._last_target: Target | None = None
         self._last_address: tuple[str, int] = ("", 0)
         self._wildcard = self._bound_host in WILDCARDS
+        self._local_hostports: dict[str, HostPort] = {}
         # Source (address, port) tuple -> HostPort, for the datagrams received.  Bounded.
         self._sources: dict[tuple[Any, ...], HostPort] = {}
         self.messages_sent = 0  # datagrams passed to the kernel (retransmissions included)
@@ -160,14 +161,14 @@ class UdpTransport:
     @property
     def bound_address(self) -> HostPort:
         """The socket's own address (possibly a wildcard)."""
-        return HostPort(self._bound_host, self._bound_port)
+        return self._at(self._bound_host)
 
     def local_address(self) -> HostPort:
         """The address to advertise: the bound address, or when bound to a wildcard the source
         address last discovered for a target (see :meth:`local_address_for`)."""
         if self._advertised is not None:
-            return HostPort(self._advertised, self._bound_port)
-        return self.bound_address
+            return self._at(self._advertised)
+        return self._at(self._bound_host)
 
     def local_address_for(self, target: Target | HostPort) -> HostPort:
         """The address to advertise to ``target``; on a wildcard socket, the source address the
@@ -175,9 +176,19 @@ class UdpTransport:
         source = self._source_for(target)
         if source is None:
             return self.local_address()
-        if self._bound_host in WILDCARDS:
+        if self._wildcard:
             self._advertised = source
-        return HostPort(source, self._bound_port)
+        return self._at(source)
+
+    def _at(self, host: str) -> HostPort:
+        # One HostPort per local host (they are asked for on every request: the Via, the
+        # Contact), not a new one each time.
+        found = self._local_hostports.get(host)
+        if found is None:
+            if len(self._local_hostports) >= 64:
+                self._local_hostports.clear()
+            found = self._local_hostports[host] = HostPort(host, self._bound_port)
+        return found
 
     def _source_for(self, peer: Target | HostPort) -> str | None:
         if self._bound_host not in WILDCARDS:
