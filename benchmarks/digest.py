@@ -79,7 +79,7 @@ def client_path(algorithm: str) -> Callable[[int], object]:
     client.handle_challenge(401, [make_challenge(REALM, nonce=NONCE, algorithm=algorithm)])
 
     def one(i: int) -> object:
-        responder = next(iter(client._responders.values()))
+        responder = next(iter(client._responders))
         if responder.nc > 0xFFFFFF00:
             responder.renew(NONCE)
         return client.authorization_headers(METHOD, URI)

@@ -10,12 +10,13 @@ Malformed text raises :class:`ChallengeError`; nothing here raises anything else
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sipfsm.auth.digest import Algorithm, lookup_algorithm
+from sipfsm.auth.digest import ALGORITHMS, Algorithm, lookup_algorithm
 from sipfsm.auth.errors import ChallengeError
-from sipfsm.auth.params import AuthParam, RawChallenge, split_challenges
+from sipfsm.auth.params import RawChallenge, split_challenges
 
 __all__ = ["KNOWN_QOP", "Challenge", "parse_challenge", "parse_challenges"]
 
@@ -24,6 +25,17 @@ KNOWN_QOP = ("auth", "auth-int")
 _DIGEST_PARAMS = frozenset(
     ("realm", "domain", "nonce", "opaque", "stale", "algorithm", "qop", "charset", "userhash")
 )
+_MD5 = ALGORITHMS["MD5"]
+
+# The common shape, read in one step: ``Digest`` then ``name=token`` / ``name="text"`` items
+# joined by "," and spaces, where the text has no backslash, no control character and no fold
+# (so nothing to unescape).  Anything else -- and a name given twice -- goes to the general
+# parser (sipfsm.auth.params.split_challenges), which accepts or rejects it; both give the
+# same Challenge for what the scanner accepts (tested as a property).
+_TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
+_SIMPLE_ITEM = rf'{_TOKEN}=(?:"[^"\\\x00-\x1f\x7f]*"|{_TOKEN})'
+_SIMPLE_RE = re.compile(rf"Digest +(?:{_SIMPLE_ITEM}, *)*{_SIMPLE_ITEM}")
+_SIMPLE_ITEM_RE = re.compile(rf'({_TOKEN})=(?:"([^"\\\x00-\x1f\x7f]*)"|({_TOKEN}))')
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,61 +85,83 @@ class Challenge:
 
     def unusable_reason(self) -> str | None:
         """Why sipfsm cannot answer this challenge, or ``None`` when it can."""
-        if not self.is_digest:
-            return f"scheme {self.scheme!r} is not Digest"
+        return self.assess()[1]
+
+    def assess(self) -> tuple[Algorithm | None, str | None]:
+        """``(algorithm, None)`` when sipfsm can answer this challenge (the algorithm to answer
+        with), else ``(None, why not)``: :meth:`unusable_reason` and :attr:`algorithm_spec` in
+        one step."""
+        if self.scheme != "Digest" and not self.is_digest:
+            return None, f"scheme {self.scheme!r} is not Digest"
         if self.realm is None:
-            return "challenge has no realm"
+            return None, "challenge has no realm"
         if self.nonce is None:
-            return "challenge has no nonce"
-        spec = self.algorithm_spec
+            return None, "challenge has no nonce"
+        spec = _MD5 if self.algorithm is None else lookup_algorithm(self.algorithm)
         if spec is None:
-            return f"algorithm {self.algorithm!r} is not supported"
-        if self.qop is not None and not self.usable_qop:
-            return f"no supported qop among {', '.join(self.qop) or 'none'}"
-        if spec.sess and self.qop is None:
+            return None, f"algorithm {self.algorithm!r} is not supported"
+        qop = self.qop
+        if qop is not None and "auth" not in qop and not self.usable_qop:
+            return None, f"no supported qop among {', '.join(qop) or 'none'}"
+        if spec.sess and qop is None:
             # RFC 3261 §22.4 item 8: a cnonce needs qop, and -sess needs a cnonce.
-            return f"algorithm {spec.name} needs qop, and the challenge offers none"
+            return None, f"algorithm {spec.name} needs qop, and the challenge offers none"
         if self.charset is not None and self.charset.upper() != "UTF-8":
-            return f"charset {self.charset!r} is not supported (only UTF-8)"
-        return None
+            return None, f"charset {self.charset!r} is not supported (only UTF-8)"
+        return spec, None
 
     @property
     def usable(self) -> bool:
         return self.unusable_reason() is None
 
 
-def _flag(param: AuthParam | None) -> bool:
-    # RFC 7616 §3.3: stale is true only for a case-insensitive "true"; anything else is false.
-    return param is not None and param.value.lower() == "true"
-
-
 def _from_raw(raw: RawChallenge) -> Challenge:
-    params = raw.params
+    return _build(raw.scheme, {name: p.value for name, p in raw.params.items()}, raw.token68)
 
-    def get(name: str) -> str | None:
-        param = params.get(name)
-        return None if param is None else param.value
 
-    qop_param = params.get("qop")
-    qop = None
-    if qop_param is not None:
-        qop = tuple(q.strip().lower() for q in qop_param.value.split(",") if q.strip())
-    domain = tuple(get("domain").split()) if "domain" in params else ()  # type: ignore[union-attr]
-    extra = tuple((p.name, p.value) for p in params.values() if p.name not in _DIGEST_PARAMS)
+def _build(scheme: str, values: dict[str, str], token68: str | None = None) -> Challenge:
+    """The Challenge from its parameters (lower-case name -> unescaped value, in order)."""
+    get = values.get
+    qop_text = get("qop")
+    qop: tuple[str, ...] | None = None
+    if qop_text is not None:
+        if qop_text == "auth":  # the usual offer
+            qop = ("auth",)
+        else:
+            qop = tuple(q.strip().lower() for q in qop_text.split(",") if q.strip())
+    domain_text = get("domain")
+    domain = () if domain_text is None else tuple(domain_text.split())
+    extra: tuple[tuple[str, str], ...] = ()
+    if not _DIGEST_PARAMS.issuperset(values):
+        extra = tuple((name, value) for name, value in values.items()
+                      if name not in _DIGEST_PARAMS)  # fmt: skip
+    stale = get("stale")
+    userhash = get("userhash")
     return Challenge(
-        scheme=raw.scheme,
-        realm=get("realm"),
-        nonce=get("nonce"),
-        opaque=get("opaque"),
-        domain=domain,
-        stale=_flag(params.get("stale")),
-        algorithm=get("algorithm"),
-        qop=qop,
-        charset=get("charset"),
-        userhash=_flag(params.get("userhash")),
-        extra=extra,
-        token68=raw.token68,
+        scheme,
+        get("realm"),
+        get("nonce"),
+        get("opaque"),
+        domain,
+        stale is not None and stale.lower() == "true",  # RFC 7616 §3.3: only "true" is true
+        get("algorithm"),
+        qop,
+        get("charset"),
+        userhash is not None and userhash.lower() == "true",
+        extra,
+        token68,
     )
+
+
+def _scan_simple(value: str) -> Challenge | None:
+    """The one Digest challenge in ``value`` when it has the common shape, else ``None``."""
+    if _SIMPLE_RE.fullmatch(value) is None:
+        return None
+    items = _SIMPLE_ITEM_RE.findall(value, 7)
+    values = {name.lower(): quoted or token for name, quoted, token in items}
+    if len(values) != len(items):
+        return None  # a name given twice: the general parser says so
+    return _build("Digest", values)
 
 
 def parse_challenges(values: str | Iterable[str]) -> list[Challenge]:
@@ -139,7 +173,11 @@ def parse_challenges(values: str | Iterable[str]) -> list[Challenge]:
     for value in values:
         if not isinstance(value, str):
             raise ChallengeError("a challenge must be text", where="challenge")
-        out.extend(_from_raw(raw) for raw in split_challenges(value))
+        simple = _scan_simple(value)
+        if simple is not None:
+            out.append(simple)
+        else:
+            out.extend(_from_raw(raw) for raw in split_challenges(value))
     return out
 
 

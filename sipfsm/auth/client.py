@@ -99,7 +99,8 @@ def encode_ext_value(text: str) -> str:
 
 
 def _needs_ext_value(text: str) -> bool:
-    return any(not (" " <= c <= "~") for c in text)
+    # Anything outside printable ASCII (0x20-0x7e) goes as username* (RFC 7616 §3.4).
+    return not (text.isascii() and text.isprintable())
 
 
 @dataclass(slots=True, repr=False)
@@ -108,7 +109,7 @@ class _Sent:
 
     responder: Responder
     nonce: str
-    nc: str
+    nc: int  # 0 without qop
     cnonce: str
     qop: str | None
     uri: str
@@ -116,58 +117,94 @@ class _Sent:
     resubmission: bool
 
     def __repr__(self) -> str:
-        return (f"_Sent(realm={self.responder.realm!r}, nc={self.nc}, "
+        return (f"_Sent(realm={self.responder.realm!r}, nc={self.nc:08x}, "
                 f"resubmission={self.resubmission})")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("digest state is not pickled (it holds a secret)")
 
 
 class Responder:
     """Answers one challenge for one user: holds the HA1 (as a Secret), the nonce and the
     nonce-count, and formats ``Authorization`` values.  :class:`DigestClient` keeps one per
-    (header, realm); :func:`sipfsm.auth.build_authorization` makes one for a single answer."""
+    (header, realm); :func:`sipfsm.auth.build_authorization` makes one for a single answer.
+
+    Only what the answers need is kept (this lives as long as the registration): not the
+    challenge, and the request's quoted URI and H(A2) for the last (method, Request-URI) only.
+    """
 
     __slots__ = (
-        "_ha1", "_head", "_prepared", "_session_cnonce", "_session_key", "_tail", "_user_part",
-        "algorithm", "challenge", "header", "nc", "nonce", "qop", "realm",
+        "_ha1", "_ha1_from", "_nfc", "_prepared", "_session_cnonce", "_session_key", "_tail",
+        "_user_part", "_username", "algorithm", "header", "nc", "nonce", "qop", "realm",
     )
 
     def __init__(self, header: str, challenge: Challenge, credentials: Credentials) -> None:
-        reason = challenge.unusable_reason()
-        if reason is not None:
+        algorithm, reason = challenge.assess()
+        if algorithm is None:
             raise ChallengeError(f"cannot answer this challenge: {reason}", where="challenge")
-        algorithm = challenge.algorithm_spec
-        assert algorithm is not None and challenge.realm is not None  # usable
         if not credentials.can_answer(algorithm.base):
             raise ChallengeError(
                 f"no password or {algorithm.base} HA1 to answer algorithm {algorithm.name}",
                 where="challenge",
             )
+        self._setup(header, challenge, algorithm, credentials, None)
+
+    @classmethod
+    def _checked(
+        cls, header: str, challenge: Challenge, algorithm: Algorithm, credentials: Credentials,
+        previous: Responder | None,
+    ) -> Responder:
+        """For a challenge already assessed (``algorithm`` from ``challenge.assess()``) that
+        ``credentials`` can answer; ``previous`` (the same realm's last responder) lends its
+        HA1 when it was computed from the same password, username and algorithm."""
+        self = cls.__new__(cls)
+        self._setup(header, challenge, algorithm, credentials, previous)
+        return self
+
+    def _setup(
+        self, header: str, challenge: Challenge, algorithm: Algorithm, credentials: Credentials,
+        previous: Responder | None,
+    ) -> None:
+        realm = challenge.realm
+        assert realm is not None  # assessed
         self.header = header
-        self.challenge = challenge
         self.algorithm: Algorithm = algorithm
-        self.realm: str = challenge.realm
+        self.realm: str = realm
         self.qop = challenge.choose_qop()
         username = credentials.username
-        utf8_nfc = challenge.charset is not None  # RFC 7616 §4: charset=UTF-8 asks for NFC
-        if utf8_nfc:
+        nfc = challenge.charset is not None  # RFC 7616 §4: charset=UTF-8 asks for NFC
+        if nfc:
             username = unicodedata.normalize("NFC", username)
+        self._username = username
+        self._nfc = nfc
         stored = credentials.ha1_for(algorithm.base)
         if stored is not None:
             self._ha1 = stored
+            self._ha1_from: Secret | None = None
         else:
-            assert credentials.password is not None
-            password = credentials.password.reveal()
-            if utf8_nfc:
-                password = unicodedata.normalize("NFC", password)
-            self._ha1 = Secret(ha1_from_password(algorithm, username, self.realm, password))
+            password = credentials.password
+            assert password is not None
+            self._ha1_from = password
+            if (previous is not None and previous._ha1_from is password
+                    and previous._username == username and previous._nfc == nfc
+                    and previous.realm == realm and previous.algorithm.base == algorithm.base):
+                # H(username ":" realm ":" password) once per (realm, username, algorithm) for
+                # as long as the same password answers: the previous answer's HA1, still a
+                # Secret, is reused by reference (never copied out of it).
+                self._ha1 = previous._ha1
+            else:
+                text = password.reveal()
+                if nfc:
+                    text = unicodedata.normalize("NFC", text)
+                self._ha1 = Secret(ha1_from_password(algorithm, username, realm, text))
         # RFC 7616 §3.4.4: the username hash comes after every other hash computation.
         if challenge.userhash:
-            user_param = f'username="{userhash(algorithm, username, self.realm)}"'
+            user_param = f'username="{userhash(algorithm, username, realm)}"'
         elif _needs_ext_value(username):
             user_param = f"username*={encode_ext_value(username)}"  # RFC 7616 §3.4
         else:
             user_param = f"username={quote(username)}"
-        self._user_part = f"Digest {user_param}, realm={quote(self.realm)}, nonce="
-        self._prepared: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._user_part = f"Digest {user_param}, realm={quote(realm)}, nonce="
         tail = []
         if challenge.algorithm is not None:
             # Echo the algorithm as the server wrote it; absent stays absent (= MD5).
@@ -185,7 +222,8 @@ class Responder:
         self.nc = 0
         self._session_key: Secret | None = None
         self._session_cnonce: str | None = None
-        self._head = f"{self._user_part}{quote(nonce)}, uri="
+        # (method, uri, the value up to the response's digest, H(A2) or None for auth-int)
+        self._prepared: tuple[str, str, str, str | None] | None = None
 
     @property
     def session_cnonce(self) -> str | None:
@@ -204,24 +242,23 @@ class Responder:
         """The header value for request ``method uri`` with nonce-count ``nc``."""
         algorithm = self.algorithm
         qop = self.qop
-        prepared = self._prepared.get((method, uri))
-        if prepared is None:
-            # Per (method, Request-URI): checked and quoted once, H(A2) computed once (it does
-            # not depend on the nonce unless qop=auth-int hashes the body).
+        prepared = self._prepared
+        if prepared is None or prepared[0] != method or prepared[1] != uri:
+            # Per nonce and (method, Request-URI): checked and quoted once, H(A2) computed
+            # once (it does not depend on the nonce unless qop=auth-int hashes the body).
             if not is_token(method):
                 raise LocalProtocolError(f"method {method!r} is not a token")
-            if len(self._prepared) >= 8:
-                self._prepared.clear()
             a2 = None if qop == "auth-int" else ha2(algorithm, method, uri, qop)
-            prepared = self._prepared[(method, uri)] = (quote(uri), a2)
-        quoted_uri, ha2_hex = prepared
+            start = f'{self._user_part}{quote(self.nonce)}, uri={quote(uri)}, response="'
+            prepared = self._prepared = (method, uri, start, a2)
+        start, ha2_hex = prepared[2], prepared[3]
         if ha2_hex is None:
             ha2_hex = ha2(algorithm, method, uri, qop, body)
         if qop is None:
             key = self._ha1
             digest = request_digest(algorithm, key.reveal(), self.nonce, ha2_hex)
-            value = f'{self._head}{quoted_uri}, response="{digest}"{self._tail}'
-            return value, _Sent(self, self.nonce, "", "", None, uri, key, resubmission)
+            value = f'{start}{digest}"{self._tail}'
+            return value, _Sent(self, self.nonce, 0, "", None, uri, key, resubmission)
         if not 0 < nc <= _MAX_NC:
             raise ValueError(f"nonce-count {nc} out of range 1..ffffffff")
         nc_text = f"{nc:08x}"  # RFC 7616 §3.4: 8LHEX
@@ -242,25 +279,53 @@ class Responder:
             key = self._ha1
         digest = algorithm.hash(
             f"{key.reveal()}:{self.nonce}:{nc_text}:{cnonce}:{qop}:{ha2_hex}".encode())
-        value = (f'{self._head}{quoted_uri}, response="{digest}"{self._tail}, qop={qop}, '
-                 f'nc={nc_text}, cnonce="{cnonce}"')
-        return value, _Sent(self, self.nonce, nc_text, cnonce, qop, uri, key, resubmission)
+        value = f'{start}{digest}"{self._tail}, qop={qop}, nc={nc_text}, cnonce="{cnonce}"'
+        return value, _Sent(self, self.nonce, nc, cnonce, qop, uri, key, resubmission)
 
     def expected_rspauth(self, sent: _Sent, qop: str | None, body: bytes) -> str:
         """RFC 7616 §3.5: rspauth as the response with an empty method in A2."""
         return request_digest(
             self.algorithm, sent.key.reveal(), sent.nonce,
-            ha2(self.algorithm, "", sent.uri, qop, body), qop=qop, nc=sent.nc,
-            cnonce=sent.cnonce,
+            ha2(self.algorithm, "", sent.uri, qop, body), qop=qop,
+            nc=f"{sent.nc:08x}" if sent.nc else "", cnonce=sent.cnonce,
         )
 
     def __repr__(self) -> str:
         return (f"Responder({self.header}, realm={self.realm!r}, algorithm={self.algorithm.name},"
                 f" qop={self.qop}, nc={self.nc})")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("digest state is not pickled (it holds a secret)")
+
+
+# One frozenset per distinct policy, shared by every client (a client per registration).
+_POLICIES: dict[frozenset[str], frozenset[str]] = {}
+_DEFAULT_POLICY = frozenset(SUPPORTED_ALGORITHMS)
+
+
+def _policy(algorithms: Iterable[str]) -> frozenset[str]:
+    if algorithms is SUPPORTED_ALGORITHMS:
+        return _DEFAULT_POLICY
+    enabled: set[str] = set()
+    for name in algorithms:
+        spec = lookup_algorithm(name)
+        if spec is None:
+            raise ConfigError(f"unknown digest algorithm {name!r} "
+                              f"(known: {', '.join(SUPPORTED_ALGORITHMS)})")
+        enabled.add(spec.name)
+    if not enabled:
+        raise ConfigError("enable at least one digest algorithm")
+    policy = frozenset(enabled)
+    if len(_POLICIES) < 64:  # at most 63 non-empty subsets of six names
+        policy = _POLICIES.setdefault(policy, policy)
+    return policy
+
 
 class DigestClient:
     """See the module docstring."""
+
+    __slots__ = ("_attempts", "_credentials", "_random", "_responders",
+                 "_resubmission_pending", "_sent", "algorithms", "max_attempts")
 
     def __init__(
         self,
@@ -272,21 +337,14 @@ class DigestClient:
     ) -> None:
         if max_attempts < 1:
             raise ConfigError("max_attempts must be at least 1")
-        enabled: set[str] = set()
-        for name in algorithms:
-            spec = lookup_algorithm(name)
-            if spec is None:
-                raise ConfigError(f"unknown digest algorithm {name!r} "
-                                  f"(known: {', '.join(SUPPORTED_ALGORITHMS)})")
-            enabled.add(spec.name)
-        if not enabled:
-            raise ConfigError("enable at least one digest algorithm")
+        self.algorithms = _policy(algorithms)
         self._credentials = credentials
         self._random = random
         self.max_attempts = max_attempts
-        self.algorithms = frozenset(enabled)
-        self._responders: dict[tuple[str, str], Responder] = {}
-        self._sent: dict[tuple[str, str], _Sent] = {}
+        # One Responder per (header, realm), in the order they were (re)made; a tuple and not
+        # a dict: there is one in nearly every registration, and the client lives as long.
+        self._responders: tuple[Responder, ...] = ()
+        self._sent: tuple[_Sent, ...] = ()  # what the last request carried
         self._attempts = 0
         self._resubmission_pending = False
 
@@ -310,22 +368,22 @@ class DigestClient:
                 f"{status}: still challenged after {self.max_attempts} attempts; giving up",
                 spec_id="RFC3261-22.1-NO-RESEND-REJECTED",
             )
-        by_realm: dict[str, list[Challenge]] = {}
+        by_realm: dict[str, list[tuple[Challenge, Algorithm]]] = {}
         for challenge in parsed:
-            reason = challenge.unusable_reason()
-            if reason is None and challenge.algorithm_spec.name not in self.algorithms:  # type: ignore[union-attr]
-                reason = f"algorithm {challenge.algorithm} is disabled by local policy"
-            if reason is not None:
-                problems.append(reason)
+            spec, reason = challenge.assess()
+            if spec is not None and spec.name not in self.algorithms:
+                spec, reason = None, f"algorithm {challenge.algorithm} is disabled by local policy"
+            if spec is None:
+                problems.append(reason or "")
                 continue
-            by_realm.setdefault(challenge.realm, []).append(challenge)  # type: ignore[arg-type]
+            by_realm.setdefault(challenge.realm, []).append((challenge, spec))  # type: ignore[arg-type]
         if not by_realm:
             detail = "; ".join(dict.fromkeys(problems)) or "no challenge given"
             raise AuthenticationFailed(
                 f"{status}: no Digest challenge sipfsm can answer ({detail})",
                 spec_id="RFC8760-2.4-IGNORE-UNKNOWN",
             )
-        chosen: list[tuple[str, Challenge, Credentials]] = []
+        chosen: list[tuple[str, Challenge, Algorithm, Credentials]] = []
         missing: list[str] = []
         for realm, options in by_realm.items():
             credentials = self._credentials.lookup(realm)
@@ -333,30 +391,50 @@ class DigestClient:
                 missing.append(f"no credentials for realm {realm!r}")
                 continue
             # RFC 8760 §2.4: the topmost challenge (for this realm) that can be answered.
-            pick = next((c for c in options
-                         if credentials.can_answer(c.algorithm_spec.base)), None)  # type: ignore[union-attr]
+            pick = None
+            for option in options:
+                if credentials.can_answer(option[1].base):
+                    pick = option
+                    break
             if pick is None:
                 missing.append(f"no password or HA1 for the algorithms realm {realm!r} offers")
                 continue
-            sent = self._sent.get((header, realm))
-            if sent is not None and not pick.stale and (sent.resubmission
-                                                         or sent.nonce == pick.nonce):
+            challenge, spec = pick
+            sent = self._sent_for(header, realm)
+            if sent is not None and not challenge.stale and (
+                    sent.resubmission or sent.nonce == challenge.nonce):
                 # Forget them too, so no later request carries them pre-emptively.
-                self._responders.pop((header, realm), None)
+                self._responders = tuple(r for r in self._responders
+                                         if r.header != header or r.realm != realm)
                 raise AuthenticationFailed(
                     f"{status}: the credentials for realm {realm!r} were rejected (challenged "
                     "again without stale=true); not resending them",
                     spec_id="RFC3261-22.1-NO-RESEND-REJECTED",
                 )
-            chosen.append((realm, pick, credentials))
+            chosen.append((realm, challenge, spec, credentials))
         if not chosen:
             raise AuthenticationFailed(f"{status}: {'; '.join(missing)}",
                                        spec_id="RFC3261-22.1-RENDER-REALM")
-        for realm, pick, credentials in chosen:
-            key = (header, realm)
-            self._responders.pop(key, None)  # a renewed entry moves to the end
-            self._responders[key] = Responder(header, pick, credentials)
+        responders = self._responders
+        for realm, challenge, spec, credentials in chosen:
+            previous = None
+            for responder in responders:
+                if responder.realm == realm:
+                    previous = responder  # the latest one for this realm, whatever the header
+            responder = Responder._checked(header, challenge, spec, credentials, previous)
+            if previous is None:
+                responders = (*responders, responder)
+            else:  # a renewed entry moves to the end
+                responders = (*(r for r in responders if r.header != header or r.realm != realm),
+                              responder)
+        self._responders = responders
         self._resubmission_pending = True
+
+    def _sent_for(self, header: str, realm: str) -> _Sent | None:
+        for sent in self._sent:
+            if sent.responder.realm == realm and sent.responder.header == header:
+                return sent
+        return None
 
     # ---- requests -----------------------------------------------------------------------------
 
@@ -367,12 +445,16 @@ class DigestClient:
         self._resubmission_pending = False
         if not resubmission:
             self._attempts = 0
+        responders = self._responders
+        if not responders:
+            self._sent = ()
+            return []
         headers: list[tuple[str, str]] = []
-        sent: dict[tuple[str, str], _Sent] = {}
-        for key, responder in list(self._responders.items()):
-            if responder.exhausted:
-                # nc would overflow 8 hex digits: let the server challenge afresh.
-                del self._responders[key]
+        sent: list[_Sent] = []
+        exhausted = False
+        for responder in responders:
+            if responder.nc >= _MAX_NC:
+                exhausted = True  # nc would overflow 8 hex digits: let the server challenge afresh
                 continue
             responder.nc += 1
             cnonce = None
@@ -381,8 +463,10 @@ class DigestClient:
             value, record = responder.answer(method, uri, body, nc=responder.nc, cnonce=cnonce,
                                              resubmission=resubmission)
             headers.append((responder.header, value))
-            sent[key] = record
-        self._sent = sent
+            sent.append(record)
+        if exhausted:
+            self._responders = tuple(r for r in responders if any(s.responder is r for s in sent))
+        self._sent = tuple(sent)
         return headers
 
     # ---- Authentication-Info ------------------------------------------------------------------
@@ -393,7 +477,7 @@ class DigestClient:
         except ChallengeError as exc:
             raise AuthenticationFailed(f"malformed Authentication-Info ({exc})",
                                        spec_id="RFC7616-3.5-RSPAUTH") from None
-        candidates = [s for (header, _), s in self._sent.items() if header == "Authorization"]
+        candidates = [s for s in self._sent if s.responder.header == "Authorization"]
         if not candidates:
             return  # no credentials of ours went out in that request: nothing to check
         cnonce = params.get("cnonce")
@@ -420,21 +504,24 @@ class DigestClient:
         nextnonce = params.get("nextnonce")
         if nextnonce is not None and len(candidates) == 1:
             responder = candidates[0].responder
-            if self._responders.get((responder.header, responder.realm)) is responder:
+            if any(r is responder for r in self._responders):
                 responder.renew(nextnonce.value)  # RFC 7616 §3.5: use it next; nc restarts
 
     # ---- housekeeping -------------------------------------------------------------------------
 
     def reset(self) -> None:
-        self._responders.clear()
-        self._sent = {}
+        self._responders = ()
+        self._sent = ()
         self._attempts = 0
         self._resubmission_pending = False
 
     @property
     def realms(self) -> list[tuple[str, str]]:
-        return list(self._responders)
+        return [(r.header, r.realm) for r in self._responders]
 
     def __repr__(self) -> str:
-        cached = ", ".join(f"{h}:{r!r}" for h, r in self._responders) or "none"
+        cached = ", ".join(f"{r.header}:{r.realm!r}" for r in self._responders) or "none"
         return f"DigestClient(cached={cached}, attempts={self._attempts}/{self.max_attempts})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a DigestClient is not pickled (it holds secrets)")

@@ -44,27 +44,31 @@ __all__ = [
 # RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 _TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
 # LWS = [*WSP CRLF] 1*WSP; a bare LF fold is tolerated, a CR or LF not followed by WSP is not.
-_WS = r"(?:[ \t]+|\r?\n(?=[ \t]))*"
+_WS = r"(?:[ \t]++|\r?\n(?=[ \t]))*+"
 # qdtext (no controls but HTAB; UTF-8 welcome) / quoted-pair (printable ASCII or HTAB) / a fold.
-# (Runs of qdtext are matched in one step: the regex engine is slow per alternation.)
-_QCONTENT = r'(?:[^"\\\x00-\x08\x0a-\x1f\x7f]+|\\[\t\x20-\x7e]|\r?\n[ \t])*'
+# (Runs of qdtext are matched in one step: the regex engine is slow per alternation.  Every
+# repetition here is possessive: a run nested in a repetition would otherwise backtrack
+# exponentially on a quote left open -- 24 characters took seconds.)
+_QCONTENT = r'(?:[^"\\\x00-\x08\x0a-\x1f\x7f]++|\\[\t\x20-\x7e]|\r?\n[ \t])*+'
 _TOKEN_RE = re.compile(_TOKEN)
 _TOKEN_FULL_RE = re.compile(_TOKEN + r"\Z")
 _WS_RE = re.compile(_WS)
-_SEP_RE = re.compile(r"(?:[ \t,]+|\r?\n(?=[ \t]))*")
+_SEP_RE = re.compile(r"(?:[ \t,]++|\r?\n(?=[ \t]))*+")
 _PARAM_RE = re.compile(
     rf'(?P<name>{_TOKEN}){_WS}={_WS}(?:"(?P<q>{_QCONTENT})"|(?P<t>{_TOKEN})){_WS}'
 )
 # One whole list item: the parameter, then a comma (and any separators after it) or the end.
 _ITEM_RE = re.compile(
     rf'(?P<name>{_TOKEN}){_WS}={_WS}(?:"(?P<q>{_QCONTENT})"|(?P<t>{_TOKEN})){_WS}'
-    r"(?P<end>,(?:[ \t,]+|\r?\n(?=[ \t]))*|\Z)"
+    r"(?P<end>,(?:[ \t,]++|\r?\n(?=[ \t]))*+|\Z)"
 )
 _PARAM_START_RE = re.compile(rf"{_TOKEN}{_WS}=")
 # RFC 7235 token68, for other schemes (Basic, Bearer ...) that sipfsm skips but must step over.
 _TOKEN68_RE = re.compile(rf"[A-Za-z0-9\-._~+/]+=*{_WS}(?=,|\Z)")
 _UNESCAPE_RE = re.compile(r"\\(.)|\r?\n(?=[ \t])", re.DOTALL)
 _NEEDS_ESCAPE_RE = re.compile(r'["\\]')
+# Text that quotes as it is (no quote, backslash or control character): the usual case.
+_QUOTES_PLAIN_RE = re.compile(r'[^"\\\x00-\x08\x0a-\x1f\x7f]*')
 _FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -193,6 +197,8 @@ def split_challenges(
 def quote(value: str) -> str:
     """``value`` as a quoted-string (RFC 3261 §25.1): ``"`` and ``\\`` escaped.  Refuses control
     characters (they cannot be carried, and would split the header line)."""
+    if _QUOTES_PLAIN_RE.fullmatch(value) is not None:
+        return f'"{value}"'
     if _FORBIDDEN_RE.search(value):
         raise LocalProtocolError("a quoted-string cannot carry control characters")
     if _NEEDS_ESCAPE_RE.search(value):

@@ -102,7 +102,7 @@ def test_reset_forgets_everything() -> None:
 def test_nc_exhaustion_drops_the_cached_answer() -> None:
     digest = client()
     digest.handle_challenge(401, [challenge()])
-    responder = next(iter(digest._responders.values()))
+    responder = next(iter(digest._responders))
     responder.nc = 0xFFFFFFFE
     assert parse_credentials(only(digest.authorization_headers("REGISTER", URI))).nc == (
         "ffffffff")

@@ -60,7 +60,7 @@ def walk(obj: object, seen: set[int] | None = None) -> Iterator[object]:
 
 def session_keys(client: DigestClient) -> list[str]:
     keys = []
-    for responder in client._responders.values():
+    for responder in client._responders:
         key = responder._session_key
         if key is not None:
             keys.append(key.reveal())
