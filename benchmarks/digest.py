@@ -12,17 +12,30 @@ For each algorithm (MD5, SHA-256, SHA-512-256 and their -sess variants):
 * build -- ``build_authorization(challenge, ...)``: the one-shot helper, which also parses the
   challenge and computes HA1 every time.
 
-Run: ``python benchmarks/digest.py [--seconds S] [--repeat N]``.  Target: client >= 0.5 x floor.
-Prints responses/s and the ratios; exits 1 when a client ratio misses the target.
+``--baseline PATH`` (another checkout of sipfsm, e.g. ``git worktree add /tmp/base main``) adds
+what one registration costs the digest client (issue 14): a new ``DigestClient`` for a new
+user, the first REGISTER's (empty) ``authorization_headers``, ``handle_challenge`` of Kamailio's
+401 challenge (MD5, qop="auth") and the answer -- process CPU per registration, measured in
+this checkout and in PATH in alternating subprocesses, so that both come from the same run on a
+possibly shared machine; the ratio is printed (lower is better).
+
+Run: ``python benchmarks/digest.py [--seconds S] [--repeat N] [--baseline PATH]``.  Target:
+client >= 0.5 x floor.  Prints responses/s and the ratios; exits 1 when a client ratio misses the
+target.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import os
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sipfsm.auth import DigestClient, StaticCredentials, build_authorization
 from sipfsm.auth.digest import SHA512_256_NATIVE
@@ -111,11 +124,73 @@ def rate(fn: Callable[[int], object], seconds: float) -> float:
             return done / elapsed
 
 
+KAMAILIO_CHALLENGE = (
+    'Digest realm="sipfsm.test", nonce="Z0aH3mdGh9LTmJtq9Jz3aH8nYzQ1ZjEwMGU=", qop="auth"')
+
+
+def registration_us(registrations: int) -> float:
+    """Process CPU microseconds the digest client spends on one registration (see the module
+    docstring), in whichever sipfsm this process imports."""
+    import gc
+
+    from sipfsm.auth import DigestClient as Client
+    from sipfsm.auth import StaticCredentials as Static
+
+    random = CounterRandom()
+    stores = [Static(f"u{i}", f"pw-u{i}") for i in range(registrations)]
+    uri = "sip:sipfsm.test"
+    gc.collect()
+    gc.disable()
+    start = time.process_time()
+    for store in stores:
+        client = Client(store, random)
+        client.authorization_headers("REGISTER", uri)
+        client.handle_challenge(401, [KAMAILIO_CHALLENGE])
+        client.authorization_headers("REGISTER", uri)
+    elapsed = time.process_time() - start
+    gc.enable()
+    return elapsed / registrations * 1e6
+
+
+def _registration_child(repo: Path, registrations: int) -> float:
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2]);"
+            "import digest; print(json.dumps(digest.registration_us(int(sys.argv[3]))))")
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(repo), str(Path(__file__).parent), str(registrations)],
+        capture_output=True, text=True, env=env, check=True, timeout=600,
+    )  # fmt: skip
+    return float(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def compare_registration(baseline: Path, rounds: int, registrations: int) -> float:
+    """Print this checkout's digest CPU per registration against ``baseline``'s; return the
+    ratio of the medians."""
+    here = Path(__file__).resolve().parent.parent
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(rounds):
+        ours.append(_registration_child(here, registrations))
+        theirs.append(_registration_child(baseline, registrations))
+    mine, base = statistics.median(ours), statistics.median(theirs)
+    print(f"digest client per registration (new client, first request, 401, answer): "
+          f"{mine:.1f} us here vs {base:.1f} us in {baseline} (rounds: "
+          f"{', '.join(f'{x:.1f}' for x in ours)} / {', '.join(f'{x:.1f}' for x in theirs)}); "
+          f"this / baseline = {mine / base:.2f}")
+    return mine / base
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=0.4, help="per measurement")
     parser.add_argument("--repeat", type=int, default=3, help="best of N")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another sipfsm checkout: compare the per-registration cost")
+    parser.add_argument("--registrations", type=int, default=20000,
+                        help="per round of the --baseline comparison [20000]")
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        compare_registration(args.baseline, args.repeat, args.registrations)
     print(f"SHA-512/256 via {'OpenSSL' if SHA512_256_NATIVE else 'pure-Python fallback'}")
     print(f"{'algorithm':<18}{'floor/s':>12}{'client/s':>12}{'build/s':>12}"
           f"{'client/floor':>14}{'build/floor':>13}")

@@ -38,3 +38,7 @@ def test_the_paths_agree(bench: ModuleType, algorithm: str) -> None:
 
 def test_rate_measures_something(bench: ModuleType) -> None:
     assert bench.rate(bench.client_path("MD5"), 0.01) > 0
+
+
+def test_registration_path_runs(bench: ModuleType) -> None:
+    assert bench.registration_us(20) > 0
