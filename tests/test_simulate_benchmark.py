@@ -115,3 +115,20 @@ def test_echo_registrar_byte_path_and_parsing_path(bench: ModuleType) -> None:
     wire, parsed = echo_answer(bench, REQUEST.replace(b"Expires: 300", b"Expires: 0"))
     assert parsed == 0 and wire is not None and b"Contact" not in wire
     assert echo_answer(bench, b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n") == (None, 0)
+
+
+def test_echo_registrar_usual_shape_and_its_neighbours(bench: ModuleType) -> None:
+    usual = REQUEST.replace(b"Content-Length: 0", b"Supported: path\r\nUser-Agent: sipfsm\r\n"
+                            b"Content-Length: 0")
+    assert bench._USUAL.fullmatch(usual) is not None
+    # Each variant leaves the one-expression shape; the registrar (verify=True) still answers
+    # as ok_echo does, from the line reader or the parser.
+    for variant in (usual.replace(b"Expires: 300", b"Expires: 0"),
+                    usual.replace(b"Contact: <sip:u1@10.0.0.1:5060>", b"Contact: *"),
+                    usual.replace(b"Call-ID: c1", b"Call-ID: c1 "),
+                    usual.replace(b"To: <sip:u1@example.com>", b"To: <sip:u1@example.com>;tag=x"),
+                    usual.replace(b"Content-Length: 0", b"Authorization: Digest x=1\r\n"
+                                  b"Content-Length: 0")):
+        wire, _ = echo_answer(bench, variant)
+        assert wire is not None and wire.startswith(b"SIP/2.0 200 OK\r\n")
+    assert echo_answer(bench, usual)[0] == echo_answer(bench, REQUEST)[0]
