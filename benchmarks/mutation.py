@@ -22,6 +22,8 @@ of the kill rate.  Mutants run one at a time (the machine may be shared: run und
     python benchmarks/mutation.py --tests          # also run the test tree on each mutant
     python benchmarks/mutation.py --results benchmarks/mutation_results.md   # the table
 
+The last full run, mutant by mutant: benchmarks/mutation_results.md.
+
 Exit status: 0 when every real mutant is killed by ``sipfsm conformance`` and the catalogue
 has no bug, 1 otherwise, 2 on bad arguments.
 """
