@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sipfsm.message.params import EMPTY_PARAMS, Params
+from sipfsm.message.params import EMPTY_PARAMS, Params, _params_of
 from sipfsm.message.uri import SipUri
 
 _TOKEN = "A-Za-z0-9\\-.!%*_+`'~"
@@ -34,27 +34,55 @@ NAME_ADDR_RE = re.compile(
     f'(?:"([^"\\\\]*)"[ \\t]*|([{_TOKEN} ]*?)[ \\t]*)<{_URI}>{_HEADER_PARAMS}'
 )
 VIA_RE = re.compile(f"SIP/2\\.0/([{_TOKEN}]+) ({_HOST})(?::([0-9]{{1,5}}))?{_HEADER_PARAMS}")
+# The same patterns cut in two: the part up to the URI's '>' (or the Via's first ';'), which
+# repeats from message to message (an AOR, a contact, a sent-by), and the header parameters,
+# which carry what changes (a tag, a branch, an expires).  The first part's reading is kept.
+_ADDR_HEAD_RE = re.compile(f'(?:"([^"\\\\]*)"[ \\t]*|([{_TOKEN} ]*?)[ \\t]*)<{_URI}>')
+_VIA_HEAD_RE = re.compile(f"SIP/2\\.0/([{_TOKEN}]+) ({_HOST})(?::([0-9]{{1,5}}))?")
+_HEADER_PARAMS_RE = re.compile(_HEADER_PARAMS)
+
+_HEADS_ENTRIES = 512
+_HEADS_KEY_MAX = 512
+_ADDR_HEADS: dict[str, tuple[SipUri, str | None]] = {}
+_VIA_HEADS: dict[str, tuple[str, str, int | None]] = {}
 
 
-# The patterns above have already checked the parameters' shape (no ';' inside a value, a
-# non-empty value after '='), so names and values are cut by two scans in C, not a Python loop.
-_PARAM_NAMES_RE = re.compile(r";([^;=]*)")
-_PARAM_VALUES_RE = re.compile(r";[^;=]*=?([^;]*)")
+def header_params(text: str) -> Params | None:
+    """``*(;name[=value])`` without whitespace, values unquoted or quoted without ``;``: the
+    Params, or None (then the careful parser runs, and reports a repeated name)."""
+    if not text:
+        return EMPTY_PARAMS
+    if text.count(";") == 1:  # the usual ;tag=... or ;expires=...
+        name, eq, value = text[1:].partition("=")
+        if name.isalnum() and name.isascii() and value.isalnum() and value.isascii():
+            return _params_of({name.lower(): value})  # a token = a token: nothing to check
+        if _HEADER_PARAMS_RE.fullmatch(text) is None:
+            return None
+        return _params_of({name.lower(): value if eq else None})
+    if _HEADER_PARAMS_RE.fullmatch(text) is None:
+        return None
+    parts = text[1:].split(";")
+    data: dict[str, str | None] = {}
+    for part in parts:
+        name, eq, value = part.partition("=")
+        data[name.lower()] = value if eq else None
+    if len(data) != len(parts):
+        return None  # a repeated parameter: the careful parser reports it
+    return _params_of(data)
 
 
 def _params(text: str, lower: bool) -> Params | None:
+    """URI parameters already checked by the URI pattern (non-empty names and values)."""
     if not text:
         return EMPTY_PARAMS
-    names = _PARAM_NAMES_RE.findall(text.lower())
-    values = _PARAM_VALUES_RE.findall(text)
-    data: dict[str, str | None] = dict(zip(names, values, strict=True))
-    if len(data) != len(names):
+    parts = text[1:].split(";")
+    data: dict[str, str | None] = {}
+    for part in parts:
+        name, eq, value = part.partition("=")
+        data[name.lower()] = value if eq else None
+    if len(data) != len(parts):
         return None  # a repeated parameter: the careful parser reports it
-    if "" in values:  # flag parameters (;lr, ;rport) have no value
-        for name, value in data.items():
-            if not value:
-                data[name] = None
-    return Params._trusted(data)
+    return _params_of(data)
 
 
 # The values the patterns accept are already normalised (scheme lower-case, Params built), so
@@ -115,35 +143,55 @@ def _format_as_written(
 
 def name_addr(text: str) -> tuple[SipUri, str | None, Params] | None:
     """``[display-name] <sip-uri>;params`` in its plain form."""
-    found = NAME_ADDR_RE.fullmatch(text)
-    if found is None:
+    gt = text.find(">") + 1
+    if not gt:
         return None
-    quoted, words, scheme, user, host, port, uri_params, header_params = found.groups()
-    if quoted is not None:
-        display: str | None = quoted
-    else:
-        display = " ".join(words.split()) or None
-    uri = sip_uri(scheme, user, host, port, uri_params)
-    if uri is None:
-        return None
-    params = _params(header_params, True)
+    head = text[:gt]
+    base = _ADDR_HEADS.get(head)
+    if base is None:
+        found = _ADDR_HEAD_RE.fullmatch(head)
+        if found is None:
+            return None
+        quoted, words, scheme, user, host, port, uri_params = found.groups()
+        if quoted is not None:
+            display: str | None = quoted
+        else:
+            display = " ".join(words.split()) or None
+        uri = sip_uri(scheme, user, host, port, uri_params)
+        if uri is None:
+            return None
+        base = (uri, display)
+        if len(head) <= _HEADS_KEY_MAX:
+            if len(_ADDR_HEADS) >= _HEADS_ENTRIES:
+                _ADDR_HEADS.clear()
+            _ADDR_HEADS[head] = base
+    params = header_params(text[gt:]) if gt < len(text) else EMPTY_PARAMS
     if params is None:
         return None
-    return uri, display, params
+    return base[0], base[1], params
 
 
 def via(text: str) -> tuple[str, str, int | None, Params] | None:
     """``SIP/2.0/<transport> <host>[:<port>];params`` in its plain form."""
-    found = VIA_RE.fullmatch(text)
-    if found is None:
-        return None
-    transport, host, port, header_params = found.groups()
-    port_number = None
-    if port is not None:
-        port_number = int(port)
-        if port_number > 65535:
+    semi = text.find(";")
+    head = text if semi < 0 else text[:semi]
+    base = _VIA_HEADS.get(head)
+    if base is None:
+        found = _VIA_HEAD_RE.fullmatch(head)
+        if found is None:
             return None
-    params = _params(header_params, True)
+        transport, host, port = found.groups()
+        port_number = None
+        if port is not None:
+            port_number = int(port)
+            if port_number > 65535:
+                return None
+        base = (transport.upper(), host, port_number)
+        if len(head) <= _HEADS_KEY_MAX:
+            if len(_VIA_HEADS) >= _HEADS_ENTRIES:
+                _VIA_HEADS.clear()
+            _VIA_HEADS[head] = base
+    params = EMPTY_PARAMS if semi < 0 else header_params(text[semi:])
     if params is None:
         return None
-    return transport.upper(), host, port_number, params
+    return base[0], base[1], base[2], params

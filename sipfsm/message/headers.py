@@ -77,6 +77,8 @@ for _short, _long in COMPACT_FORMS.items():
     _SPELLINGS[_short] = _entry
     _SPELLINGS[_short.upper()] = _entry
 del _name, _entry, _spelling, _short, _long
+# spelling -> lookup key, for the parser's loop.
+_KEYS: dict[str, str] = {spelling: entry[1] for spelling, entry in _SPELLINGS.items()}
 
 # Splits of rows already seen (rows repeat across messages): bounded in entries and key size.
 _SPLIT_ENTRIES = 1024
@@ -118,46 +120,78 @@ class Headers:
     values are unfolded text.  Equality compares the rows in order.
     """
 
-    __slots__ = ("_index", "_items")
+    __slots__ = ("_index", "_items", "_lines")
 
-    _items: tuple[tuple[str, str], ...]
+    _items: tuple[tuple[str, str], ...] | None  # None until asked for (see _lines)
     _index: dict[str, list[str]] | None  # lookup key -> the values of its rows, in order
+    # The parser's header lines (start line first) when the rows are still to be made from them:
+    # a client reads a few fields of a message by name and rarely walks its rows.
+    _lines: list[str] | None
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         rows: list[tuple[str, str]] = []
+        append = rows.append
+        spellings = _SPELLINGS
         for name, value in items:
-            if not isinstance(name, str):
-                raise LocalProtocolError(f"header name must be str, not {type(name)}")
-            entry = _SPELLINGS.get(name) or _SPELLINGS.get(name.lower())
+            entry = spellings.get(name) if type(name) is str else None
             if entry is None:
-                if TOKEN_RE.fullmatch(name) is None:
-                    raise LocalProtocolError(f"invalid header field name {name!r}")
-                canonical = name
-            else:
-                canonical = entry[0]
-            if not isinstance(value, str):
+                if not isinstance(name, str):
+                    raise LocalProtocolError(f"header name must be str, not {type(name)}")
+                entry = spellings.get(name.lower())
+                if entry is None:
+                    if TOKEN_RE.fullmatch(name) is None:
+                        raise LocalProtocolError(f"invalid header field name {name!r}")
+                    entry = (name, "")
+            if type(value) is not str and not isinstance(value, str):
                 raise LocalProtocolError(f"header {name!r}: value must be str, not {type(value)}")
-            if _BAD_VALUE_CHARS.search(value):
+            if "\r" in value or "\n" in value:
                 raise LocalProtocolError(f"header {name!r}: value contains CR or LF")
-            rows.append((canonical, value.strip(" \t")))
+            append((entry[0], value.strip(" \t")))
         self._items = tuple(rows)
         self._index = None
+        self._lines = None
 
     @classmethod
     def _trusted(
         cls, items: tuple[tuple[str, str], ...], index: dict[str, list[str]] | None = None
     ) -> Headers:
         """Already-normalised rows (parser fast path)."""
-        obj = cls.__new__(cls)
+        obj = _new_headers(cls)
         obj._items = items
         obj._index = index
+        obj._lines = None
         return obj
 
-    def _values(self, name: str) -> list[str] | None:
+    @classmethod
+    def _from_lines(cls, lines: list[str], index: dict[str, list[str]]) -> Headers:
+        """The parser's fast path: ``lines`` (start line first) are plain ``Name: value`` rows
+        whose names are tokens, already indexed; the rows are made when first asked for."""
+        obj = _new_headers(cls)
+        obj._items = None
+        obj._index = index
+        obj._lines = lines
+        return obj
+
+    def _rows(self) -> tuple[tuple[str, str], ...]:
+        items = self._items
+        if items is None:
+            lines = self._lines
+            assert lines is not None
+            spellings = _SPELLINGS
+            rows = []
+            for i in range(1, len(lines)):
+                name, _, value = lines[i].partition(":")
+                entry = spellings.get(name) or spellings.get(name.lower())
+                rows.append((entry[0] if entry is not None else name, value.strip(" \t")))
+            items = self._items = tuple(rows)
+            self._lines = None
+        return items
+
+    def _get_index(self) -> dict[str, list[str]]:
         index = self._index
         if index is None:
             index = {}
-            for row_name, value in self._items:
+            for row_name, value in self._rows():
                 key = _lookup(row_name)[1]
                 found = index.get(key)
                 if found is None:
@@ -165,6 +199,12 @@ class Headers:
                 else:
                     found.append(value)
             self._index = index
+        return index
+
+    def _values(self, name: str) -> list[str] | None:
+        index = self._index
+        if index is None:
+            index = self._get_index()
         entry = _SPELLINGS.get(name)
         return index.get(entry[1] if entry is not None else name.lower())
 
@@ -195,19 +235,28 @@ class Headers:
 
     def elements(self, name: str) -> tuple[str, ...]:
         """:meth:`get_all` as a tuple (no copy: the split of each row is remembered)."""
-        values = self._values(name)
-        if not values:
-            return ()
+        index = self._index
+        if index is None:
+            index = self._get_index()
         entry = _SPELLINGS.get(name)
         key = entry[1] if entry is not None else name.lower()
+        values = index.get(key)
+        if not values:
+            return ()
         split: Callable[[str, str], list[str]]
         if key in LIST_HEADERS:
+            # A row without a comma is one element (the common Via, Contact ...); the value is
+            # already stripped, and an empty one has no element.
             if len(values) == 1:
-                # One row without a comma is one element (the common Via, Contact ...); the
-                # value is already stripped, and an empty one has no element.
                 only = values[0]
                 if "," not in only:
                     return (only,) if only else ()
+            else:
+                for line in values:
+                    if "," in line or not line:
+                        break
+                else:
+                    return tuple(values)
             cache, split = _LIST_SPLITS, split_commas
         elif key in AUTH_HEADERS:
             cache, split = _CHALLENGE_SPLITS, _split_challenges
@@ -230,47 +279,48 @@ class Headers:
         return tuple(out)
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self._items)
+        return iter(self._rows())
 
     def __len__(self) -> int:
-        return len(self._items)
+        items = self._items
+        return len(items) if items is not None else len(self._rows())
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and bool(self._values(name))
 
     @property
     def items(self) -> tuple[tuple[str, str], ...]:
-        return self._items
+        return self._rows()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Headers):
-            return self._items == other._items
+            return self._rows() == other._rows()
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self._items)
+        return hash(self._rows())
 
     def __repr__(self) -> str:
-        return f"Headers({list(self._items)!r})"
+        return f"Headers({list(self._rows())!r})"
 
     # -- building ------------------------------------------------------------------------------
 
     def with_added(self, name: str, value: str) -> Headers:
         """A copy with a row appended."""
-        return Headers._trusted(self._items + Headers([(name, value)])._items)
+        return Headers._trusted(self._rows() + _one_row(name, value))
 
     def with_prepended(self, name: str, value: str) -> Headers:
         """A copy with a row put first (a new topmost Via, for instance)."""
-        return Headers._trusted(Headers([(name, value)])._items + self._items)
+        return Headers._trusted(_one_row(name, value) + self._rows())
 
     def with_replaced(self, name: str, value: str) -> Headers:
         """A copy where the rows of ``name`` become one row at the first one's place (appended
         when there was none)."""
-        new = Headers([(name, value)])._items[0]
+        new = _one_row(name, value)[0]
         key = header_key(new[0])
         rows: list[tuple[str, str]] = []
         placed = False
-        for row in self._items:
+        for row in self._rows():
             if header_key(row[0]) == key:
                 if not placed:
                     rows.append(new)
@@ -284,7 +334,16 @@ class Headers:
     def without(self, name: str) -> Headers:
         """A copy without any row of ``name``."""
         key = header_key(name)
-        return Headers._trusted(tuple(row for row in self._items if header_key(row[0]) != key))
+        return Headers._trusted(tuple(row for row in self._rows() if header_key(row[0]) != key))
+
+
+_new_headers = object.__new__
+
+
+def _one_row(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    items = Headers([(name, value)])._items
+    assert items is not None
+    return items
 
 
 def _split_challenges(line: str, where: str) -> list[str]:

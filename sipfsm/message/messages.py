@@ -48,16 +48,22 @@ class _MessageBase:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _single(self, name: str) -> str | None:
-        lines = self.headers._values(name)
+    def _single(self, name: str, key: str | None = None) -> str | None:
+        """The one row of ``name`` (``key``: its lookup key, when the caller knows it)."""
+        headers = self.headers
+        if key is None:
+            lines = headers._values(name)
+        else:
+            index = headers._index
+            lines = (index if index is not None else headers._get_index()).get(key)
         if not lines:
             return None
         if len(lines) > 1:
             raise ParseError(f"{name} appears {len(lines)} times", where=name)
         return lines[0]
 
-    def _required(self, name: str) -> str:
-        value = self._single(name)
+    def _required(self, name: str, key: str | None = None) -> str:
+        value = self._single(name, key)
         if value is None:
             raise ParseError(f"the message has no {name} header field", where=name)
         return value
@@ -69,7 +75,7 @@ class _MessageBase:
         raise NotImplementedError
 
     def _rows_for_equality(self) -> tuple[tuple[str, str], ...]:
-        return tuple(row for row in self.headers._items if row[0] != "Content-Length")
+        return tuple(row for row in self.headers._rows() if row[0] != "Content-Length")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -88,7 +94,7 @@ class _MessageBase:
         lines = [self._start_line()]
         written = False
         length = f"Content-Length: {len(self.body)}"
-        for name, value in self.headers._items:
+        for name, value in self.headers._rows():
             if name == "Content-Length":
                 if not written:
                     lines.append(length)
@@ -121,21 +127,21 @@ class _MessageBase:
     def from_(self) -> NameAddr:
         value = self._cache.get("from")
         if value is None:
-            value = self._cache["from"] = parse_name_addr(self._required("From"), "From")
+            value = self._cache["from"] = parse_name_addr(self._required("From", "from"), "From")
         return value
 
     @property
     def to(self) -> NameAddr:
         value = self._cache.get("to")
         if value is None:
-            value = self._cache["to"] = parse_name_addr(self._required("To"), "To")
+            value = self._cache["to"] = parse_name_addr(self._required("To", "to"), "To")
         return value
 
     @property
     def call_id(self) -> str:
         value = self._cache.get("call_id")
         if value is None:
-            text = self._required("Call-ID")
+            text = self._required("Call-ID", "call-id")
             # callid = word [ "@" word ]: no whitespace inside (§25).
             if not text or " " in text or "\t" in text:
                 raise ParseError(f"invalid Call-ID {text[:40]!r}", where="Call-ID")
@@ -146,7 +152,7 @@ class _MessageBase:
     def cseq(self) -> CSeq:
         value = self._cache.get("cseq")
         if value is None:
-            value = self._cache["cseq"] = parse_cseq(self._required("CSeq"))
+            value = self._cache["cseq"] = parse_cseq(self._required("CSeq", "cseq"))
         return value
 
     @property
@@ -193,7 +199,7 @@ class _MessageBase:
     def _seconds(self, name: str, key: str) -> int | None:
         value = self._cache.get(key, _ABSENT)
         if value is _ABSENT:
-            text = self._single(name)
+            text = self._single(name, name.lower())
             value = None if text is None else parse_delta_seconds(text, name)
             self._cache[key] = value
         return value  # type: ignore[no-any-return]

@@ -44,10 +44,7 @@ class Params(Mapping[str, "str | None"]):
     @classmethod
     def _trusted(cls, data: dict[str, str | None]) -> Params:
         """Wrap an already lower-cased dict without copying (parser fast path)."""
-        obj = cls.__new__(cls)
-        obj._data = data
-        obj._hash = None
-        return obj
+        return _params_of(data)
 
     def __getitem__(self, key: str) -> str | None:
         data = self._data
@@ -106,6 +103,19 @@ class Params(Mapping[str, "str | None"]):
         data = dict(self._data)
         data.pop(name.lower(), None)
         return Params._trusted(data)
+
+
+_new = object.__new__
+_SET_DATA = Params.__dict__["_data"].__set__
+_SET_HASH = Params.__dict__["_hash"].__set__
+
+
+def _params_of(data: dict[str, str | None]) -> Params:
+    """A Params wrapping ``data`` (already lower-cased names) without copying it."""
+    obj: Params = _new(Params)
+    _SET_DATA(obj, data)
+    _SET_HASH(obj, None)
+    return obj
 
 
 EMPTY_PARAMS = Params()

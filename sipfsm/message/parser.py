@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sipfsm.errors import ParseError
 from sipfsm.message import spec_ids
 from sipfsm.message._syntax import TOKEN_RE
-from sipfsm.message.headers import _SPELLINGS, Headers
+from sipfsm.message.headers import _KEYS, _SPELLINGS, Headers
 from sipfsm.message.limits import DEFAULT_LIMITS, Limits
 from sipfsm.message.messages import Request, Response
 from sipfsm.message.uri import Uri, parse_uri
@@ -85,10 +85,15 @@ _SET_RESPONSE = tuple(
 
 def _message(parts: _Parts, body: bytes) -> Request | Response:
     request, method, uri, status, reason, rows, index = parts
-    headers = Headers._trusted(rows, index)
+    return _build(request, method, uri, status, reason, Headers._trusted(rows, index), body)
+
+
+def _build(
+    request: bool, method: str, uri: Uri | None, status: int, reason: str, headers: Headers,
+    body: bytes,
+) -> Request | Response:  # fmt: skip
     message: Request | Response
     if request:
-        assert uri is not None
         message = _new(Request)
         set_method, set_uri, set_headers, set_body, set_cache = _SET_REQUEST
         set_method(message, method)
@@ -181,13 +186,7 @@ def _head_parts(head: bytes, limits: Limits) -> _Parts:
                 offset=len(method) + len(uri_text) + 2,
                 spec_id=spec_ids.SIP_VERSION,
             )
-        try:
-            uri = parse_uri(uri_text)
-        except ParseError as exc:
-            raise ParseError(
-                exc.message, where="Request-URI", offset=len(method) + 1,
-                spec_id=spec_ids.REQUEST_LINE,
-            ) from None  # fmt: skip
+        uri = _request_uri(uri_text, len(method) + 1)
     else:
         version, _, rest = first.partition(" ")
         if version != "SIP/2.0" and version.upper() != "SIP/2.0":
@@ -209,9 +208,21 @@ def _head_parts(head: bytes, limits: Limits) -> _Parts:
 
     # -- header rows (§7.3) --
     # A continuation line (folding) fails the fast loop's name check and goes the careful way.
-    parsed = _rows_fast(lines) if len(text) <= max_line else None
-    rows, index = parsed if parsed is not None else _rows_careful(lines, limits)
+    rows, index = _rows_careful(lines, limits)
+    _check_mandatory(request, index)
+    return (request, method, uri, status, reason, rows, index)
 
+
+def _request_uri(text: str, offset: int) -> Uri:
+    try:
+        return parse_uri(text)
+    except ParseError as exc:
+        raise ParseError(
+            exc.message, where="Request-URI", offset=offset, spec_id=spec_ids.REQUEST_LINE
+        ) from None
+
+
+def _check_mandatory(request: bool, index: dict[str, list[str]]) -> None:
     mandatory = _REQUEST_KEYS if request else _RESPONSE_KEYS
     if not mandatory <= index.keys():
         names = _REQUEST_MANDATORY if request else _RESPONSE_MANDATORY
@@ -222,36 +233,30 @@ def _head_parts(head: bytes, limits: Limits) -> _Parts:
             where=missing[0],
             spec_id=spec_ids.MANDATORY_REQUEST if request else spec_ids.MANDATORY_RESPONSE,
         )
-    return (request, method, uri, status, reason, rows, index)
 
 
-def _rows_fast(lines: list[str]) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]] | None:
+def _index_fast(lines: list[str]) -> dict[str, list[str]] | None:
     """The common case -- no folding, no whitespace before a colon, no line over the limit --
-    in one tight loop; None sends anything else to :func:`_rows_careful`, which also locates
-    errors precisely."""
-    spellings = _SPELLINGS
-    token = TOKEN_RE.fullmatch
-    rows: list[tuple[str, str]] = []
-    append = rows.append
+    in one tight loop: the values by lookup key (the rows are made from ``lines`` only when
+    asked for).  None sends anything else to :func:`_rows_careful`, which also locates errors
+    precisely."""
+    keys = _KEYS
     index: dict[str, list[str]] = {}
     lines_after_start = iter(lines)
     next(lines_after_start)
     for line in lines_after_start:
         name, sep, value = line.partition(":")
-        entry = spellings.get(name)
-        if entry is None or not sep:
-            if not sep or token(name) is None:
+        key = keys.get(name)
+        if key is None or not sep:
+            if not sep or TOKEN_RE.fullmatch(name) is None:
                 return None
             lower = name.lower()
-            entry = spellings.get(lower) or (name, lower)
-        value = value.strip(" \t")
-        key = entry[1]
+            key = keys.get(lower) or lower
         if key in index:
-            index[key].append(value)
+            index[key].append(value.strip(" \t"))
         else:
-            index[key] = [value]
-        append((entry[0], value))
-    return tuple(rows), index
+            index[key] = [value.strip(" \t")]
+    return index
 
 
 def _rows_careful(
@@ -323,6 +328,15 @@ def _rows_careful(
     return tuple(rows), index
 
 
+# Status codes as written -> their value (a dict lookup is cheaper than int() on every response).
+_STATUS_CODES = {str(code): code for code in range(100, 700)}
+# Methods a registration client and its peers send: tokens already (others are checked).
+_METHODS = frozenset(
+    ("REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "SUBSCRIBE", "NOTIFY", "MESSAGE",
+     "PUBLISH", "INFO", "PRACK", "UPDATE", "REFER")
+)  # fmt: skip
+
+
 def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response:
     """Parse one SIP message received as a datagram (or already framed).
 
@@ -349,11 +363,54 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
                 offset=size,
                 spec_id=spec_ids.CRLF_LINES,
             )
-        parts = _head_parts(data[:end], limits)
+        head = data[:end]
+        headers: Headers | None = None
+        index: dict[str, list[str]] | None = None
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        lines = text.split("\r\n")
+        crlfs = len(lines) - 1
+        if (
+            text
+            and text.count("\r") == crlfs
+            and text.count("\n") == crlfs
+            and crlfs <= limits.max_headers
+            and len(text) <= limits.max_header_line
+        ):
+            # The common case: every line within the limits, CRLF line ends only.
+            first = lines[0]
+            request = False
+            method = reason = ""
+            uri: Uri | None = None
+            status = 0
+            if first[:8] == "SIP/2.0 ":
+                status = _STATUS_CODES.get(first[8:11], 0)
+                if status and (len(first) == 11 or first[11] == " "):
+                    reason = first[12:]
+                else:
+                    status = 0
+            else:
+                words = first.split(" ")
+                if len(words) == 3 and words[0] in _METHODS and words[2] == "SIP/2.0":
+                    method = words[0]
+                    uri = _request_uri(words[1], len(method) + 1)
+                    request = True
+            if status or request:
+                index = _index_fast(lines)
+                if index is not None:
+                    _check_mandatory(request, index)
+                    headers = Headers._from_lines(lines, index)
+        if headers is None:
+            request, method, uri, status, reason, rows, careful = _head_parts(head, limits)
+            headers = Headers._trusted(rows, careful)
+            index = careful
         body = data[end + 4 :]
-        lengths = parts[6].get("content-length")
+        assert index is not None
+        lengths = index.get("content-length")
         if lengths is not None and (len(lengths) != 1 or lengths[0] != "0" or body):
-            length = _content_length(parts[6])
+            length = _content_length(index)
             assert length is not None
             if length > len(body):
                 raise ParseError(
@@ -364,7 +421,7 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
                 )
             if length < len(body):
                 body = body[:length]
-        return _message(parts, body)
+        return _build(request, method, uri, status, reason, headers, body)
     except ParseError:
         raise
     except Exception as exc:  # pragma: no cover - the fuzz tests prove this is never reached

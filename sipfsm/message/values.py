@@ -57,6 +57,8 @@ def _int_or_clamped(digits: str, limit: int) -> int:
 
 def parse_delta_seconds(text: str, where: str, *, limit: int = MAX_DELTA_SECONDS) -> int:
     """``delta-seconds = 1*DIGIT``; values above ``limit`` are treated as ``limit`` (§10.2.1)."""
+    if text.isdigit() and text.isascii():
+        return _int_or_clamped(text, limit)
     value = text.strip(" \t")
     if _DIGITS_RE.fullmatch(value) is None:
         raise ParseError(f"expected a number of seconds, got {value[:40]!r}", where=where)
@@ -332,9 +334,15 @@ _VIA_RE = re.compile(
 )
 
 
+_VIAS: dict[str, Via] = {}
+
+
 def parse_via(text: str) -> Via:
-    # Not cached: every transaction has its own branch, so a Via repeats only in
-    # retransmissions, and a cache would only age entries into older GC generations.
+    # Cached like the other values: a Via repeats in retransmissions and in the response to a
+    # request (the same text comes back, with received/rport added by some servers).
+    found = _VIAS.get(text)
+    if found is not None:
+        return found
     fast = _fast.via(text)
     if fast is not None:
         via: Via = _new(Via)
@@ -343,8 +351,8 @@ def parse_via(text: str) -> Via:
         _SET_VIA_HOST(via, host)
         _SET_VIA_PORT(via, port)
         _SET_VIA_PARAMS(via, params)
-        return via
-    return _parse_via(text)
+        return _remember(_VIAS, text, via)
+    return _remember(_VIAS, text, _parse_via(text))
 
 
 def _parse_via(text: str) -> Via:
@@ -380,6 +388,7 @@ class CSeq:
 
 
 _CSEQS: dict[str, CSeq] = {}
+_SET_CSEQ_NUMBER, _SET_CSEQ_METHOD = (CSeq.__dict__[name].__set__ for name in ("number", "method"))
 
 
 def parse_cseq(text: str) -> CSeq:
@@ -389,7 +398,21 @@ def parse_cseq(text: str) -> CSeq:
     return _remember(_CSEQS, text, _parse_cseq(text))
 
 
+_CSEQ_METHODS = frozenset(("REGISTER", "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS"))
+
+
 def _parse_cseq(text: str) -> CSeq:
+    number, space, method = text.partition(" ")
+    if (
+        space and method in _CSEQ_METHODS and number.isdigit() and number.isascii()
+        and len(number) <= 10
+    ):  # fmt: skip
+        value = int(number)
+        if value <= MAX_CSEQ:
+            cseq: CSeq = _new(CSeq)
+            _SET_CSEQ_NUMBER(cseq, value)
+            _SET_CSEQ_METHOD(cseq, method)
+            return cseq
     parts = text.split()
     if len(parts) != 2:
         raise ParseError(f"expected '<number> <method>', got {text[:40]!r}", where="CSeq")
