@@ -91,20 +91,20 @@ class _MessageBase:
     def to_bytes(self) -> bytes:
         """The wire form: CRLF line ends, ``Name: value`` rows, and a Content-Length computed from
         the body (written where the first Content-Length row was, else last)."""
+        body = self.body
         lines = [self._start_line()]
         written = False
-        length = f"Content-Length: {len(self.body)}"
         for name, value in self.headers._rows():
             if name == "Content-Length":
                 if not written:
-                    lines.append(length)
+                    lines.append(f"Content-Length: {len(body)}")
                     written = True
                 continue
             lines.append(f"{name}: {value}")
         if not written:
-            lines.append(length)
+            lines.append(f"Content-Length: {len(body)}")
         lines.append("\r\n")
-        return "\r\n".join(lines).encode("utf-8") + self.body
+        return "\r\n".join(lines).encode("utf-8") + body
 
     def with_headers(self, headers: Headers) -> Self:
         return replace(self, headers=headers)  # type: ignore[type-var]
