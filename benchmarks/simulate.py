@@ -30,6 +30,10 @@ contacts with ``;expires=<requested>`` (byte for byte the conformance harness's 
 built without parsing the contact URIs); ``core`` is the embedded registrar (``Registrar`` behind
 ``RegistrarEndpoint``, authentication off); ``both`` runs the main phase once with each.
 
+``--processes P`` splits the main phase's UAs over P forked processes (each its own scheduler,
+network, registrar and seed, as ``sipfsm load --processes`` shards users): the run wall is the
+slowest process's, the CPU is summed; a shard is as deterministic as a single run.
+
 Run: ``python benchmarks/simulate.py [--uas 10000] [--hours 24] [--loss 0.10] [--expires 3600]``.
 Targets (issue 14): 10,000 UAs x 24 h with 10 % loss in <= 20 s wall; <= 4 KiB RSS per live,
 refreshing registration at 10,000 and at 100,000 UAs (`--layout shared`, as in RegistrationPool).
@@ -336,6 +340,8 @@ class Result:
     traced_run: float = 0.0  # ... live after the run
     traced_peak: float = 0.0  # ... peak during setup + run
     top: list[str] = field(default_factory=list)
+    shards: int = 1  # processes the UAs were split over (simulate_sharded)
+    elapsed: float = 0.0  # sharded: the parent's wall time, fork to last result (setup included)
 
     @property
     def tx_per_s(self) -> float:
@@ -424,6 +430,7 @@ class Options:
     gc_freeze: bool = False
     # The echo registrar checks every answer against ok_echo (tests; slow), not just the first.
     verify_echo: bool = False
+    first: int = 0  # index of the first UA (user u<index>): a shard's UAs continue the numbering
 
 
 def simulate(name: str, opts: Options, deadline: float, *, trace_memory: bool = False,
@@ -459,7 +466,7 @@ def simulate(name: str, opts: Options, deadline: float, *, trace_memory: bool = 
             endpoint.bind(layer)
         assert layer is not None
         config = RegistrationConfig(
-            aor=SipUri(scheme="sip", host=DOMAIN, user=f"u{i:06d}"),
+            aor=SipUri(scheme="sip", host=DOMAIN, user=f"u{opts.first + i:06d}"),
             registrar_target=REGISTRAR_TARGET,
             expires=opts.expires,
             **extra,
@@ -658,7 +665,7 @@ def hand_loop(name: str, opts: Options, deadline: float) -> Result:
             local = ua_address(i // per_endpoint)
             receiver = HandEndpointReceiver()
             endpoint = net.endpoint(local, "UDP", receiver)
-        ua = HandUA(ctx, i, endpoint, local)
+        ua = HandUA(ctx, opts.first + i, endpoint, local)
         receiver.uas[ua._suffix.split("Call-ID: ")[1].split("\r\n")[0]] = ua
         uas.append(ua)
         scheduler.call_at(rng.uniform(0.0, opts.ramp), ua.send, "start")
@@ -684,6 +691,62 @@ def hand_loop(name: str, opts: Options, deadline: float) -> Result:
 
 
 # --------------------------------------------------------------------------------------------
+# Sharding: the UAs over several processes (as ``sipfsm load --processes`` does)
+# --------------------------------------------------------------------------------------------
+
+
+def _shard_main(name: str, opts: Options, deadline: float, conn: Any) -> None:
+    try:
+        conn.send(simulate(name, opts, deadline))
+    finally:
+        conn.close()
+
+
+def simulate_sharded(name: str, opts: Options, deadline: float, processes: int) -> Result:
+    """The run of :func:`simulate` with the UAs split over ``processes`` forked processes, each
+    its own scheduler, network, registrar and seed (``seed + 7919 * shard``: each shard is as
+    deterministic as a single run, the whole is not the single run's trace); the results are
+    summed (CPU, counts, RSS), ``wall`` is the slowest shard's run and ``elapsed`` the parent's
+    wall time from the fork to the last result (setup included)."""
+    if processes <= 1:
+        return simulate(name, opts, deadline)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    sizes = [opts.uas // processes + (1 if k < opts.uas % processes else 0)
+             for k in range(processes)]
+    t0 = time.perf_counter()
+    children, first = [], 0
+    for k, size in enumerate(sizes):
+        receiver, sender = ctx.Pipe(duplex=False)
+        shard_opts = _with(opts, uas=size, seed=opts.seed + 7919 * k, first=first)
+        process = ctx.Process(target=_shard_main,
+                              args=(f"{name} #{k}", shard_opts, deadline, sender))
+        process.start()
+        sender.close()
+        children.append((process, receiver))
+        first += size
+    parts: list[Result] = []
+    for process, receiver in children:
+        parts.append(receiver.recv())
+        process.join()
+    total = Result(name, opts.uas, opts.hours, shards=processes)
+    total.elapsed = time.perf_counter() - t0
+    total.wall = max(p.wall for p in parts)
+    total.setup_wall = max(p.setup_wall for p in parts)
+    total.virtual = min(p.virtual for p in parts)
+    total.partial = any(p.partial for p in parts)
+    total.gc_runs = tuple(sum(p.gc_runs[g] for p in parts) for g in range(3))  # type: ignore[assignment]
+    for key in ("cpu", "gc_time", "transactions", "successes", "timeouts", "registers_sent",
+                "responses_sent", "lost", "events", "registered", "rss_setup", "rss_run"):
+        setattr(total, key, sum(getattr(p, key) for p in parts))
+    for p in parts:
+        for state, count in p.states.items():
+            total.states[state] = total.states.get(state, 0) + count
+    return total
+
+
+# --------------------------------------------------------------------------------------------
 # Reporting
 # --------------------------------------------------------------------------------------------
 
@@ -700,6 +763,9 @@ def report(result: Result) -> None:
     print(f"  run wall                 {result.wall:.2f} s  (CPU {result.cpu:.2f} s; garbage "
           f"collector {result.gc_time:.2f} s, {'/'.join(map(str, result.gc_runs))} runs of "
           f"gen 0/1/2)")
+    if result.shards > 1:
+        print(f"  processes                {result.shards} (run wall: the slowest; CPU summed); "
+              f"{result.elapsed:.2f} s wall from the fork to the last result, setup included")
     print(f"  transactions completed   {result.transactions}  ({result.successes} 2xx, "
           f"{result.timeouts} timeouts)")
     print(f"  transactions / s (wall)  {result.tx_per_s:,.0f}")
@@ -753,6 +819,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gc-freeze", action="store_true",
                         help="gc.freeze() the clients once built, in the simulated phases "
                         "(as RegistrationPool advises for thousands of clients)")
+    parser.add_argument("--processes", type=int, default=1, metavar="P",
+                        help="split the main phase's UAs over P forked processes (each its own "
+                        "scheduler, network, registrar and seed; default 1: one process)")
     parser.add_argument("--phases", default="scaled,hand,main,memory",
                         help="comma-separated subset of scaled,hand,main,memory")
     parser.add_argument("--mem-uas", type=int, default=0, help="UAs of the memory phase "
@@ -778,6 +847,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.loss:.0%} each way, expires {args.expires}, layout {args.layout}"
           + (f" ({args.per_endpoint}/endpoint)" if args.layout == "shared" else "")
           + f", registrar {args.registrar}, seed {args.seed}, max wall {args.max_wall:g} s"
+          + (f", main phase over {args.processes} processes" if args.processes > 1 else "")
           + (", no observer" if args.no_observer else "")
           + (", gc.freeze" if args.gc_freeze else "")
           + (", last_response kept" if args.keep_last_response else
@@ -798,8 +868,8 @@ def main(argv: list[str] | None = None) -> int:
                                                _with(base, uas=small), deadline)))
     if "main" in phases:
         for kind in registrars:
-            runs.append((f"main-{kind}", lambda kind=kind: simulate(  # type: ignore[misc]
-                f"main, {kind}", _with(base, registrar=kind), deadline)))
+            runs.append((f"main-{kind}", lambda kind=kind: simulate_sharded(  # type: ignore[misc]
+                f"main, {kind}", _with(base, registrar=kind), deadline, args.processes)))
     if "memory" in phases:
         mem_uas = args.mem_uas or small
         runs.append(("memory", lambda: simulate(
@@ -823,8 +893,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{m.tx_per_s:,.0f} tx/s; RSS {kib(m.rss_run / m.uas)}/UA (target <= 4 KiB)")
         if "scaled" in results:
             s = results["scaled"]
-            print(f"  main / scaled N/10:  wall x{ratio(m.wall, s.wall)} for x"
-                  f"{ratio(m.uas, s.uas)} UAs; tx/s ratio {ratio(m.tx_per_s, s.tx_per_s)}; "
+            print(f"  main / scaled N/10:  wall x{ratio(m.wall, s.wall)}, "
+                  f"CPU x{ratio(m.cpu, s.cpu)} for x{ratio(m.uas, s.uas)} UAs; "
+                  f"tx/s ratio {ratio(m.tx_per_s, s.tx_per_s)}; "
                   f"RSS/UA ratio {ratio(m.rss_run / m.uas, s.rss_run / s.uas)}")
         for k in results:
             if k.startswith("main-") and k != main_key:

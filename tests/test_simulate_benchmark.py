@@ -132,3 +132,18 @@ def test_echo_registrar_usual_shape_and_its_neighbours(bench: ModuleType) -> Non
         wire, _ = echo_answer(bench, variant)
         assert wire is not None and wire.startswith(b"SIP/2.0 200 OK\r\n")
     assert echo_answer(bench, usual)[0] == echo_answer(bench, REQUEST)[0]
+
+
+def test_sharded_main_phase_sums_its_processes(bench: ModuleType) -> None:
+    opts = bench.Options(uas=21, hours=1.0, loss=0.1, expires=600, seed=3, layout="per-ua",
+                         per_endpoint=1, registrar="echo", ramp=10.0, delay=(0.01, 0.05),
+                         observer=True)
+    total = bench.simulate_sharded("sharded", opts, time.perf_counter() + 120, 2)
+    assert total.shards == 2 and not total.partial and total.registered == 21
+    # The shards are the runs of 11 and 10 UAs (seeds 3 and 3 + 7919), UAs u000000.. u000020.
+    first = bench.simulate("a", bench._with(opts, uas=11), time.perf_counter() + 120)
+    second = bench.simulate("b", bench._with(opts, uas=10, seed=3 + 7919, first=11),
+                            time.perf_counter() + 120)
+    assert total.transactions == first.transactions + second.transactions
+    assert total.registers_sent == first.registers_sent + second.registers_sent
+    assert total.events == first.events + second.events
