@@ -128,6 +128,13 @@ def add_load_subcommand(sub: Any) -> None:
     )
     p.add_argument("--local-host", default="127.0.0.1", help="local address to bind")
     p.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop of each process: uvloop is the optional extra sipfsm[uvloop], about "
+        "10 %% less CPU per registration; auto: uvloop when installed (default auto)",
+    )
+    p.add_argument(
         "--unregister", action="store_true", help="unregister every user at the end (Expires: 0)"
     )
     p.add_argument(
@@ -209,6 +216,7 @@ def _prepare(args: argparse.Namespace) -> tuple[list[User], ShardSettings, int]:
         local_host=args.local_host,
         unregister=args.unregister,
         max_consecutive_failures=args.max_consecutive_failures or None,
+        event_loop=_event_loop(args.loop),
     )
     return users, settings, processes
 
@@ -253,6 +261,7 @@ def run_load(
             duration=settings.duration,
             never_registered=max(0, unfinished),
             interrupted=interrupted,
+            event_loop=settings.event_loop,
         )
         print(json.dumps(data, indent=2), file=out)
     else:
@@ -291,7 +300,7 @@ class _Display:
 def _run_here(
     users: Sequence[User], settings: ShardSettings, display: _Display
 ) -> tuple[Snapshot, bool]:
-    from sipfsm.load.shard import run_shard
+    from sipfsm.load.shard import loop_factory, run_shard
 
     async def main() -> tuple[Snapshot, bool]:
         stop = asyncio.Event()
@@ -302,7 +311,22 @@ def _run_here(
         final = await run_shard(settings, users, lambda s: display.show(s), stop=stop)
         return final, stop.is_set()
 
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+        return runner.run(main())
+
+
+def _event_loop(choice: str) -> str:
+    """``--loop``: the loop to use; uvloop asked for and not installed is a ConfigError."""
+    if choice == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        if choice == "uvloop":
+            raise ConfigError("--loop uvloop: uvloop is not installed "
+                              "(pip install 'sipfsm[uvloop]')") from None
+        return "asyncio"
+    return "uvloop"
 
 
 def _worker(
@@ -313,7 +337,7 @@ def _worker(
 ) -> None:
     # Ctrl-C goes to the whole process group: the parent tells the workers to stop (SIGTERM).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from sipfsm.load.shard import run_shard
+    from sipfsm.load.shard import loop_factory, run_shard
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -322,7 +346,8 @@ def _worker(
         await run_shard(settings, users, lambda s: results.put((index, s)), stop=stop)
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+            runner.run(main())
     except Exception as exc:  # reported to the parent as this worker's failure
         results.put((index, f"{type(exc).__name__}: {exc}"))
 

@@ -38,7 +38,7 @@ from sipfsm.registration import (
 )
 from sipfsm.transaction import TransactionLayer
 
-__all__ = ["ShardSettings", "run_shard"]
+__all__ = ["ShardSettings", "loop_factory", "run_shard"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class ShardSettings:
     max_consecutive_failures: int | None = 3
     receive_buffer: int | None = 4 * 1024 * 1024
     interval: float = 1.0  # seconds between snapshots
+    event_loop: str = "asyncio"  # or "uvloop" (the optional extra sipfsm[uvloop])
 
 
 class _Receiver:
@@ -152,6 +153,15 @@ async def _open_transport(
         # Every response of every user of this worker queues on this one socket.
         udp.set_receive_buffer(settings.receive_buffer)
     return udp
+
+
+def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop factory for ``ShardSettings.event_loop`` (None: asyncio's own)."""
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None
 
 
 async def run_shard(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,34 @@ def test_failures_over_the_threshold_exit_1(
     assert set(data["failures"]) == {"auth"} or all("auth" in k for k in data["failures"])
     code, data, _ = _run([*argv, "--max-failures", "4"], capsys)
     assert code == 0, data
+
+
+@pytest.mark.parametrize("event_loop", ["asyncio", "uvloop"])
+def test_the_same_run_on_either_event_loop(
+    registrar: EmbeddedRegistrar, capsys: pytest.CaptureFixture[str], event_loop: str
+) -> None:
+    if event_loop == "uvloop":
+        pytest.importorskip("uvloop", reason="the optional extra sipfsm[uvloop]")
+    code, data, _ = _run(
+        ["--registrar", registrar.udp(), "--users", "10", "--password-pattern", "pw-{user}",
+         "--processes", "1", "--loop", event_loop, *RUN],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, data
+    assert data["event_loop"] == event_loop
+    assert data["registered"] == 10 and data["failed"] == 0
+    assert data["refreshes"] >= 10  # expires 2 s in a 3 s run: the timers fired
+
+
+def test_uvloop_asked_for_and_missing_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # import uvloop -> ImportError
+    code = main(["load", "--registrar", "udp:127.0.0.1:5060", "--users", "1", "--no-auth",
+                 "--loop", "uvloop", "--duration", "1"])  # fmt: skip
+    assert code == 2
+    assert "uvloop is not installed" in capsys.readouterr().err
+    # auto falls back to asyncio (checked without running: the choice alone)
+    from sipfsm.load.command import _event_loop
+
+    assert _event_loop("auto") == "asyncio"
