@@ -628,6 +628,8 @@ def _retransmission_gaps(ctx: Context, t: Transaction) -> Iterator[tuple[str, st
     sends = [s for s in t.sends if s.time is not None
              and (final_time is None or s.time < final_time + 0.01)
              and s.time - t.start <= TIMER_F + IN_FLIGHT_SLACK]
+    if not sends:
+        return  # every copy is timed after the final response (a clock step, a bad capture)
     tol = ctx.tolerance
     interval = T1
     previous = sends[0]
