@@ -58,6 +58,7 @@ Passwords and HA1 values are held as :class:`~sipfsm.auth.credentials.Secret` an
 from __future__ import annotations
 
 import hmac
+import sys
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -134,8 +135,9 @@ class Responder:
     """
 
     __slots__ = (
-        "_ha1", "_ha1_from", "_nfc", "_prepared", "_session_cnonce", "_session_key", "_tail",
-        "_user_part", "_username", "algorithm", "header", "nc", "nonce", "qop", "realm",
+        "_ha1", "_ha1_from", "_ha2", "_nfc", "_prepared_method", "_prepared_uri",
+        "_session_cnonce", "_session_key", "_start", "_tail", "_user_part", "_username",
+        "algorithm", "header", "nc", "nonce", "qop", "realm",
     )
 
     def __init__(self, header: str, challenge: Challenge, credentials: Credentials) -> None:
@@ -165,8 +167,8 @@ class Responder:
         self, header: str, challenge: Challenge, algorithm: Algorithm, credentials: Credentials,
         previous: Responder | None,
     ) -> None:
-        realm = challenge.realm
-        assert realm is not None  # assessed
+        assert challenge.realm is not None  # assessed
+        realm = sys.intern(challenge.realm)  # one string for every client of that realm
         self.header = header
         self.algorithm: Algorithm = algorithm
         self.realm: str = realm
@@ -222,8 +224,12 @@ class Responder:
         self.nc = 0
         self._session_key: Secret | None = None
         self._session_cnonce: str | None = None
-        # (method, uri, the value up to the response's digest, H(A2) or None for auth-int)
-        self._prepared: tuple[str, str, str, str | None] | None = None
+        # For the last (method, Request-URI) answered with this nonce: the value up to the
+        # response's digest, and H(A2) (None for auth-int, which hashes each body).
+        self._prepared_method: str | None = None
+        self._prepared_uri = ""
+        self._start = ""
+        self._ha2: str | None = None
 
     @property
     def session_cnonce(self) -> str | None:
@@ -242,16 +248,17 @@ class Responder:
         """The header value for request ``method uri`` with nonce-count ``nc``."""
         algorithm = self.algorithm
         qop = self.qop
-        prepared = self._prepared
-        if prepared is None or prepared[0] != method or prepared[1] != uri:
+        if self._prepared_method != method or self._prepared_uri != uri:
             # Per nonce and (method, Request-URI): checked and quoted once, H(A2) computed
             # once (it does not depend on the nonce unless qop=auth-int hashes the body).
             if not is_token(method):
                 raise LocalProtocolError(f"method {method!r} is not a token")
-            a2 = None if qop == "auth-int" else ha2(algorithm, method, uri, qop)
-            start = f'{self._user_part}{quote(self.nonce)}, uri={quote(uri)}, response="'
-            prepared = self._prepared = (method, uri, start, a2)
-        start, ha2_hex = prepared[2], prepared[3]
+            self._ha2 = None if qop == "auth-int" else ha2(algorithm, method, uri, qop)
+            self._start = f'{self._user_part}{quote(self.nonce)}, uri={quote(uri)}, response="'
+            self._prepared_method = method
+            self._prepared_uri = uri
+        start = self._start
+        ha2_hex = self._ha2
         if ha2_hex is None:
             ha2_hex = ha2(algorithm, method, uri, qop, body)
         if qop is None:

@@ -24,6 +24,7 @@ from sipfsm.errors import ConfigError
 __all__ = ["CredentialStore", "Credentials", "Secret", "StaticCredentials"]
 
 _MASK = "********"
+_NO_HA1: dict[str, Secret] = {}  # shared: never written to
 
 
 class Secret:
@@ -100,7 +101,7 @@ class Credentials:
             table[spec.base] = Secret(text.lower())
         if self.password is None and not table:
             raise ConfigError("credentials need a password or an HA1")
-        self._ha1 = table
+        self._ha1 = table or _NO_HA1  # one empty table for every password-only user
 
     @property
     def ha1(self) -> Mapping[str, Secret]:
