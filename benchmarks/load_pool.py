@@ -181,6 +181,7 @@ class Census:
             where = frame.filename.split("/sipfsm/")[-1].split("/benchmarks/")[-1]
             lines.append(f"  {stat.size_diff / per:7.0f} B {stat.count_diff / per:5.2f} objects"
                          f"  {where}:{frame.lineno}")
+        gc.unfreeze()  # frozen objects (--gc-freeze) are not listed by gc.get_objects()
         types = self._types()
         types.subtract(self.types)
         lines.append("  garbage-collected objects by type (count per registration):")
