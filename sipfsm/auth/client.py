@@ -136,7 +136,7 @@ class Responder:
 
     __slots__ = (
         "_ha1", "_ha1_from", "_ha2", "_nfc", "_prepared_method", "_prepared_uri",
-        "_session_cnonce", "_session_key", "_start", "_tail", "_user_part", "_username",
+        "_session_cnonce", "_session_key", "_start", "_tail", "_userhash", "_username",
         "algorithm", "header", "nc", "nonce", "qop", "realm",
     )
 
@@ -199,14 +199,7 @@ class Responder:
                 if nfc:
                     text = unicodedata.normalize("NFC", text)
                 self._ha1 = Secret(ha1_from_password(algorithm, username, realm, text))
-        # RFC 7616 §3.4.4: the username hash comes after every other hash computation.
-        if challenge.userhash:
-            user_param = f'username="{userhash(algorithm, username, realm)}"'
-        elif _needs_ext_value(username):
-            user_param = f"username*={encode_ext_value(username)}"  # RFC 7616 §3.4
-        else:
-            user_param = f"username={quote(username)}"
-        self._user_part = f"Digest {user_param}, realm={quote(realm)}, nonce="
+        self._userhash = challenge.userhash
         tail = []
         if challenge.algorithm is not None:
             # Echo the algorithm as the server wrote it; absent stays absent (= MD5).
@@ -217,6 +210,19 @@ class Responder:
             tail.append(", userhash=true")
         self._tail = "".join(tail)
         self.renew(challenge.nonce or "")
+
+    def _user_part(self) -> str:
+        """The value's start, up to the nonce (made again only with a new nonce or URI: one
+        string less kept per registration)."""
+        username = self._username
+        # RFC 7616 §3.4.4: the username hash comes after every other hash computation.
+        if self._userhash:
+            user_param = f'username="{userhash(self.algorithm, username, self.realm)}"'
+        elif _needs_ext_value(username):
+            user_param = f"username*={encode_ext_value(username)}"  # RFC 7616 §3.4
+        else:
+            user_param = f"username={quote(username)}"
+        return f"Digest {user_param}, realm={quote(self.realm)}, nonce="
 
     def renew(self, nonce: str) -> None:
         """Start over with ``nonce`` (a new challenge or a nextnonce): nc restarts."""
@@ -254,7 +260,7 @@ class Responder:
             if not is_token(method):
                 raise LocalProtocolError(f"method {method!r} is not a token")
             self._ha2 = None if qop == "auth-int" else ha2(algorithm, method, uri, qop)
-            self._start = f'{self._user_part}{quote(self.nonce)}, uri={quote(uri)}, response="'
+            self._start = f'{self._user_part()}{quote(self.nonce)}, uri={quote(uri)}, response="'
             self._prepared_method = method
             self._prepared_uri = uri
         start = self._start
