@@ -73,9 +73,13 @@ class Params(Mapping[str, "str | None"]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash(frozenset(self._data.items()))
-        return self._hash
+        try:
+            value = self._hash
+        except AttributeError:  # made by _params_of: hashed when first asked
+            value = None
+        if value is None:
+            value = self._hash = hash(frozenset(self._data.items()))
+        return value
 
     def __repr__(self) -> str:
         return f"Params({self._data!r})"
@@ -107,14 +111,12 @@ class Params(Mapping[str, "str | None"]):
 
 _new = object.__new__
 _SET_DATA = Params.__dict__["_data"].__set__
-_SET_HASH = Params.__dict__["_hash"].__set__
 
 
 def _params_of(data: dict[str, str | None]) -> Params:
     """A Params wrapping ``data`` (already lower-cased names) without copying it."""
     obj: Params = _new(Params)
     _SET_DATA(obj, data)
-    _SET_HASH(obj, None)
     return obj
 
 

@@ -223,6 +223,10 @@ def _request_uri(text: str, offset: int) -> Uri:
 
 
 def _check_mandatory(request: bool, index: dict[str, list[str]]) -> None:
+    if "via" in index and "cseq" in index and "call-id" in index and "from" in index and (
+        "to" in index
+    ):
+        return
     mandatory = _REQUEST_KEYS if request else _RESPONSE_KEYS
     if not mandatory <= index.keys():
         names = _REQUEST_MANDATORY if request else _RESPONSE_MANDATORY
