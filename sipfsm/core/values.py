@@ -95,6 +95,10 @@ class RefreshPolicy:
         if expiry <= 0:
             return self.floor
         base = min(expiry - self.margin, expiry * self.fraction)
+        # §10.2.1: the refresh must reach the registrar BEFORE the binding expires; a policy
+        # with no margin and fraction 1 would send it at the expiry itself.  Keep at least 1 %
+        # of the interval (or the floor, for short ones) before it.
+        base = min(base, expiry - max(expiry / 100, min(self.floor, expiry / 2)))
         # A short expiry (below ~2x the margin) would otherwise refresh at the floor, i.e.
         # dozens of times per interval: never refresh before half the granted expiry.
         base = max(base, expiry / 2)
