@@ -61,14 +61,7 @@ def header_params(text: str) -> Params | None:
         return _params_of({name.lower(): value if eq else None})
     if _HEADER_PARAMS_RE.fullmatch(text) is None:
         return None
-    parts = text[1:].split(";")
-    data: dict[str, str | None] = {}
-    for part in parts:
-        name, eq, value = part.partition("=")
-        data[name.lower()] = value if eq else None
-    if len(data) != len(parts):
-        return None  # a repeated parameter: the careful parser reports it
-    return _params_of(data)
+    return _params(text, True)  # checked now: split like URI parameters
 
 
 def _params(text: str, lower: bool) -> Params | None:
