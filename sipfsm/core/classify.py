@@ -126,51 +126,80 @@ def _redirect_targets(response: Response) -> tuple[SipUri, ...]:
 
 
 def _success(response: Response, asked: Asked) -> Success:
-    contacts = response.contacts  # a malformed Contact makes the 2xx malformed
     headers = response.headers
-    # The header names present, as lookup keys, in one pass: most of what a 200 may say
-    # (Expires, Date, Service-Route, Authentication-Info, the extensions) it usually does not.
-    present = {name.lower() for name, _ in headers}
-    header = read_expires(headers.get("Expires")) if "expires" in present else None
+    # The headers most 200s leave out (Expires, Date, Service-Route, Authentication-Info, the
+    # extensions') are looked up by name, without walking every row.
+    quick = _as_we_wrote_it(headers, asked)
+    if quick is None:
+        contacts = response.contacts  # a malformed Contact makes the 2xx malformed
+        header = read_expires(headers.get("Expires")) if "Expires" in headers else None
+        expiries = [_granted_expiry(contacts, ours, header, asked.expires)
+                    for ours in asked.contacts]
+        bindings = _bindings(contacts, header, asked) if asked.bindings else ()
+    else:
+        # The usual 200: our one contact, as we wrote it, with its expires parameter.
+        expiries = [quick]
+        bindings = ((Binding(str(asked.contacts[0]), quick, None, True),) if asked.bindings
+                    else ())
     granted: list[tuple[SipUri, int]] = []
     missing: list[str] = []
     if asked.kind is IntentKind.REGISTER:
-        for ours in asked.contacts:
-            expiry = _granted_expiry(contacts, ours, header, asked.expires)
+        for ours, expiry in zip(asked.contacts, expiries, strict=True):
             if expiry is None or expiry <= 0:
                 missing.append(str(ours))
             else:
                 granted.append((ours, expiry))
     date = None
-    if "date" in present:
+    if "Date" in headers:
         try:
             date = response.date
         except ParseError:
             date = None  # §10.2.5 is informative: an unreadable Date is ignored
     return Success(
-        status=response.status,
-        sent=asked.contacts,
-        granted=tuple(granted),
-        missing=tuple(missing),
-        bindings=_bindings(contacts, header, asked) if asked.bindings else (),
-        service_route=(tuple(str(r) for r in response.service_routes)
-                       if "service-route" in present else ()),
-        date=date,
-        authentication_info=(response.authentication_info
-                             if "authentication-info" in present else None),
-        public=public_address(response),
-        extensions=(read_extensions(response, asked.contacts, asked.instance)
-                    if _may_have_extensions(headers, present, asked.instance)
-                    else NO_EXTENSIONS),
+        response.status,
+        asked.contacts,
+        tuple(granted),
+        tuple(missing),
+        bindings,
+        (tuple(str(r) for r in response.service_routes) if "Service-Route" in headers
+         else ()),
+        date,
+        response.authentication_info if "Authentication-Info" in headers else None,
+        public_address(response),
+        (read_extensions(response, asked.contacts, asked.instance)
+         if _may_have_extensions(headers, asked.instance) else NO_EXTENSIONS),
     )
 
 
-def _may_have_extensions(headers: Headers, present: set[str], instance: str | None) -> bool:
+def _as_we_wrote_it(headers: Headers, asked: Asked) -> int | None:
+    """The expiry of our one contact when the 200's only Contact row is that contact exactly as
+    the REGISTER wrote it with an expires parameter (``<URI>;expires=N``, what registrars
+    usually answer): what the general reading gives, without parsing the row -- the URI is
+    ours by being ours character for character (§19.1.4 is reflexive), and N is read as
+    :func:`read_expires` reads it.  None for any other shape: the general reading decides."""
+    if len(asked.contacts) != 1:
+        return None
+    rows = headers.get_lines("Contact")
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    ours = str(asked.contacts[0])
+    end = len(ours) + 1
+    if not (row.startswith("<") and row.startswith(ours, 1)
+            and row.startswith(">;expires=", end)):
+        return None
+    digits = row[end + 10:]
+    if not digits.isdigit() or not digits.isascii():
+        return None
+    return read_expires(digits)
+
+
+def _may_have_extensions(headers: Headers, instance: str | None) -> bool:
     """False when read_extensions would find nothing: none of its headers (Path, Flow-Timer,
     Require), and no Contact that could carry a GRUU (RFC 5627: a parameter whose name contains
     "gruu"; found by our +sip.instance only when we sent one)."""
-    if instance is not None or "path" in present or "flow-timer" in present or (
-            "require" in present):
+    if instance is not None or "Path" in headers or "Flow-Timer" in headers or (
+            "Require" in headers):
         return True
     return any("gruu" in line.lower() for line in headers.get_lines("Contact"))
 

@@ -1269,20 +1269,19 @@ def build_register(plan: RegisterPlan, config: RegistrationConfig,
                    authorization: Sequence[tuple[str, str]] = ()) -> Request:
     """The REGISTER a :class:`RegisterPlan` describes (§10.2), with ``contacts`` the URIs of its
     contacts (automatic ones filled in) and ``authorization`` the digest client's headers."""
-    from_uri = str(config.from_uri or config.aor)
-    items: list[tuple[str, str]] = []
-    # §8.1.1.1 / §8.1.2: the outbound proxy is a pre-existing one-URI route set.
-    if config.outbound_proxy is not None:
-        items.append(("Route", f"<{config.outbound_proxy}>"))
-    if config.route_set:
-        items.extend(("Route", f"<{uri}>") for uri in config.route_set)
-    items += [
-        ("Max-Forwards", str(MAX_FORWARDS)),
+    from_uri = config.from_uri or config.aor
+    items: list[tuple[str, str]] = [
+        _MAX_FORWARDS_ROW,
         ("To", f"<{config.aor}>"),
         ("From", f"<{from_uri}>;tag={plan.from_tag}"),
         ("Call-ID", plan.call_id),
         ("CSeq", f"{plan.cseq} REGISTER"),
     ]
+    # §8.1.1.1 / §8.1.2: the outbound proxy is a pre-existing one-URI route set.
+    if config.outbound_proxy is not None or config.route_set:
+        items[0:0] = [("Route", f"<{uri}>") for uri in (
+            *((config.outbound_proxy,) if config.outbound_proxy is not None else ()),
+            *config.route_set)]
     # RFC 5626 §4.2 / RFC 5627 §4.1: +sip.instance (and reg-id) on each contact of ours.
     instance = (contact_parameters(config.instance_id, config.reg_id)
                 if config.instance_id is not None or config.reg_id is not None else "")
@@ -1297,12 +1296,16 @@ def build_register(plan: RegisterPlan, config: RegistrationConfig,
     if plan.expires is not None:
         items.append(("Expires", str(plan.expires)))  # seed: Expires header, no Contact param
     if SUPPORTED_OPTION_TAGS:
-        items.append(("Supported", ", ".join(SUPPORTED_OPTION_TAGS)))
+        items.append(_SUPPORTED_ROW)
     if config.user_agent:
         items.append(("User-Agent", config.user_agent))
-    items.extend(authorization)
-    return Request(method="REGISTER", uri=plan.request_uri, headers=_header_rows(items),
-                   body=b"")
+    items += authorization
+    return Request("REGISTER", plan.request_uri, _header_rows(items), b"")
+
+
+# Rows every REGISTER carries alike (made once).
+_MAX_FORWARDS_ROW = ("Max-Forwards", str(MAX_FORWARDS))
+_SUPPORTED_ROW = ("Supported", ", ".join(SUPPORTED_OPTION_TAGS))
 
 
 # The names build_register writes, in their canonical spelling (what Headers would make them).

@@ -7,7 +7,10 @@ extensions read from a response that carries them."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sipfsm import strategies
 from sipfsm.core.classify import Asked, classify_response
 from sipfsm.core.inputs import Success
 from sipfsm.core.registration import (
@@ -207,3 +210,42 @@ def test_quick_init_refuses_what_it_cannot_copy() -> None:
     for cls in (Mutable, Factory):
         with pytest.raises(TypeError):
             quick_init(cls)
+
+
+@pytest.mark.requirement("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS")
+@settings(max_examples=300, deadline=None)
+@given(ours=strategies.sip_uris(headers=False),
+       expires=st.one_of(st.integers(0, 100_000), st.integers(2**32 - 2, 2**40)),
+       listed=st.booleans(), register=st.booleans())
+def test_a_200_listing_our_contact_as_we_wrote_it_reads_as_the_general_way_reads_it(
+        ours: SipUri, expires: int, listed: bool, register: bool) -> None:
+    """§10.2.4: the usual 200 (our one contact, written as we wrote it, ``;expires=N``) is read
+    without parsing its Contact; the same row with a blank before the parameter -- the same
+    contact for the parser -- takes the general reading, which must give the same input."""
+    from sipfsm.core.classify import _as_we_wrote_it
+
+    asked = Asked(IntentKind.REGISTER if register else IntentKind.UNREGISTER, contacts=(ours,),
+                  expires=600, bindings=listed)
+    usual = _ok(f"Contact: <{ours}>;expires={expires}", "Expires: 77")
+    spaced = _ok(f"Contact: <{ours}> ;expires={expires}", "Expires: 77")
+    assert _as_we_wrote_it(usual.headers, asked) is not None  # the short way is taken
+    assert _as_we_wrote_it(spaced.headers, asked) is None
+    assert classify_response(usual, asked) == classify_response(spaced, asked)
+
+
+@pytest.mark.requirement("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS")
+@pytest.mark.parametrize("row", [
+    "<sip:alice@192.0.2.7:5060>;expires=600;q=0.5",  # another parameter
+    "<sip:alice@192.0.2.7:5060>;expires=",  # no value: 3600 (§10.2 SHOULD)
+    "<sip:alice@192.0.2.7:5060>;expires=6x",
+    "<sip:alice@192.0.2.7:5060>;expires=\u0661\u0662",  # not ASCII digits
+    "<sip:alice@192.0.2.7:5060>;expires=60, <sip:bob@192.0.2.8>;expires=60",
+    "<sip:alice@192.0.2.7:5061>;expires=60",  # not ours
+    "<sip:alice@192.0.2.7:506>;expires=60",
+    "<SIP:alice@192.0.2.7:5060>;expires=60",  # ours by §19.1.4, not as written
+])
+def test_any_other_contact_row_takes_the_general_reading(row: str) -> None:
+    from sipfsm.core.classify import _as_we_wrote_it
+
+    response = _ok(f"Contact: {row}")
+    assert _as_we_wrote_it(response.headers, ASKED) is None
