@@ -41,27 +41,37 @@ _V = TypeVar("_V")
 
 
 def quick_init(cls: type[_V]) -> type[_V]:
-    """Give a frozen, slotted dataclass an ``__init__`` that stores each field through its slot's
-    descriptor: the same signature, defaults and frozenness as the generated one, at about half
-    its cost (that one calls ``object.__setattr__`` per field).  Inputs, outputs and events are
-    made several times for every REGISTER."""
-    if (not is_dataclass(cls) or not cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
-            or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__")):
-        raise TypeError(f"{cls.__name__}: quick_init takes a frozen, slotted dataclass without "
+    """Give a frozen dataclass an ``__init__`` with the same signature, defaults and
+    frozenness as the generated one, at about half its cost (that one calls
+    ``object.__setattr__`` per field).  A slotted class (no ``__post_init__``) has each field
+    stored through its slot's descriptor; a class with a ``__dict__`` has its fields stored as
+    one dictionary, then its ``__post_init__`` (if any) run.  Inputs, outputs and events are made
+    several times for every REGISTER; a configuration once per registration."""
+    if not is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        raise TypeError(f"{cls.__name__}: quick_init takes a frozen dataclass")
+    slotted = "__slots__" in cls.__dict__
+    if slotted and hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__}: quick_init takes a slotted dataclass without "
                         "__post_init__")
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"_set": object.__setattr__}
     params: list[str] = []
     body: list[str] = []
     for f in fields(cls):
         if not f.init or f.kw_only or f.default_factory is not MISSING:
             raise TypeError(f"{cls.__name__}.{f.name}: quick_init takes plain fields only")
-        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
         if f.default is MISSING:
             params.append(f.name)
         else:
             namespace[f"_default_{f.name}"] = f.default
             params.append(f"{f.name}=_default_{f.name}")
-        body.append(f"    _set_{f.name}(self, {f.name})\n")
+        if slotted:
+            namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+            body.append(f"    _set_{f.name}(self, {f.name})\n")
+    if not slotted:
+        body.append("    _set(self, '__dict__', {%s})\n"
+                    % ", ".join(f"{f.name!r}: {f.name}" for f in fields(cls)))
+        if hasattr(cls, "__post_init__"):
+            body.append("    self.__post_init__()\n")
     exec(f"def __init__(self, {', '.join(params)}):\n{''.join(body) or '    pass'}\n", namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
@@ -132,6 +142,7 @@ class ContactSpec:
     q: float | None = None  # §10.2.1.2, passed through
 
 
+@quick_init
 @dataclass(frozen=True)
 class RegistrationConfig:
     aor: SipUri

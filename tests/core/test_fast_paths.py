@@ -249,3 +249,34 @@ def test_any_other_contact_row_takes_the_general_reading(row: str) -> None:
 
     response = _ok(f"Contact: {row}")
     assert _as_we_wrote_it(response.headers, ASKED) is None
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+def test_a_configuration_with_a_quick_init_keeps_its_fields_defaults_checks_and_frozenness(
+        ) -> None:
+    import dataclasses
+    import inspect
+
+    from sipfsm.errors import ConfigError
+
+    declared = dataclasses.fields(RegistrationConfig)
+    assert "_set" in RegistrationConfig.__init__.__code__.co_names  # (the quick one runs)
+    signature = inspect.signature(RegistrationConfig)
+    assert list(signature.parameters) == [f.name for f in declared]
+    for f in declared:
+        assert signature.parameters[f.name].default == (
+            inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default), f.name
+    aor = _sip("sip:alice@example.com")
+    config = RegistrationConfig(aor, None, Target("UDP", "192.0.2.1", 5060), expires=900,
+                                user_agent=None)
+    assert (config.aor, config.registrar_target, config.expires, config.user_agent) == (
+        aor, Target("UDP", "192.0.2.1", 5060), 900, None)
+    assert config == RegistrationConfig(aor=aor, registrar_target=Target("UDP", "192.0.2.1", 5060),
+                                        expires=900, user_agent=None)
+    assert dataclasses.replace(config, expires=60).expires == 60
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.expires = 1  # type: ignore[misc]
+    with pytest.raises(ConfigError):  # __post_init__ still checks
+        RegistrationConfig(aor, expires=0)
+    with pytest.raises(ConfigError):
+        dataclasses.replace(config, aor=_sip("sip:example.com"))
