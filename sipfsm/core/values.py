@@ -68,8 +68,8 @@ def quick_init(cls: type[_V]) -> type[_V]:
             namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
             body.append(f"    _set_{f.name}(self, {f.name})\n")
     if not slotted:
-        body.append("    _set(self, '__dict__', {%s})\n"
-                    % ", ".join(f"{f.name!r}: {f.name}" for f in fields(cls)))
+        stored = ", ".join(f"{f.name!r}: {f.name}" for f in fields(cls))
+        body.append(f"    _set(self, '__dict__', {{{stored}}})\n")
         if hasattr(cls, "__post_init__"):
             body.append("    self.__post_init__()\n")
     exec(f"def __init__(self, {', '.join(params)}):\n{''.join(body) or '    pass'}\n", namespace)
