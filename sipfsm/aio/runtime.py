@@ -17,41 +17,67 @@ __all__ = ["AioTimers", "SecretsRandom", "SystemClock"]
 
 
 _RESOLUTION = time.get_clock_info("monotonic").resolution
+# Timers of at least _COARSE_DELAY seconds (Timer E from T1 = 500 ms, F, K, refreshes) fall due
+# on a grid of 1/_GRID s, rounded up: never early, at most 1/_GRID s (6 % of _COARSE_DELAY)
+# late.  The timers of one grid slot share one loop wake-up; a wake-up costs tens of
+# microseconds of CPU on a virtual machine, more than the timer's own work.
+_COARSE_DELAY = 0.25
+_GRID = 64.0
+
+
+class _Slot:
+    """The timers of one deadline (a grid point, or an exact deadline for short timers)."""
+
+    __slots__ = ("entries", "key", "live", "owner")
+
+    def __init__(self, owner: AioTimers, key: float) -> None:
+        self.owner = owner
+        self.key = key
+        self.entries: list[tuple[float, int, _Timer]] = []
+        self.live = 0
 
 
 class _Timer:
     """A handle of :class:`AioTimers`: ``cancel`` drops the callback (and what it holds)."""
 
-    __slots__ = ("_callback", "_timers")
+    __slots__ = ("_callback", "_slot")
 
-    def __init__(self, timers: AioTimers, callback: Callable[[], None]) -> None:
-        self._timers = timers
+    def __init__(self, slot: _Slot, callback: Callable[[], None]) -> None:
+        self._slot = slot
         self._callback: Callable[[], None] | None = callback
 
     def cancel(self) -> None:
         if self._callback is not None:
             self._callback = None
-            self._timers._cancelled += 1
+            slot = self._slot
+            slot.owner._live -= 1
+            slot.live -= 1
+            if not slot.live:
+                slot.owner._emptied(slot)
 
 
 class AioTimers:
     """``Timers`` on an asyncio event loop; cancelling a fired or cancelled timer does nothing.
 
-    The timers are kept in one heap of ``(deadline, sequence, timer)`` tuples, compared in C,
-    with a single ``loop.call_at`` for the earliest deadline: a load generator starts about
-    seven timers per registration and cancels most of them, and asyncio's own heap orders its
-    TimerHandles with a Python ``__lt__`` (~55 calls per registration measured).  A timer runs
-    in the first loop iteration at or after its deadline, as ``loop.call_later`` would; timers
-    that fall due together run in deadline order, and one started by a running timer waits for
-    the next turn of the loop even with a zero delay."""
+    Timers are grouped by deadline into slots (a dict), the slots' deadlines kept in one heap of
+    floats, with a single ``loop.call_at`` for the earliest slot that still has a live timer:
+    starting and cancelling a timer touches no asyncio ``TimerHandle`` (asyncio's own heap
+    compares them with a Python ``__lt__``), and a slot whose timers were all cancelled (Timers
+    E and F nearly always are) wakes nobody.  Timers of at least 250 ms are rounded up to the
+    next 1/64 s, so that the many timers of a load generator share wake-ups; shorter ones keep
+    their exact deadline.  A timer runs in the first loop iteration at or after its (rounded)
+    deadline, as ``loop.call_later`` would; timers that fall due together run in deadline order,
+    and one started by a running timer waits for the next turn of the loop even with a zero
+    delay."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop
-        self._heap: list[tuple[float, int, _Timer]] = []
+        self._slots: dict[float, _Slot] = {}
+        self._keys: list[float] = []  # heap of slot deadlines (some stale: slot gone)
         self._sequence = 0
-        self._cancelled = 0  # cancelled timers still in the heap
+        self._live = 0  # timers started and neither fired nor cancelled
         self._handle: asyncio.TimerHandle | None = None
-        self._armed_at = 0.0  # the deadline _handle is for
+        self._armed_at = 0.0  # the slot deadline _handle is for
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -60,68 +86,88 @@ class AioTimers:
         return self._loop
 
     def start(self, name: str, delay: float, callback: Callable[[], None]) -> TimerHandle:
-        loop = self.loop
-        deadline = loop.time() + (delay if delay > 0.0 else 0.0)
-        timer = _Timer(self, callback)
+        loop = self._loop or self.loop
+        if delay >= _COARSE_DELAY:
+            deadline = loop.time() + delay
+            key = -(-deadline * _GRID // 1.0) / _GRID
+        else:
+            deadline = key = loop.time() + (delay if delay > 0.0 else 0.0)
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot(self, key)
+            heapq.heappush(self._keys, key)
+            if self._handle is None or key < self._armed_at:
+                self._arm()
+        timer = _Timer(slot, callback)
         self._sequence += 1
-        heapq.heappush(self._heap, (deadline, self._sequence, timer))
-        if self._handle is None or deadline < self._armed_at:
-            self._arm()
+        slot.entries.append((deadline, self._sequence, timer))
+        slot.live += 1
+        self._live += 1
         return timer
 
     def __len__(self) -> int:
         """Timers started and neither fired nor cancelled."""
-        return len(self._heap) - self._cancelled
+        return self._live
+
+    def _emptied(self, slot: _Slot) -> None:
+        """Every timer of ``slot`` was cancelled: forget it, and wake for a later one."""
+        if self._slots.get(slot.key) is not slot:
+            return  # already taken by _fire
+        del self._slots[slot.key]
+        slot.entries = []  # no cycle slot -> entry -> timer -> slot: reference counting frees it
+        if self._handle is not None and slot.key == self._armed_at:
+            self._handle.cancel()
+            self._handle = None
+            self._arm()
 
     def _arm(self) -> None:
-        heap = self._heap
-        if self._cancelled > 64 and self._cancelled * 2 > len(heap):
-            # Mostly cancelled timers (Timer F is nearly always cancelled): rebuild.
-            heap[:] = [entry for entry in heap if entry[2]._callback is not None]
-            heapq.heapify(heap)
-            self._cancelled = 0
-        while heap and heap[0][2]._callback is None:
-            heapq.heappop(heap)
-            self._cancelled -= 1
+        keys, slots = self._keys, self._slots
+        if len(keys) > 64 and len(keys) > 4 * len(slots):
+            # Mostly stale deadlines (their slots were emptied by cancellation): rebuild.
+            keys[:] = list(slots)
+            heapq.heapify(keys)
+        while keys and keys[0] not in slots:
+            heapq.heappop(keys)
         handle = self._handle
-        if not heap:
+        if not keys:
             if handle is not None:
                 handle.cancel()
                 self._handle = None
             return
-        deadline = heap[0][0]
+        key = keys[0]
         if handle is not None:
-            if self._armed_at <= deadline:
+            if self._armed_at <= key:
                 return  # fires first and re-arms then
             handle.cancel()
-        self._handle = self.loop.call_at(deadline, self._fire)
-        self._armed_at = deadline
+        self._handle = self.loop.call_at(key, self._fire)
+        self._armed_at = key
 
     def _fire(self) -> None:
         self._handle = None
         loop = self.loop
         # asyncio runs a TimerHandle when its deadline is before now + the clock's resolution.
         end = loop.time() + _RESOLUTION
-        heap = self._heap
+        keys, slots = self._keys, self._slots
         due: list[tuple[float, int, _Timer]] = []
-        while heap and heap[0][0] < end:
-            entry = heapq.heappop(heap)
-            if entry[2]._callback is None:
-                self._cancelled -= 1
-            else:
-                due.append(entry)
+        while keys and keys[0] < end:
+            slot = slots.pop(heapq.heappop(keys), None)
+            if slot is not None:
+                due += slot.entries
+                slot.entries = []  # as in _emptied: no reference cycle left behind
+        if len(due) > 1:
+            due.sort()
         for done, entry in enumerate(due):
             timer = entry[2]
             callback = timer._callback
-            if callback is None:  # cancelled by a timer that ran before it
-                self._cancelled -= 1
+            if callback is None:  # cancelled, before or by a timer that ran before it
                 continue
             timer._callback = None
+            self._live -= 1
             try:
                 callback()
             except (SystemExit, KeyboardInterrupt):
                 for later in due[done + 1:]:  # they still run, on the next turn
-                    heapq.heappush(heap, later)
+                    self._requeue(later)
                 self._arm()
                 raise
             except BaseException as exc:
@@ -131,6 +177,19 @@ class AioTimers:
                 })
         if self._handle is None:
             self._arm()
+
+    def _requeue(self, entry: tuple[float, int, _Timer]) -> None:
+        timer = entry[2]
+        if timer._callback is None:
+            return
+        key = entry[0]
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot(self, key)
+            heapq.heappush(self._keys, key)
+        slot.entries.append(entry)
+        slot.live += 1
+        timer._slot = slot
 
 
 class SystemClock:
