@@ -14,12 +14,18 @@ Two figures, each printed with SIPp's in the same run and the ratio:
    ``sipfsm load --processes <every core>`` and a sweep of SIPp, each stopping at its first
    unclean step.  Target: sipfsm >= 0.5 x SIPp.
 
+``--baseline PATH`` (another checkout of sipfsm, e.g. ``git worktree add /tmp/base <commit>``)
+runs the CPU step also with that checkout's ``sipfsm load`` (``PYTHONPATH=PATH``), alternating
+with this one (``--cpu-rounds`` pairs), against the same Kamailio at the same rate, and prints the
+ratio this / baseline of the medians: the figure to prove a cut with.
+
 Kamailio: ``tests/interop/kamailio_fixture.KamailioProcess`` (the test configuration: digest,
 ``tm`` absorbing retransmissions, password ``pw-<user>``), ``--kamailio-children`` UDP workers.
 Each step registers users no earlier step used.  Every run is bounded in users and in time.
 The machine may be shared with other work: the figures say so; compare ratios, not absolutes.
 
-Run: ``python benchmarks/load.py [--cpu-rate 1000] [--cpu-users 5000] [--step-seconds 3]``.
+Run: ``python benchmarks/load.py [--cpu-rate 1000] [--cpu-users 5000] [--step-seconds 3]
+[--baseline PATH [--cpu-rounds 3]] [--skip-sweep]``.
 Exit status 1 when a target is missed, 2 when the run could not be set up.
 """
 
@@ -100,8 +106,11 @@ def _children_cpu() -> float:
 
 
 def run_sipfsm(
-    kam: KamailioProcess, rate: float, users: int, first: int, processes: int, settle: float
+    kam: KamailioProcess, rate: float, users: int, first: int, processes: int, settle: float,
+    repo: Path = REPO, who: str = "sipfsm",
 ) -> Step:
+    """``sipfsm load`` of the checkout ``repo`` (its own package only: PYTHONPATH and the
+    working directory are ``repo``)."""
     duration = users / rate + settle
     cmd = [
         sys.executable, "-m", "sipfsm", "load",
@@ -110,12 +119,13 @@ def run_sipfsm(
         "--rate", str(rate), "--expires", "3600", "--duration", f"{duration:.2f}",
         "--processes", str(processes), "--max-failures", str(users), "--json", "--quiet",
     ]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    step = Step("sipfsm", rate, users)
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    step = Step(who, rate, users)
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=duration + 60, env=env, check=False
-        )
+            cmd, capture_output=True, text=True, timeout=duration + 60, env=env, check=False,
+            cwd=repo,
+        )  # fmt: skip
         data = json.loads(proc.stdout)
     except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
         step.note = f"no result: {type(exc).__name__}"
@@ -185,6 +195,50 @@ def sweep(run: Any, rates: list[float], step_seconds: float, first: list[int]) -
     return steps
 
 
+def _against_baseline(
+    kam: KamailioProcess, ours: Step, baseline: Path, rate: float, users: int, first: list[int],
+    rounds: int, settle: float, out: dict[str, Any],
+) -> Step:
+    """Alternate this checkout and the baseline ``rounds`` times at one rate (``ours`` is this
+    checkout's first run); print each run and the ratio of the median CPU per registration.
+    Returns this checkout's median run."""
+    mine, theirs = [ours], []
+    for index in range(rounds):
+        if index:
+            mine.append(run_sipfsm(kam, rate, users, first[0], 1, settle))
+            first[0] += users
+            print(mine[-1].line(), flush=True)
+        theirs.append(run_sipfsm(kam, rate, users, first[0], 1, settle, repo=baseline,
+                                 who="base"))  # fmt: skip
+        first[0] += users
+        print(theirs[-1].line(), f"(baseline {baseline})", flush=True)
+    out["rounds"] = {"sipfsm": [vars(s) for s in mine], "baseline": [vars(s) for s in theirs]}
+
+    def median(steps: list[Step]) -> Step:
+        measured = sorted((s for s in steps if s.cpu_us is not None), key=lambda s: s.cpu_us or 0)
+        return measured[(len(measured) - 1) // 2] if measured else steps[0]
+
+    ours_mid, base_mid = median(mine), median(theirs)
+    if ours_mid.cpu_us is not None and base_mid.cpu_us is not None:
+        ratio = ours_mid.cpu_us / base_mid.cpu_us
+        unclean = sum(not s.clean for s in mine + theirs)
+        print(f"  CPU per registration, medians of {rounds}: this checkout "
+              f"{ours_mid.cpu_us:.0f} us, baseline {base_mid.cpu_us:.0f} us: "
+              f"this / baseline = {ratio:.2f}"
+              + (f"  ({unclean} run(s) not clean: retransmissions cost CPU too)" if unclean
+                 else ""), flush=True)  # fmt: skip
+        out["baseline_ratio"] = ratio
+        out["baseline_cpu_us"] = base_mid.cpu_us
+        out["sipfsm_cpu_us_median"] = ours_mid.cpu_us
+        out["spread_us"] = {
+            "sipfsm": [round(s.cpu_us or 0.0, 1) for s in mine],
+            "baseline": [round(s.cpu_us or 0.0, 1) for s in theirs],
+        }
+    else:
+        print("  CPU per registration: no figure for one of the checkouts", flush=True)
+    return ours_mid
+
+
 def clean_capacity(steps: list[Step]) -> float:
     return max((s.offered for s in steps if s.clean), default=0.0)
 
@@ -228,8 +282,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kamailio-children", type=int, default=2, help="Kamailio UDP workers [2]")
     parser.add_argument("--kamailio-shm", type=int, default=512, help="Kamailio shm, MiB [512]")
     parser.add_argument("--skip-sweep", action="store_true", help="only the CPU comparison")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, metavar="PATH",
+        help="another sipfsm checkout: its CPU per registration too, same run, and the ratio",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cpu-rounds", type=int, default=3,
+        help="with --baseline: alternating runs of each checkout, medians compared [3]",
+    )  # fmt: skip
     parser.add_argument("--json", metavar="PATH", default=None, help="also write JSON here")
     args = parser.parse_args(argv)  # fmt: skip
+    if args.baseline is not None and not (args.baseline / "sipfsm" / "__init__.py").is_file():
+        print(f"load.py: --baseline {args.baseline}: not a sipfsm checkout", file=sys.stderr)
+        return 2
     reason = kamailio_available()
     if reason is not None:
         print(f"load.py: {reason}", file=sys.stderr)
@@ -275,10 +340,16 @@ def main(argv: list[str] | None = None) -> int:
             print(ours.line(), "-> not clean: halving the rate", flush=True)
             rate, users = rate / 2, max(200, users // 2)
         print(ours.line(), "(one process; its own CPU time)", flush=True)
+        if args.baseline is not None:
+            result["cpu"] = {"baseline_path": str(args.baseline)}
+            ours = _against_baseline(
+                kam, ours, args.baseline, rate, users, first, max(1, args.cpu_rounds), args.settle,
+                result["cpu"],
+            )  # fmt: skip
         theirs = run_sipp(kam, rate, users, first[0], workdir, args.settle)
         first[0] += users
         print(theirs.line(), "(SIPp's user + system time)", flush=True)
-        result["cpu"] = {"sipfsm": vars(ours), "sipp": vars(theirs)}
+        result.setdefault("cpu", {}).update({"sipfsm": vars(ours), "sipp": vars(theirs)})
         if ours.cpu_us is not None and theirs.cpu_us:
             ratio = ours.cpu_us / theirs.cpu_us
             print(f"  CPU per registration: sipfsm {ours.cpu_us:.0f} us, SIPp {theirs.cpu_us:.0f}"
