@@ -191,6 +191,122 @@ class Census:
         return lines
 
 
+def _block(size: int) -> int:
+    # What the allocator hands out: pymalloc rounds requests up to 16 bytes (up to 512 B);
+    # larger ones come from malloc with its own header.
+    return (size + 15) & ~15 if size <= 512 else size + 16
+
+
+def _slot_names(obj: object) -> list[str]:
+    names: list[str] = []
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else list(slots)
+    return [n for n in names if n not in ("__weakref__", "__dict__")]
+
+
+def owner_census(pool: RegistrationPool, live: int) -> list[str]:
+    """Bytes per live registration by owner, from the objects themselves (no tracemalloc, so
+    it can follow the RSS measurement): each client's attributes (the model's and the digest
+    client's one level further) and what the shared layer and timers hold for the clients.
+    An object reached from two or more clients is shared (counted once, apart); interned and
+    cached small values are shared by construction."""
+    import types as pytypes
+
+    clients = pool.clients
+    stop_types = (type, pytypes.ModuleType, pytypes.FunctionType, pytypes.BuiltinFunctionType,
+                  pytypes.MethodDescriptorType, pytypes.WrapperDescriptorType)
+    stop = {id(o) for o in (pool, pool.layer, pool.timers, pool.clock, pool.random,
+                            pool.transport, pool.resolver, pool.observer, None, True, False)}
+    observer = getattr(pool.observer, "__self__", None)
+    if observer is not None:
+        stop.add(id(observer))
+    client_ids = {id(c) for c in clients}
+
+    def roots(client: RegistrationClient) -> list[tuple[str, object]]:
+        out: list[tuple[str, object]] = []
+        for name in _slot_names(client):
+            value = getattr(client, name, None)
+            label = name.lstrip("_")
+            if name in ("_core", "_digest") and value is not None:
+                for sub in _slot_names(value):  # before the object itself: it claims the rest
+                    out.append((f"{label}.{sub.lstrip('_')}", getattr(value, sub, None)))
+                out.append((label, value))
+            else:
+                out.append((label, value))
+        return out
+
+    def walk(start: object, seen: set[int], own: int) -> list[object]:
+        found: list[object] = []
+        todo = [start]
+        while todo:
+            obj = todo.pop()
+            key = id(obj)
+            if key in seen or key in stop or isinstance(obj, stop_types):
+                continue
+            if key in client_ids and key != own:
+                continue
+            seen.add(key)
+            found.append(obj)
+            todo.extend(gc.get_referents(obj))
+        return found
+
+    reached: Counter[int] = Counter()
+    per_client: list[list[tuple[str, list[object]]]] = []
+    for client in clients:
+        seen: set[int] = {id(client)}
+        groups = [("client", [client])]
+        for label, value in roots(client):
+            groups.append((label, walk(value, seen, id(client))))
+        per_client.append(groups)
+        reached.update(seen)
+    sizes: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    kinds: dict[str, Counter[str]] = {}
+    shared_ids: dict[int, object] = {}
+
+    def add(label: str, obj: object) -> None:
+        size = _block(sys.getsizeof(obj))
+        sizes[label] += size
+        counts[label] += 1
+        kinds.setdefault(label, Counter())[type(obj).__name__] += size
+
+    for groups in per_client:
+        for label, objs in groups:
+            for obj in objs:
+                if reached[id(obj)] > 1:
+                    shared_ids[id(obj)] = obj
+                    continue
+                add(label, obj)
+    # What the shared machinery holds for the clients (transactions, timer entries).
+    layer_seen: set[int] = set(client_ids)
+    for tx in pool.layer.transactions:
+        parts = [(f"layer: tx.{n.lstrip('_')}", getattr(tx, n, None)) for n in _slot_names(tx)]
+        add("layer: tx", tx)
+        layer_seen.add(id(tx))
+        for label, value in parts:
+            for obj in walk(value, layer_seen, -1):
+                add(label, obj)
+    heap = getattr(pool.timers, "_heap", None)
+    if heap is not None:
+        add("timers: heap list", heap)
+        for entry in heap:
+            for obj in walk(entry, layer_seen, -1):
+                add("timers: heap entries", obj)
+    per = max(1, live)
+    total = sum(sizes.values())
+    lines = [f"owners per live registration ({live} live, {len(clients)} clients, "
+             f"{len(pool.layer)} transactions): {total / per:.0f} B in objects"]
+    for label, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        if size / per >= 1:
+            detail = ", ".join(f"{kind} {b / per:.0f}" for kind, b in kinds[label].most_common(4))
+            lines.append(f"  {size / per:7.0f} B {counts[label] / per:5.2f} objects  {label}"
+                         f"  ({detail})")
+    shared = sum(_block(sys.getsizeof(o)) for o in shared_ids.values())
+    lines.append(f"  shared by two or more clients: {len(shared_ids)} objects, {shared} B in all")
+    return lines
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -427,6 +543,8 @@ async def run_pool(
         result.kamailio_steady_kib = pss_kib(registrar_pid)
         if result.rss_before_kib is not None and result.rss_steady_kib is not None and live:
             result.rss_per_live_steady_kib = (result.rss_steady_kib - result.rss_before_kib) / live
+        if args.census or args.owners:
+            result.census += owner_census(pool, live)
 
         # Hold: keep them registered (and refreshing) until the run's duration is over.
         await asyncio.sleep(max(0.0, min(t0 + args.duration, hard_end) - time.monotonic()))
@@ -438,6 +556,8 @@ async def run_pool(
         result.rss_end_kib = vmrss_kib()
         if result.rss_before_kib is not None and result.rss_end_kib is not None and live:
             result.rss_per_live_at_end_kib = (result.rss_end_kib - result.rss_before_kib) / live
+        if args.owners:
+            result.census += ["at the end:", *owner_census(pool, live)]
         result.refreshes = tally.refreshed
         result.reregistrations = tally.reregistered
         result.failures = dict(tally.failures)
@@ -617,7 +737,7 @@ def report(
         )
     elif p.rss_per_live_steady_kib is None:
         missed.append("RSS not measurable here")
-    elif p.census:
+    elif args.census:
         print("  (--census: tracemalloc's own memory is in the RSS; the target is not judged)",
               file=out)
     elif p.rss_per_live_steady_kib > RSS_TARGET_KIB:
@@ -750,6 +870,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--census",
         action="store_true",
         help="tracemalloc top sites and objects by type per registration (slow)",
+    )
+    parser.add_argument(
+        "--owners",
+        action="store_true",
+        help="bytes per registration by owner, from the objects (after the steady RSS; cheap)",
     )
     parser.add_argument("--no-sipp", action="store_true", help="skip the SIPp phase")
     parser.add_argument(

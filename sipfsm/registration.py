@@ -144,6 +144,26 @@ _ANSWERED = ChallengeAnswered()
 _STOP = Stop()
 
 
+def _contact_transport(name: str) -> str | None:
+    """The ``transport`` parameter :func:`contact_uri` gives a contact for transport ``name``."""
+    lower = name.lower()
+    return None if lower == "udp" else lower
+
+
+# Addresses the registrars saw us at (RFC 3581): every client behind one socket has the same,
+# so one value is shared instead of one kept per registration.
+_ADDRESSES: dict[HostPort, HostPort] = {}
+
+
+def _shared_address(address: HostPort) -> HostPort:
+    found = _ADDRESSES.get(address)
+    if found is None:
+        if len(_ADDRESSES) >= 1024:
+            _ADDRESSES.clear()
+        found = _ADDRESSES[address] = address
+    return found
+
+
 class _Attempt:
     """The owner of one transaction (or one resolution): outcomes of an abandoned attempt are
     dropped, so exactly one outcome per REGISTER reaches the machine."""
@@ -160,9 +180,11 @@ class _Attempt:
 
     def on_final(self, tx: NonInviteClientTransaction, response: Response) -> None:
         client = self.client
-        if client._attempt is self and self.asked is not None:
+        asked = self.asked
+        if client._attempt is self and asked is not None:
             client._attempt = None
-            client._on_final(response, self.asked)
+            self.asked = None  # (the transaction keeps its owner through Timer K)
+            client._on_final(response, asked)
 
     def on_timeout(self, tx: NonInviteClientTransaction) -> None:
         if self.client._attempt is self:
@@ -228,8 +250,9 @@ class RegistrationClient:
         self.last_response: Response | None = None
         # RFC 3581: our address as the registrar saw it (top Via received / rport).
         self.public_address: HostPort | None = None
-        # (transport name, local address, URI) of the last automatic contact.
-        self._auto_contact_cache: tuple[str, HostPort, SipUri] | None = None
+        # The last automatic contact (reused while the transport and local address are the
+        # same; the URI says both, so no tuple is kept beside it).
+        self._auto_contact_cache: SipUri | None = None
 
     # ---- public commands ---------------------------------------------------------------
 
@@ -377,11 +400,8 @@ class RegistrationClient:
             queued = self._inputs
             while queued:
                 self._run(queued.pop(0))
-        except BaseException:
-            if self._inputs:
-                self._inputs.clear()
-            raise
         finally:
+            self._inputs = None  # (an empty list kept is 64 bytes a registration)
             self._busy = False
 
     def _run(self, input: Input) -> None:
@@ -460,7 +480,7 @@ class RegistrationClient:
         classified = classify_response(response, asked)
         public = classified.public if isinstance(classified, Success) else public_address(response)
         if public is not None:
-            self.public_address = public
+            self.public_address = _shared_address(public)
         if isinstance(classified, Success):
             if self._digest is not None and classified.authentication_info:
                 try:
@@ -526,11 +546,11 @@ class RegistrationClient:
         # The same transport and local address give the same URI: reuse the last one rather
         # than format and parse it again for every REGISTER (a refresh always hits this).
         cached = self._auto_contact_cache
-        if cached is not None and cached[0] == target.transport and (cached[1] is local
-                                                                      or cached[1] == local):
-            return cached[2]
+        if (cached is not None and cached.port == local.port and cached.host == local.host
+                and cached.transport == _contact_transport(target.transport)):
+            return cached
         uri = contact_uri(self.config.aor.user or "", local, target)
-        self._auto_contact_cache = (target.transport, local, uri)
+        self._auto_contact_cache = uri
         return uri
 
 

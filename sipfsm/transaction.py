@@ -278,6 +278,9 @@ class NonInviteClientTransaction(TransactionModel):
             TRANSACTION_MACHINE.fire(self, trigger, argument)
         for output in out:
             _EXECUTE[type(output)](self, output)
+        # Not kept: the final response in PassFinal would stay for Timer K (~4.7 KiB a
+        # transaction in Completed, for 5 s on UDP).
+        del self.out
 
     # ---- outputs ------------------------------------------------------------------------------
 

@@ -66,5 +66,5 @@ def build_authorization(
         import secrets  # only here: the sans-IO core never reaches for randomness itself
 
         cnonce = secrets.token_hex(16)
-    value, _ = responder.answer(method, uri, body, nc=nc, cnonce=cnonce)
+    value = responder.answer(method, uri, body, nc=nc, cnonce=cnonce)
     return value

@@ -61,7 +61,6 @@ import hmac
 import sys
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sipfsm.auth.challenge import Challenge, parse_challenges
 from sipfsm.auth.credentials import Credentials, CredentialStore, Secret
@@ -99,30 +98,35 @@ def encode_ext_value(text: str) -> str:
     )
 
 
+def _quotes_plain(text: str) -> bool:
+    return text.isprintable() and '"' not in text and "\\" not in text
+
+
 def _needs_ext_value(text: str) -> bool:
     # Anything outside printable ASCII (0x20-0x7e) goes as username* (RFC 7616 §3.4).
     return not (text.isascii() and text.isprintable())
 
 
-@dataclass(slots=True, repr=False)
-class _Sent:
-    """What went out in one header of the last request (for rspauth and the loop guard)."""
+# H(A2) (None for auth-int, which hashes each body) and the quoted Request-URI, per (algorithm,
+# method, Request-URI, qop): the same for every registration with one registrar, so made once
+# and shared rather than kept by each client (issue 14: memory per live registration).
+_PREPARED: dict[tuple[str, str, str, str | None], tuple[str | None, str]] = {}
+_PREPARED_ENTRIES = 1024
 
-    responder: Responder
-    nonce: str
-    nc: int  # 0 without qop
-    cnonce: str
-    qop: str | None
-    uri: str
-    key: Secret  # the HA1 (or -sess session key) used
-    resubmission: bool
 
-    def __repr__(self) -> str:
-        return (f"_Sent(realm={self.responder.realm!r}, nc={self.nc:08x}, "
-                f"resubmission={self.resubmission})")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("digest state is not pickled (it holds a secret)")
+def _prepared(
+    algorithm: Algorithm, method: str, uri: str, qop: str | None
+) -> tuple[str | None, str]:
+    key = (algorithm.name, method, uri, qop)
+    found = _PREPARED.get(key)
+    if found is None:
+        if not is_token(method):
+            raise LocalProtocolError(f"method {method!r} is not a token")
+        found = (None if qop == "auth-int" else ha2(algorithm, method, uri, qop), quote(uri))
+        if len(_PREPARED) >= _PREPARED_ENTRIES:
+            _PREPARED.clear()
+        _PREPARED[key] = found
+    return found
 
 
 class Responder:
@@ -130,14 +134,18 @@ class Responder:
     nonce-count, and formats ``Authorization`` values.  :class:`DigestClient` keeps one per
     (header, realm); :func:`sipfsm.auth.build_authorization` makes one for a single answer.
 
-    Only what the answers need is kept (this lives as long as the registration): not the
-    challenge, and the request's quoted URI and H(A2) for the last (method, Request-URI) only.
+    Only what the next request and the check of its answer need is kept (this lives as long as
+    the registration, and there may be 100,000 in one process): not the challenge, not the
+    formatted value; strings every client of one registrar has in common (realm, the value's
+    tail, H(A2)) are shared.  What the last answer carried (cnonce, Request-URI, whether it was
+    a resubmission) stays for ``rspauth`` and the RFC 3261 §22.1 loop guard; its nonce,
+    nonce-count and key are the responder's own until the next answer or :meth:`renew`.
     """
 
     __slots__ = (
-        "_ha1", "_ha1_from", "_ha2", "_nfc", "_prepared_method", "_prepared_uri",
-        "_session_cnonce", "_session_key", "_start", "_tail", "_userhash", "_username",
-        "algorithm", "header", "nc", "nonce", "qop", "realm",
+        "_ha1", "_ha1_from", "_nfc", "_plain", "_sent_cnonce", "_sent_resubmission", "_sent_uri",
+        "_session_cnonce", "_session_key", "_tail", "_userhash", "_username", "algorithm",
+        "header", "nc", "nonce", "qop", "realm",
     )
 
     def __init__(self, header: str, challenge: Challenge, credentials: Credentials) -> None:
@@ -208,12 +216,16 @@ class Responder:
             tail.append(f", opaque={quote(challenge.opaque)}")  # RFC 7616 §3.3: unchanged
         if challenge.userhash:
             tail.append(", userhash=true")
-        self._tail = "".join(tail)
+        # The same few bytes for every client of a registrar: one string for them all.
+        self._tail = sys.intern("".join(tail))
+        self._sent_cnonce = ""
+        self._sent_uri = ""
+        self._sent_resubmission = False
         self.renew(challenge.nonce or "")
 
     def _user_part(self) -> str:
-        """The value's start, up to the nonce (made again only with a new nonce or URI: one
-        string less kept per registration)."""
+        """The value's start, up to the nonce (made for each answer: one string less kept per
+        registration)."""
         username = self._username
         # RFC 7616 §3.4.4: the username hash comes after every other hash computation.
         if self._userhash:
@@ -227,15 +239,14 @@ class Responder:
     def renew(self, nonce: str) -> None:
         """Start over with ``nonce`` (a new challenge or a nextnonce): nc restarts."""
         self.nonce = nonce
+        # The usual case, checked once per nonce: username, realm and nonce go in quotes as
+        # they are (no username* or userhash, nothing to escape).
+        self._plain = (not self._userhash and not _needs_ext_value(self._username)
+                       and _quotes_plain(self._username) and _quotes_plain(self.realm)
+                       and _quotes_plain(nonce))
         self.nc = 0
         self._session_key: Secret | None = None
         self._session_cnonce: str | None = None
-        # For the last (method, Request-URI) answered with this nonce: the value up to the
-        # response's digest, and H(A2) (None for auth-int, which hashes each body).
-        self._prepared_method: str | None = None
-        self._prepared_uri = ""
-        self._start = ""
-        self._ha2: str | None = None
 
     @property
     def session_cnonce(self) -> str | None:
@@ -250,28 +261,23 @@ class Responder:
     def answer(
         self, method: str, uri: str, body: bytes, *, nc: int, cnonce: str | None,
         resubmission: bool = False,
-    ) -> tuple[str, _Sent]:
-        """The header value for request ``method uri`` with nonce-count ``nc``."""
+    ) -> str:
+        """The header value for request ``method uri`` with nonce-count ``nc`` (which becomes
+        the responder's); what it carried is remembered for :meth:`expected_rspauth`."""
         algorithm = self.algorithm
         qop = self.qop
-        if self._prepared_method != method or self._prepared_uri != uri:
-            # Per nonce and (method, Request-URI): checked and quoted once, H(A2) computed
-            # once (it does not depend on the nonce unless qop=auth-int hashes the body).
-            if not is_token(method):
-                raise LocalProtocolError(f"method {method!r} is not a token")
-            self._ha2 = None if qop == "auth-int" else ha2(algorithm, method, uri, qop)
-            self._start = f'{self._user_part()}{quote(self.nonce)}, uri={quote(uri)}, response="'
-            self._prepared_method = method
-            self._prepared_uri = uri
-        start = self._start
-        ha2_hex = self._ha2
+        ha2_hex, quoted_uri = _prepared(algorithm, method, uri, qop)
         if ha2_hex is None:
             ha2_hex = ha2(algorithm, method, uri, qop, body)
+        if self._plain:
+            start = (f'Digest username="{self._username}", realm="{self.realm}", '
+                     f'nonce="{self.nonce}", uri={quoted_uri}, response="')
+        else:
+            start = f'{self._user_part()}{quote(self.nonce)}, uri={quoted_uri}, response="'
         if qop is None:
-            key = self._ha1
-            digest = request_digest(algorithm, key.reveal(), self.nonce, ha2_hex)
-            value = f'{start}{digest}"{self._tail}'
-            return value, _Sent(self, self.nonce, 0, "", None, uri, key, resubmission)
+            digest = request_digest(algorithm, self._ha1.reveal(), self.nonce, ha2_hex)
+            self._sent_cnonce, self._sent_uri, self._sent_resubmission = "", uri, resubmission
+            return f'{start}{digest}"{self._tail}'
         if not 0 < nc <= _MAX_NC:
             raise ValueError(f"nonce-count {nc} out of range 1..ffffffff")
         nc_text = f"{nc:08x}"  # RFC 7616 §3.4: 8LHEX
@@ -292,15 +298,25 @@ class Responder:
             key = self._ha1
         digest = algorithm.hash(
             f"{key.reveal()}:{self.nonce}:{nc_text}:{cnonce}:{qop}:{ha2_hex}".encode())
-        value = f'{start}{digest}"{self._tail}, qop={qop}, nc={nc_text}, cnonce="{cnonce}"'
-        return value, _Sent(self, self.nonce, nc, cnonce, qop, uri, key, resubmission)
+        self.nc = nc
+        self._sent_cnonce, self._sent_uri, self._sent_resubmission = cnonce, uri, resubmission
+        return f'{start}{digest}"{self._tail}, qop={qop}, nc={nc_text}, cnonce="{cnonce}"'
 
-    def expected_rspauth(self, sent: _Sent, qop: str | None, body: bytes) -> str:
-        """RFC 7616 §3.5: rspauth as the response with an empty method in A2."""
+    @property
+    def sent_cnonce(self) -> str:
+        """The cnonce of the last answer ("" without qop)."""
+        return self._sent_cnonce
+
+    def expected_rspauth(self, qop: str | None, body: bytes) -> str:
+        """RFC 7616 §3.5: rspauth for the last answer, as its response with an empty method in
+        A2 (the nonce, nonce-count and key are still those of that answer)."""
+        key = self._session_key if self.algorithm.sess and self.qop is not None else self._ha1
+        assert key is not None  # set by the answer
+        nc = self.nc if self.qop is not None else 0
         return request_digest(
-            self.algorithm, sent.key.reveal(), sent.nonce,
-            ha2(self.algorithm, "", sent.uri, qop, body), qop=qop,
-            nc=f"{sent.nc:08x}" if sent.nc else "", cnonce=sent.cnonce,
+            self.algorithm, key.reveal(), self.nonce,
+            ha2(self.algorithm, "", self._sent_uri, qop, body), qop=qop,
+            nc=f"{nc:08x}" if nc else "", cnonce=self._sent_cnonce,
         )
 
     def __repr__(self) -> str:
@@ -357,7 +373,9 @@ class DigestClient:
         # One Responder per (header, realm), in the order they were (re)made; a tuple and not
         # a dict: there is one in nearly every registration, and the client lives as long.
         self._responders: tuple[Responder, ...] = ()
-        self._sent: tuple[_Sent, ...] = ()  # what the last request carried
+        # The responders whose answers the last request carried (what they sent is kept in
+        # them): nearly always every one, and then the same tuple, not a second one.
+        self._sent: tuple[Responder, ...] = ()
         self._attempts = 0
         self._resubmission_pending = False
 
@@ -415,7 +433,7 @@ class DigestClient:
             challenge, spec = pick
             sent = self._sent_for(header, realm)
             if sent is not None and not challenge.stale and (
-                    sent.resubmission or sent.nonce == challenge.nonce):
+                    sent._sent_resubmission or sent.nonce == challenge.nonce):
                 # Forget them too, so no later request carries them pre-emptively.
                 self._responders = tuple(r for r in self._responders
                                          if r.header != header or r.realm != realm)
@@ -443,9 +461,9 @@ class DigestClient:
         self._responders = responders
         self._resubmission_pending = True
 
-    def _sent_for(self, header: str, realm: str) -> _Sent | None:
+    def _sent_for(self, header: str, realm: str) -> Responder | None:
         for sent in self._sent:
-            if sent.responder.realm == realm and sent.responder.header == header:
+            if sent.realm == realm and sent.header == header:
                 return sent
         return None
 
@@ -463,23 +481,22 @@ class DigestClient:
             self._sent = ()
             return []
         headers: list[tuple[str, str]] = []
-        sent: list[_Sent] = []
-        exhausted = False
+        exhausted: list[Responder] = []
         for responder in responders:
             if responder.nc >= _MAX_NC:
-                exhausted = True  # nc would overflow 8 hex digits: let the server challenge afresh
+                # nc would overflow 8 hex digits: let the server challenge afresh.
+                exhausted.append(responder)
                 continue
             responder.nc += 1
             cnonce = None
             if responder.qop is not None:
                 cnonce = responder.session_cnonce or self._random.token(CNONCE_BITS)
-            value, record = responder.answer(method, uri, body, nc=responder.nc, cnonce=cnonce,
-                                             resubmission=resubmission)
+            value = responder.answer(method, uri, body, nc=responder.nc, cnonce=cnonce,
+                                     resubmission=resubmission)
             headers.append((responder.header, value))
-            sent.append(record)
         if exhausted:
-            self._responders = tuple(r for r in responders if any(s.responder is r for s in sent))
-        self._sent = tuple(sent)
+            responders = self._responders = tuple(r for r in responders if r not in exhausted)
+        self._sent = responders
         return headers
 
     # ---- Authentication-Info ------------------------------------------------------------------
@@ -490,12 +507,12 @@ class DigestClient:
         except ChallengeError as exc:
             raise AuthenticationFailed(f"malformed Authentication-Info ({exc})",
                                        spec_id="RFC7616-3.5-RSPAUTH") from None
-        candidates = [s for s in self._sent if s.responder.header == "Authorization"]
+        candidates = [r for r in self._sent if r.header == "Authorization"]
         if not candidates:
             return  # no credentials of ours went out in that request: nothing to check
         cnonce = params.get("cnonce")
         if cnonce is not None:
-            candidates = [s for s in candidates if s.cnonce == cnonce.value]
+            candidates = [r for r in candidates if r.sent_cnonce == cnonce.value]
             if not candidates:
                 raise AuthenticationFailed(
                     "Authentication-Info names a cnonce this client did not send",
@@ -506,7 +523,7 @@ class DigestClient:
             matched = []
             for sent in candidates:
                 qop = qop_param.value.lower() if qop_param is not None else sent.qop
-                expected = sent.responder.expected_rspauth(sent, qop, body)
+                expected = sent.expected_rspauth(qop, body)
                 if hmac.compare_digest(expected, rspauth.value.lower()):
                     matched.append(sent)
             if not matched:
@@ -516,7 +533,7 @@ class DigestClient:
             candidates = matched
         nextnonce = params.get("nextnonce")
         if nextnonce is not None and len(candidates) == 1:
-            responder = candidates[0].responder
+            responder = candidates[0]
             if any(r is responder for r in self._responders):
                 responder.renew(nextnonce.value)  # RFC 7616 §3.5: use it next; nc restarts
 

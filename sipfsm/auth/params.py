@@ -197,6 +197,8 @@ def split_challenges(
 def quote(value: str) -> str:
     """``value`` as a quoted-string (RFC 3261 §25.1): ``"`` and ``\\`` escaped.  Refuses control
     characters (they cannot be carried, and would split the header line)."""
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # the usual case, without a regular expression
     if _QUOTES_PLAIN_RE.fullmatch(value) is not None:
         return f'"{value}"'
     if _FORBIDDEN_RE.search(value):
