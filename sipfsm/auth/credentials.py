@@ -137,11 +137,14 @@ class CredentialStore(Protocol):
         protection domain), or ``None``."""
 
 
-class StaticCredentials:
+class StaticCredentials(Credentials):
     """One username with a password (and/or HA1 values) for ``realm``, or for every realm when
-    ``realm`` is ``None``."""
+    ``realm`` is ``None``.
 
-    __slots__ = ("_credentials", "realm")
+    It is its own answer to :meth:`lookup` (a :class:`Credentials` too): one object, not two,
+    for each of the many registrations a load generator keeps."""
+
+    __slots__ = ("realm",)
 
     def __init__(
         self,
@@ -151,17 +154,17 @@ class StaticCredentials:
         *,
         ha1: Mapping[str, str | Secret] | None = None,
     ) -> None:
-        self._credentials = Credentials(username, password, ha1)
+        super().__init__(username, password, ha1)
         self.realm = realm
-
-    @property
-    def username(self) -> str:
-        return self._credentials.username
 
     def lookup(self, realm: str) -> Credentials | None:
         if self.realm is None or realm == self.realm:
-            return self._credentials
+            return self
         return None
+
+    # A store, compared and hashed as itself (as before it was a Credentials).
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         realm = "any realm" if self.realm is None else repr(self.realm)
