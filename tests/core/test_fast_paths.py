@@ -260,7 +260,7 @@ def test_a_configuration_with_a_quick_init_keeps_its_fields_defaults_checks_and_
     from sipfsm.errors import ConfigError
 
     declared = dataclasses.fields(RegistrationConfig)
-    assert "_set" in RegistrationConfig.__init__.__code__.co_names  # (the quick one runs)
+    assert any(n.startswith("_set") for n in RegistrationConfig.__init__.__code__.co_names)
     signature = inspect.signature(RegistrationConfig)
     assert list(signature.parameters) == [f.name for f in declared]
     for f in declared:
