@@ -422,8 +422,14 @@ class RegistrationClient:
     # ---- outputs --------------------------------------------------------------------------
 
     def _materialise(self, plan: RegisterPlan, target: Target) -> tuple[Request, Asked]:
-        uris = tuple([spec.uri if spec.uri is not None else self._auto_contact(target)
-                      for spec in plan.contacts])
+        specs = plan.contacts
+        uris: tuple[SipUri, ...]
+        if len(specs) == 1:  # (the usual case, without a list made and copied)
+            uri = specs[0].uri
+            uris = (uri if uri is not None else self._auto_contact(target),)
+        else:
+            uris = tuple([spec.uri if spec.uri is not None else self._auto_contact(target)
+                          for spec in specs])
         authorization: list[tuple[str, str]] = []
         if self._digest is not None:
             authorization = self._digest.authorization_headers("REGISTER",

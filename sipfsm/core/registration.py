@@ -823,7 +823,7 @@ class RegistrationModel:
 
     def _command_intents(self) -> list[Intent]:
         command = self.input
-        if isinstance(command, Register | UpdateContacts):
+        if isinstance(command, (Register, UpdateContacts)):
             return self._register_intents(command.contacts, command.expires)
         if isinstance(command, UnregisterOwn):
             return [Intent(IntentKind.UNREGISTER, contacts=command.contacts)]
