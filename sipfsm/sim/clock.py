@@ -1,8 +1,16 @@
 """A virtual clock with a deterministic event queue: the ``Clock`` and ``Timers`` ports.
 
-Nothing sleeps and nothing runs on another thread.  Events are kept in a heap ordered by
-``(time, seq)``: two events due at the same virtual instant run in the order they were scheduled,
-so a run is a pure function of its inputs (and of the seeds of the randomness it uses).
+Nothing sleeps and nothing runs on another thread.  Events run in ``(time, seq)`` order: two
+events due at the same virtual instant run in the order they were scheduled, so a run is a pure
+function of its inputs (and of the seeds of the randomness it uses).
+
+The queue has two levels.  Events due before the *horizon* (at most :data:`BUCKET` seconds past
+the last event run) are in a heap; later ones wait unsorted in one-second buckets and go into the
+heap, bucket by bucket, as the clock gets there.  Most long timers are cancelled before they are
+due (Timer F of every answered transaction, a registration's expiry timer at each refresh): a
+cancelled entry in a bucket is dropped when its bucket is reached and never costs a heap push or
+pop, and the heap holds only the next second's events however many UAs are waiting.  The order
+is exactly the one heap's: the entries are the same ``(time, seq, ...)`` tuples.
 """
 
 from __future__ import annotations
@@ -11,10 +19,18 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Scheduler", "SimTimer", "SimulationError", "VirtualClock"]
+__all__ = ["BUCKET", "Scheduler", "SimTimer", "SimulationError", "VirtualClock"]
 
 _heappush = heapq.heappush
 _heappop = heapq.heappop
+
+BUCKET = 1.0
+"""Width of a bucket of later events, in virtual seconds (a power of two: ``when // BUCKET`` is
+exact)."""
+
+# Reaching the next non-empty bucket steps one bucket at a time this many times, then looks for
+# the earliest bucket (a sparse queue: a timer hours away and nothing else).
+_STEPS = 64
 
 
 class SimulationError(RuntimeError):
@@ -44,9 +60,9 @@ class SimTimer:
         self.callback = None  # let whatever the callback holds go now, not when the entry pops
         scheduler = self._scheduler
         scheduler._cancelled = cancelled = scheduler._cancelled + 1
-        # Cancelled entries are dropped lazily; compact when they are most of the heap so that
-        # long runs with many cancelled timers (Timer F of every finished transaction) stay small.
-        if cancelled > 64 and cancelled * 2 > len(scheduler._queue):
+        # Cancelled entries are dropped lazily; compact when they are most of the queue so that
+        # long runs with many cancelled timers stay small.
+        if cancelled > 64 and cancelled * 2 > len(scheduler._queue) + scheduler._parked:
             scheduler._compact()
 
     @property
@@ -58,24 +74,35 @@ class SimTimer:
         return f"<SimTimer {self.name!r} at {self.when:.6f} {status}>"
 
 
+def _live(entry: tuple[Any, ...]) -> bool:
+    timer = entry[2]
+    return timer is None or not timer.cancelled
+
+
 class Scheduler:
     """Virtual time plus a queue of events: implements ``ports.Clock`` and ``ports.Timers``.
 
     ``monotonic()`` is the virtual time (starting at ``start``); ``wall()`` is that plus
     ``epoch`` (a fixed Unix time, so Date headers are reproducible too).
 
-    The queue is a heap of tuples ``(when, seq, timer)`` -- a :class:`SimTimer` the caller may
+    A queue entry is a tuple ``(when, seq, timer)`` -- a :class:`SimTimer` the caller may
     cancel -- or ``(when, seq, None, callback, args)`` for the simulator's own events that
     nobody cancels (a datagram in flight): no handle object for those.  ``seq`` is unique, so
-    the heap never compares beyond it.
+    no comparison goes beyond it.  Entries due before ``_horizon`` are in the heap ``_queue``;
+    the others in ``_buckets`` (bucket ``int(when // BUCKET)``), ``_parked`` of them.
     """
 
     def __init__(self, start: float = 0.0, *, epoch: float = 1_700_000_000.0) -> None:
         self._now = float(start)
         self.epoch = float(epoch)
         self._queue: list[tuple[Any, ...]] = []
+        self._buckets: dict[int, list[tuple[Any, ...]]] = {}
+        self._parked = 0
+        # Every entry due before the horizon is in the heap; every parked one is due at or after.
+        self._next_bucket = int(self._now // BUCKET) + 1
+        self._horizon = self._next_bucket * BUCKET
         self._seq = 0
-        self._cancelled = 0
+        self._cancelled = 0  # cancelled entries still queued (heap or buckets)
         self.events_run = 0
 
     # ---- Clock ---------------------------------------------------------------------------
@@ -98,7 +125,10 @@ class Scheduler:
         when = self._now + delay if delay > 0.0 else self._now
         timer = SimTimer(self, when, name, callback)
         self._seq = seq = self._seq + 1
-        _heappush(self._queue, (when, seq, timer))
+        if when < self._horizon:
+            _heappush(self._queue, (when, seq, timer))
+        else:
+            self._park((when, seq, timer))
         return timer
 
     def call_later(self, delay: float, callback: Callable[[], None], name: str = "") -> SimTimer:
@@ -109,7 +139,10 @@ class Scheduler:
             when = self._now
         timer = SimTimer(self, when, name, callback)
         self._seq = seq = self._seq + 1
-        _heappush(self._queue, (when, seq, timer))
+        if when < self._horizon:
+            _heappush(self._queue, (when, seq, timer))
+        else:
+            self._park((when, seq, timer))
         return timer
 
     def post(self, when: float, callback: Callable[..., object], *args: Any) -> None:
@@ -119,13 +152,54 @@ class Scheduler:
         if when < self._now:
             when = self._now
         self._seq = seq = self._seq + 1
-        _heappush(self._queue, (when, seq, None, callback, args))
+        if when < self._horizon:
+            _heappush(self._queue, (when, seq, None, callback, args))
+        else:
+            self._park((when, seq, None, callback, args))
+
+    def _park(self, entry: tuple[Any, ...]) -> None:
+        """Queue an entry due at or after the horizon in its bucket."""
+        index = int(entry[0] // BUCKET)
+        bucket = self._buckets.get(index)
+        if bucket is None:
+            self._buckets[index] = [entry]
+        else:
+            bucket.append(entry)
+        self._parked += 1
+
+    def _unpark(self) -> bool:
+        """Move the next non-empty bucket into the heap and the horizon past it; False when no
+        entry is parked."""
+        buckets = self._buckets
+        if not buckets:
+            return False
+        index = self._next_bucket
+        for _ in range(_STEPS):
+            bucket = buckets.pop(index, None)
+            index += 1
+            if bucket is not None:
+                break
+        else:
+            index = min(buckets)
+            bucket = buckets.pop(index)
+            index += 1
+        self._next_bucket = index
+        self._horizon = index * BUCKET
+        self._parked -= len(bucket)
+        queue = self._queue
+        for entry in bucket:
+            timer = entry[2]
+            if timer is not None and timer.cancelled:
+                self._cancelled -= 1
+            else:
+                _heappush(queue, entry)
+        return True
 
     # ---- running -------------------------------------------------------------------------
 
     def pending(self) -> int:
         """How many events are still due (cancelled ones excluded)."""
-        return len(self._queue) - self._cancelled
+        return len(self._queue) + self._parked - self._cancelled
 
     def next_time(self) -> float | None:
         """The virtual time of the next due event, or None when idle."""
@@ -158,7 +232,12 @@ class Scheduler:
         pop = _heappop
         count = 0
         try:
-            while queue:
+            while True:
+                if not queue:
+                    # Every parked entry is due at or after the horizon.
+                    if self._horizon > until or not self._unpark():
+                        break
+                    continue
                 entry = queue[0]
                 if entry[0] > until:
                     break
@@ -206,8 +285,14 @@ class Scheduler:
     # ---- housekeeping --------------------------------------------------------------------
 
     def _drop_cancelled_head(self) -> None:
+        """Drop cancelled entries at the head, reaching into the buckets when the heap is empty:
+        afterwards the head of the heap (if any) is the next live event."""
         queue = self._queue
-        while queue:
+        while True:
+            if not queue:
+                if not self._unpark():
+                    return
+                continue
             timer = queue[0][2]
             if timer is None or not timer.cancelled:
                 return
@@ -215,10 +300,20 @@ class Scheduler:
             self._cancelled -= 1
 
     def _compact(self) -> None:
-        """Drop every cancelled entry (in place: a running :meth:`run` holds the list)."""
+        """Drop every cancelled entry (in place: a running :meth:`run` holds the heap)."""
         queue = self._queue
-        queue[:] = [e for e in queue if e[2] is None or not e[2].cancelled]
+        queue[:] = [e for e in queue if _live(e)]
         heapq.heapify(queue)
+        buckets = self._buckets
+        parked = 0
+        for index in list(buckets):
+            kept = [e for e in buckets[index] if _live(e)]
+            if kept:
+                buckets[index] = kept
+                parked += len(kept)
+            else:
+                del buckets[index]
+        self._parked = parked
         self._cancelled = 0
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import random as _random
 from collections import Counter
 from dataclasses import dataclass
+from heapq import heappush as _heappush
 
 from sipfsm.errors import ConfigError, TransportError
 from sipfsm.ports import HostPort, Receiver, Target
@@ -122,7 +123,9 @@ class SimTransport:
         return f"<SimTransport {self.name} {self._local}>"
 
 
-_Route = tuple["SimTransport | None", LinkFaults, HostPort]
+# The endpoint bound at the destination (None: nobody), the link's faults, the destination, and
+# whether the datagram takes the plain path (a bound UDP peer; no duplicate, reorder or down).
+_Route = tuple["SimTransport | None", LinkFaults, HostPort, bool]
 
 
 class Network:
@@ -142,14 +145,28 @@ class Network:
         self.recorder = recorder
         self._default_faults = faults
         self.icmp = icmp
-        self.stats: Counter[str] = Counter()
+        # The counters of every datagram are plain ints (``stats`` builds the Counter).
+        self._sent = self._lost = self._delivered = 0
+        self._counts: Counter[str] = Counter()
         self._random = _random.Random(seed_material(seed))
+        self._draw = self._random.random
         self._endpoints: dict[tuple[str, str, int], SimTransport] = {}
         self._faults: dict[tuple[HostPort, HostPort], LinkFaults] = {}
         self._last_delivery: dict[tuple[str, HostPort, HostPort], float] = {}
         # Bumped by every change of topology or faults: the routes endpoints cached go stale.
         self._version = 0
         self._deliver_later = self._deliver  # one bound method, not one per datagram
+
+    @property
+    def stats(self) -> Counter[str]:
+        """Messages ``sent``, ``delivered``, ``lost``, ``duplicated``, ``reordered``,
+        ``unreachable`` and ``undelivered`` so far (a new Counter at each read)."""
+        stats = Counter(self._counts)
+        for key, value in (("sent", self._sent), ("lost", self._lost),
+                           ("delivered", self._delivered)):
+            if value:
+                stats[key] = value
+        return stats
 
     # ---- topology ------------------------------------------------------------------------
 
@@ -214,38 +231,58 @@ class Network:
             sender._routes.clear()
             sender._routes_version = self._version
         dst = HostPort(host, port)
-        route = (self._endpoints.get((sender.name, host.lower(), port)),
-                 self.faults(sender._local, dst), dst)
+        end = self._endpoints.get((sender.name, host.lower(), port))
+        faults = self.faults(sender._local, dst)
+        plain = (end is not None and not sender.reliable and not faults.down
+                 and not faults.duplicate and not faults.reorder)
+        route = (end, faults, dst, plain)
         sender._routes[(host, port)] = route
         return route
 
     # ---- delivery ------------------------------------------------------------------------
 
     def _send(self, sender: SimTransport, data: bytes, target: Target) -> None:
-        stats = self.stats
-        stats["sent"] += 1
+        self._sent += 1
         host, port = target.host, target.port
         route = (sender._routes.get((host, port))
                  if sender._routes_version == self._version else None)
         if route is None:
             route = self._route(sender, host, port)
-        receiver_end, faults, dst = route
+        receiver_end, faults, dst, plain = route
         src = sender._local
+        scheduler = self.scheduler
+        if plain and self.recorder is None:
+            # The usual datagram: a bound UDP peer, a link that may lose and delay it and does
+            # nothing else.  The same draws, in the same order, as the general path below; the
+            # delivery goes straight into the scheduler's queue (Scheduler.post, inlined).
+            draw = self._draw
+            loss = faults.loss
+            if loss and draw() < loss:
+                self._lost += 1
+                return
+            low, high = faults.delay
+            when = scheduler._now + (low + (high - low) * draw() if high > low else low)
+            scheduler._seq = seq = scheduler._seq + 1
+            if when < scheduler._horizon:
+                _heappush(scheduler._queue,
+                          (when, seq, None, self._deliver_later, (receiver_end, src, data)))
+            else:
+                scheduler._park((when, seq, None, self._deliver_later, (receiver_end, src, data)))
+            return
         if self.recorder is not None:
             self.recorder.record("sent", sender.name, src, dst, data)
         if receiver_end is None or faults.down:
-            stats["unreachable"] += 1
+            self._counts["unreachable"] += 1
             why = "link down" if faults.down else "nothing bound"
             if sender.reliable:
                 raise TransportError(f"{sender.name} connection to {dst} refused ({why})")
             if self.icmp:
                 error = TransportError(f"ICMP unreachable: {dst} ({why})")
-                self.scheduler.post(self.scheduler.now + faults.delay[0], self._report_error,
-                                    sender, target, error)
+                scheduler.post(scheduler.now + faults.delay[0], self._report_error,
+                               sender, target, error)
             return
         low, high = faults.delay
-        scheduler = self.scheduler
-        draw = self._random.random
+        draw = self._draw
         if sender.reliable:
             link = (sender.name, src, dst)
             # low + (high - low) * random(): random.Random.uniform's own formula and draw.
@@ -255,26 +292,26 @@ class Network:
             scheduler.post(when, self._deliver_later, receiver_end, src, data)
             return
         if faults.loss and draw() < faults.loss:
-            stats["lost"] += 1
+            self._lost += 1
             return
         if faults.duplicate and draw() < faults.duplicate:
             copies = 2
-            stats["duplicated"] += 1
+            self._counts["duplicated"] += 1
         else:
             copies = 1
         for _ in range(copies):
             delay = low + (high - low) * draw() if high > low else low
             if faults.reorder and draw() < faults.reorder:
                 delay += faults.reorder_delay
-                stats["reordered"] += 1
+                self._counts["reordered"] += 1
             scheduler.post(scheduler.now + delay, self._deliver_later, receiver_end, src, data)
 
     def _deliver(self, endpoint: SimTransport, source: HostPort, data: bytes) -> None:
         receiver = endpoint.receiver
         if endpoint.closed or receiver is None:
-            self.stats["undelivered"] += 1
+            self._counts["undelivered"] += 1
             return
-        self.stats["delivered"] += 1
+        self._delivered += 1
         if self.recorder is not None:
             self.recorder.record("received", endpoint.name, endpoint._local, source, data)
         receiver.receive(data, source, endpoint)
