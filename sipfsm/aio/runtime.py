@@ -10,6 +10,8 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from operator import attrgetter
+from types import MethodType
 
 from sipfsm.ports import TimerHandle
 
@@ -25,6 +27,10 @@ _COARSE_DELAY = 0.25
 _GRID = 64.0
 
 
+_NO_SELF = object()  # a _Timer's callback that is not a bound method
+_DEADLINE = attrgetter("_deadline")
+
+
 class _Slot:
     """The timers of one deadline (a grid point, or an exact deadline for short timers)."""
 
@@ -33,22 +39,33 @@ class _Slot:
     def __init__(self, owner: AioTimers, key: float) -> None:
         self.owner = owner
         self.key = key
-        self.entries: list[tuple[float, int, _Timer]] = []
+        self.entries: list[_Timer] = []  # in the order started
         self.live = 0
 
 
 class _Timer:
-    """A handle of :class:`AioTimers`: ``cancel`` drops the callback (and what it holds)."""
+    """A handle of :class:`AioTimers`: ``cancel`` drops the callback (and what it holds).
 
-    __slots__ = ("_callback", "_slot")
+    Kept small (one lives as long as each registration's refresh timer): a bound method is
+    held as its function and object, not as a method object, and the timer is its own entry
+    in its slot (deadline here; its place in the slot's list keeps the starting order)."""
 
-    def __init__(self, slot: _Slot, callback: Callable[[], None]) -> None:
+    __slots__ = ("_callback", "_deadline", "_self", "_slot")
+
+    def __init__(self, slot: _Slot, callback: Callable[..., None], deadline: float) -> None:
         self._slot = slot
-        self._callback: Callable[[], None] | None = callback
+        self._deadline = deadline
+        if type(callback) is MethodType:
+            self._callback: Callable[..., None] | None = callback.__func__
+            self._self: object = callback.__self__
+        else:
+            self._callback = callback
+            self._self = _NO_SELF
 
     def cancel(self) -> None:
         if self._callback is not None:
             self._callback = None
+            self._self = None
             slot = self._slot
             slot.owner._live -= 1
             slot.live -= 1
@@ -74,7 +91,6 @@ class AioTimers:
         self._loop = loop
         self._slots: dict[float, _Slot] = {}
         self._keys: list[float] = []  # heap of slot deadlines (some stale: slot gone)
-        self._sequence = 0
         self._live = 0  # timers started and neither fired nor cancelled
         self._handle: asyncio.TimerHandle | None = None
         self._armed_at = 0.0  # the slot deadline _handle is for
@@ -98,9 +114,8 @@ class AioTimers:
             heapq.heappush(self._keys, key)
             if self._handle is None or key < self._armed_at:
                 self._arm()
-        timer = _Timer(slot, callback)
-        self._sequence += 1
-        slot.entries.append((deadline, self._sequence, timer))
+        timer = _Timer(slot, callback, deadline)
+        slot.entries.append(timer)
         slot.live += 1
         self._live += 1
         return timer
@@ -148,46 +163,49 @@ class AioTimers:
         # asyncio runs a TimerHandle when its deadline is before now + the clock's resolution.
         end = loop.time() + _RESOLUTION
         keys, slots = self._keys, self._slots
-        due: list[tuple[float, int, _Timer]] = []
+        due: list[_Timer] = []
         while keys and keys[0] < end:
             slot = slots.pop(heapq.heappop(keys), None)
             if slot is not None:
                 due += slot.entries
                 slot.entries = []  # as in _emptied: no reference cycle left behind
         if len(due) > 1:
-            due.sort()
-        for done, entry in enumerate(due):
-            timer = entry[2]
-            callback = timer._callback
+            # Stable: timers of one deadline keep their starting order (one slot holds them).
+            due.sort(key=_DEADLINE)
+        for done, timer in enumerate(due):
+            callback, target = timer._callback, timer._self
             if callback is None:  # cancelled, before or by a timer that ran before it
                 continue
-            timer._callback = None
+            timer._callback = timer._self = None
             self._live -= 1
             try:
-                callback()
+                if target is _NO_SELF:
+                    callback()
+                else:
+                    callback(target)
             except (SystemExit, KeyboardInterrupt):
                 for later in due[done + 1:]:  # they still run, on the next turn
                     self._requeue(later)
                 self._arm()
                 raise
             except BaseException as exc:
+                shown = callback if target is _NO_SELF else MethodType(callback, target)
                 loop.call_exception_handler({
-                    "message": f"Exception in timer callback {callback!r}",
+                    "message": f"Exception in timer callback {shown!r}",
                     "exception": exc,
                 })
         if self._handle is None:
             self._arm()
 
-    def _requeue(self, entry: tuple[float, int, _Timer]) -> None:
-        timer = entry[2]
+    def _requeue(self, timer: _Timer) -> None:
         if timer._callback is None:
             return
-        key = entry[0]
+        key = timer._deadline
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = _Slot(self, key)
             heapq.heappush(self._keys, key)
-        slot.entries.append(entry)
+        slot.entries.append(timer)
         slot.live += 1
         timer._slot = slot
 

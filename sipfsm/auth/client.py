@@ -353,8 +353,8 @@ def _policy(algorithms: Iterable[str]) -> frozenset[str]:
 class DigestClient:
     """See the module docstring."""
 
-    __slots__ = ("_attempts", "_credentials", "_random", "_responders",
-                 "_resubmission_pending", "_sent", "algorithms", "max_attempts")
+    __slots__ = ("_attempts", "_credentials", "_held", "_last", "_random",
+                 "_resubmission_pending", "algorithms", "max_attempts")
 
     def __init__(
         self,
@@ -370,14 +370,33 @@ class DigestClient:
         self._credentials = credentials
         self._random = random
         self.max_attempts = max_attempts
-        # One Responder per (header, realm), in the order they were (re)made; a tuple and not
-        # a dict: there is one in nearly every registration, and the client lives as long.
-        self._responders: tuple[Responder, ...] = ()
-        # The responders whose answers the last request carried (what they sent is kept in
-        # them): nearly always every one, and then the same tuple, not a second one.
-        self._sent: tuple[Responder, ...] = ()
+        self._held: Responder | tuple[Responder, ...] = ()
+        # (What each answer carried is kept in its Responder.)
+        self._last: Responder | tuple[Responder, ...] = ()
         self._attempts = 0
         self._resubmission_pending = False
+
+    # One Responder per (header, realm), in the order they were (re)made, and those whose
+    # answers the last request carried.  Held as the Responder itself when there is one (in
+    # nearly every registration, which lives as long): no tuple kept around it.
+
+    @property
+    def _responders(self) -> tuple[Responder, ...]:
+        held = self._held
+        return held if isinstance(held, tuple) else (held,)
+
+    @_responders.setter
+    def _responders(self, value: tuple[Responder, ...]) -> None:
+        self._held = value[0] if len(value) == 1 else value
+
+    @property
+    def _sent(self) -> tuple[Responder, ...]:
+        last = self._last
+        return last if isinstance(last, tuple) else (last,)
+
+    @_sent.setter
+    def _sent(self, value: tuple[Responder, ...]) -> None:
+        self._last = value[0] if len(value) == 1 else value
 
     # ---- challenges -------------------------------------------------------------------------
 
@@ -476,10 +495,11 @@ class DigestClient:
         self._resubmission_pending = False
         if not resubmission:
             self._attempts = 0
-        responders = self._responders
-        if not responders:
-            self._sent = ()
+        held = self._held
+        if not held:
+            self._last = ()
             return []
+        responders = held if isinstance(held, tuple) else (held,)
         headers: list[tuple[str, str]] = []
         exhausted: list[Responder] = []
         for responder in responders:
@@ -495,8 +515,9 @@ class DigestClient:
                                      resubmission=resubmission)
             headers.append((responder.header, value))
         if exhausted:
-            responders = self._responders = tuple(r for r in responders if r not in exhausted)
-        self._sent = responders
+            self._responders = tuple(r for r in responders if r not in exhausted)
+            held = self._held
+        self._last = held
         return headers
 
     # ---- Authentication-Info ------------------------------------------------------------------
