@@ -19,13 +19,17 @@ from types import FunctionType
 from typing import Any
 
 from transitions import EventData, Machine, MachineError
+from transitions.core import listify
 
 __all__ = ["SharedMachine"]
 
 # One compiled row: (prepare, conditions as (callable, expected), before + exit callbacks,
-# the destination state or None, enter + after callbacks); a plan is the candidate rows.
+# the destination state or None, enter + after callbacks); a plan is the list of candidate
+# rows, or, for the usual single row with nothing to prepare or check, the tuple
+# (before + exit callbacks, destination, enter + after callbacks).
 _Row = tuple[tuple[Any, ...], tuple[tuple[Any, bool], ...], tuple[Any, ...], Any, tuple[Any, ...]]
-_Plan = tuple[_Row, ...]
+_Plan = list[_Row]
+_Simple = tuple[tuple[Any, ...], Any, tuple[Any, ...]]
 
 
 class SharedMachine(Machine):
@@ -56,7 +60,27 @@ class SharedMachine(Machine):
         # trigger -> state -> model class -> the candidate rows, callbacks resolved (see fire).
         # A plain function of the model's class is taken as the callback for that name (a
         # model must not shadow it per instance; sipfsm models have slots).
-        self._plans: dict[str, dict[str, dict[type, _Plan]]] = {}
+        self._plans: dict[str, dict[str, dict[type, _Plan | _Simple]]] = {}
+
+    # The compiled plans are kept while the table and the machine-level callbacks stay as they
+    # were compiled from: changing either forgets them (see _machine_callbacks).
+
+    def add_states(self, *args: Any, **kwargs: Any) -> None:
+        super().add_states(*args, **kwargs)
+        self._forget_plans()
+
+    def add_transition(self, *args: Any, **kwargs: Any) -> None:
+        super().add_transition(*args, **kwargs)
+        self._forget_plans()
+
+    def remove_transition(self, *args: Any, **kwargs: Any) -> None:
+        super().remove_transition(*args, **kwargs)
+        self._forget_plans()
+
+    def _forget_plans(self) -> None:
+        plans = self.__dict__.get("_plans")  # absent while Machine.__init__ runs
+        if plans:
+            plans.clear()
 
     def add_model(self, model: Any, initial: Any = None) -> None:
         # Machine.add_model keeps every model in a list (O(n) membership tests, and a strong
@@ -70,25 +94,30 @@ class SharedMachine(Machine):
     def fire(self, model: Any, trigger: str, *args: Any, **kwargs: Any) -> bool:
         """Run ``trigger`` on ``model``; an invalid trigger for the current state raises
         ``transitions.MachineError`` (it is a bug, never swallowed)."""
-        state = getattr(model, self.model_attribute)
-        # Machine-level callbacks (none in sipfsm's machines) take the stock path.  The lists
-        # behind transitions' properties are read directly: six property calls per trigger
-        # were a third of the dispatch.
-        if (self._prepare_event or self._before_state_change or self._after_state_change
-                or self._finalize_event or self._on_exception or self._on_final
-                or not isinstance(state, str)):
-            return bool(self.events[trigger].trigger(model, *args, **kwargs))
         # The direct path: the same steps as ``Event.trigger`` -> ``Transition.execute`` for a
         # machine without machine-level callbacks (sipfsm's), reading the same Event, Transition
         # and State objects (so the table stays the one in ``transitions``), compiled once per
         # (trigger, state, model class), without the per-call EventData/partial objects and
-        # the dozen logging calls per transition.
+        # the dozen logging calls per transition.  One lookup, then the compiled rows.
+        plan: Any
         try:
-            plan = self._plans[trigger][state][model.__class__]
-        except KeyError:
-            plan = self._plan(model.__class__, trigger, state)
+            plan = self._plans[trigger][getattr(model, self.model_attribute)][model.__class__]
+        except (KeyError, TypeError):
+            plan = self._plan(model.__class__, trigger, getattr(model, self.model_attribute))
+            if plan is None:  # machine-level callbacks, or a state that is not a name
+                return bool(self.events[trigger].trigger(model, *args, **kwargs))
         if kwargs:
             return self._run(model, plan, args, kwargs)
+        if plan.__class__ is tuple:
+            # The usual row: one candidate, no prepare, no condition (see _compile).
+            pre, dest, post = plan
+            for func in pre:
+                func(model, *args)
+            if dest is not None:  # None: an internal transition, no exit/enter
+                setattr(model, self.model_attribute, dest)
+            for func in post:
+                func(model, *args)
+            return True
         # Positional arguments only (sipfsm's machines pass none or one).
         for prepare, conditions, pre, dest, post in plan:
             for func in prepare:
@@ -99,17 +128,18 @@ class SharedMachine(Machine):
             else:
                 for func in pre:
                     func(model, *args)
-                if dest is not None:  # None: an internal transition, no exit/enter
+                if dest is not None:
                     setattr(model, self.model_attribute, dest)
                 for func in post:
                     func(model, *args)
                 return True
         return False
 
-    def _run(self, model: Any, plan: _Plan, args: tuple[Any, ...],
+    def _run(self, model: Any, plan: _Plan | _Simple, args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> bool:
         """``fire`` with keyword arguments: the same steps, each callback given them."""
-        for prepare, conditions, pre, dest, post in plan:
+        rows: Any = [((), (), *plan)] if plan.__class__ is tuple else plan
+        for prepare, conditions, pre, dest, post in rows:
             for func in prepare:
                 func(model, *args, **kwargs)
             for func, target in conditions:
@@ -125,13 +155,20 @@ class SharedMachine(Machine):
                 return True
         return False
 
-    def _plan(self, model_type: type, trigger: str, state: str) -> _Plan:
+    def _plan(self, model_type: type, trigger: str, state: Any) -> _Plan | _Simple | None:
+        """The compiled rows of ``trigger`` from ``state`` for ``model_type`` (kept), or None
+        when the stock ``Event.trigger`` must run: the machine has machine-level callbacks
+        (none of sipfsm's has), or the state is not a plain name."""
         event = self.events[trigger]  # KeyError for an unknown trigger, as transitions
+        if (self._prepare_event or self._before_state_change or self._after_state_change
+                or self._finalize_event or self._on_exception or self._on_final
+                or not isinstance(state, str)):
+            return None
         plan = self._compile(model_type, event, state)
         self._plans.setdefault(trigger, {}).setdefault(state, {})[model_type] = plan
         return plan
 
-    def _compile(self, model_type: type, event: Any, state: str) -> _Plan:
+    def _compile(self, model_type: type, event: Any, state: str) -> _Plan | _Simple:
         """The rows of ``event`` from ``state`` as tuples of callables ``f(model, *args)``,
         read once from the machine's Transition and State objects: the table stays the one in
         ``transitions``; only the name lookups are done ahead."""
@@ -142,7 +179,7 @@ class SharedMachine(Machine):
             if ignore is None:
                 ignore = self.ignore_invalid_triggers
             if ignore:
-                return ()
+                return []
             raise MachineError(
                 f"{self.name}Can't trigger event {event.name} from state {state}!")
 
@@ -154,7 +191,7 @@ class SharedMachine(Machine):
             call = self._call
             return lambda model, *args, **kwargs: call(model, func, args, kwargs)
 
-        plan = []
+        plan: _Plan = []
         states = self.states
         for t in candidates:
             exits: tuple[Any, ...] = ()
@@ -173,7 +210,9 @@ class SharedMachine(Machine):
                 tuple(resolve(f) for f in t.before) + exits, dest,
                 enters + tuple(resolve(f) for f in t.after),
             ))
-        return tuple(plan)
+        if len(plan) == 1 and not plan[0][0] and not plan[0][1]:
+            return plan[0][2:]  # one row, nothing to prepare or check: (pre, dest, post)
+        return plan
 
     def _call(self, model: Any, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """``Machine.callback`` for ``send_event=False``: a name is a model attribute (or what
@@ -185,3 +224,26 @@ class SharedMachine(Machine):
             else:
                 func = self.resolve_callable(func, EventData(None, None, self, model, args, kwargs))
         return func(*args, **kwargs)
+
+
+def _machine_callbacks(name: str) -> property:
+    """A machine-level callback list of ``transitions.Machine`` (``before_state_change`` ...):
+    assigning it forgets the compiled plans (``fire`` then takes the stock path while any is
+    set); it reads as a tuple, so that an in-place change, which no plan would see, fails
+    loudly instead."""
+    attribute = "_" + name
+
+    def read(machine: SharedMachine) -> tuple[Any, ...]:
+        return tuple(getattr(machine, attribute))
+
+    def write(machine: SharedMachine, value: Any) -> None:
+        setattr(machine, attribute, listify(value))
+        machine._forget_plans()
+
+    return property(read, write)
+
+
+for _name in ("prepare_event", "before_state_change", "after_state_change", "finalize_event",
+              "on_exception", "on_final"):
+    setattr(SharedMachine, _name, _machine_callbacks(_name))
+del _name

@@ -91,3 +91,78 @@ def test_machine_level_callbacks_use_the_stock_path() -> None:
     model = Model()
     assert fast.fire(model, "go")
     assert [name for name, _, _ in model.calls][-1] == "after_machine"
+
+
+# ---- the project's machines: the compiled dispatch is the table -------------------------------
+
+
+def _condition_names(machine: SharedMachine, trigger: str, state: str) -> list[str]:
+    names: list[str] = []
+    for transition in machine.events[trigger].transitions.get(state, []):
+        for condition in transition.conditions:
+            if condition.func not in names:
+                names.append(condition.func)
+    return names
+
+
+class Recorder:
+    """Every callback name the table names is recorded; conditions answer from ``answers``."""
+
+    def __init__(self, state: str, answers: dict[str, bool]) -> None:
+        self.state = state
+        self.answers = answers
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def record(*args: Any) -> Any:
+            self.calls.append((name, args))
+            return self.answers.get(name)
+
+        return record
+
+
+@pytest.mark.parametrize("path", ["sipfsm.transaction:TRANSACTION_MACHINE",
+                                  "sipfsm.registration:REGISTRATION_MACHINE"])
+def test_compiled_dispatch_is_the_table(path: str) -> None:
+    """For every (state, trigger) of the machine that runs, and every answer its conditions can
+    give, ``fire`` does what ``transitions``' own ``Event.trigger`` does with the same table:
+    the same callbacks in the same order, the same next state, the same result or error."""
+    import importlib
+    import itertools
+
+    module, attribute = path.split(":")
+    machine: SharedMachine = getattr(importlib.import_module(module), attribute)
+    compared = 0
+    for state in machine.states:
+        for trigger in machine.events:
+            names = _condition_names(machine, trigger, state)
+            for values in itertools.product((False, True), repeat=len(names)):
+                answers = dict(zip(names, values, strict=True))
+                fast, stock = Recorder(state, answers), Recorder(state, answers)
+                try:
+                    fast_result: Any = machine.fire(fast, trigger, "argument")
+                except MachineError as exc:
+                    fast_result = str(exc)
+                try:
+                    stock_result: Any = bool(
+                        machine.events[trigger].trigger(stock, "argument"))
+                except MachineError as exc:
+                    stock_result = str(exc)
+                assert (fast_result, fast.state, fast.calls) == (
+                    stock_result, stock.state, stock.calls), (state, trigger, answers)
+                compared += 1
+    assert compared >= len(machine.states) * len(machine.events)
+
+
+def test_assigning_machine_level_callbacks_after_a_fire_takes_the_stock_path() -> None:
+    fast, _ = machines()
+    fast.fire(Model(), "go")  # compiles a plan
+    fast.after_state_change = "after_machine"
+    model = Model()
+    assert fast.fire(model, "go")
+    assert [name for name, _, _ in model.calls][-1] == "after_machine"
+    with pytest.raises(AttributeError):
+        fast.before_state_change.append("x")  # type: ignore[attr-defined]  # read-only view
