@@ -177,10 +177,8 @@ class NonInviteClientTransaction(TransactionModel):
         # The bytes of ``sent_request``: the Via row goes right after the start line (it is the
         # first header row), so it is spliced into the TU's request's bytes rather than
         # building and serialising a second Request.
-        data = self.request.to_bytes()
-        end = data.index(b"\r\n") + 2
-        self._data = b"".join((data[:end], b"Via: ", self.via.encode("utf-8"), b"\r\n",
-                               data[end:]))
+        self._data = self.request.to_bytes().replace(
+            b"\r\n", b"\r\nVia: " + self.via.encode("utf-8") + b"\r\n", 1)
 
     # ---- public view -------------------------------------------------------------------------
 
@@ -220,14 +218,12 @@ class NonInviteClientTransaction(TransactionModel):
             self._transmit()
         finally:
             self._busy = False
-        self._drain()
+        if self._queue:
+            self._drain()
 
     def receive_response(self, response: Response) -> None:
         """A response the layer matched to this transaction (§17.1.3)."""
-        if 100 <= response.status < 200:
-            self._input("provisional", response)
-        else:
-            self._input("final", response)
+        self._input("provisional" if 100 <= response.status < 200 else "final", response)
 
     def transport_failed(self, error: Exception) -> None:
         self._input("transport_error", error)
@@ -257,7 +253,8 @@ class NonInviteClientTransaction(TransactionModel):
             self._step(trigger, argument)
         finally:
             self._busy = False
-        self._drain()
+        if self._queue:
+            self._drain()
 
     def _drain(self) -> None:
         queue = self._queue
@@ -273,11 +270,11 @@ class NonInviteClientTransaction(TransactionModel):
         out: list[TransactionOutput] = []
         self.out = out
         if argument is None:
-            TRANSACTION_MACHINE.fire(self, trigger)
+            _FIRE(self, trigger)
         else:
-            TRANSACTION_MACHINE.fire(self, trigger, argument)
+            _FIRE(self, trigger, argument)
         for output in out:
-            _EXECUTE[type(output)](self, output)
+            _EXECUTE[output.__class__](self, output)
         # Not kept: the final response in PassFinal would stay for Timer K (~4.7 KiB a
         # transaction in Completed, for 5 s on UDP).
         del self.out
@@ -303,10 +300,15 @@ class NonInviteClientTransaction(TransactionModel):
             self._timer_f = timers.start("F", output.delay, self._timer_f_fired)
 
     def _cancel_timers(self, output: CancelTimers | None = None) -> None:
-        for timer in (self._timer_e, self._timer_f, self._timer_k):
-            if timer is not None:
-                timer.cancel()
-        self._timer_e = self._timer_f = self._timer_k = None
+        if self._timer_e is not None:
+            self._timer_e.cancel()
+            self._timer_e = None
+        if self._timer_f is not None:
+            self._timer_f.cancel()
+            self._timer_f = None
+        if self._timer_k is not None:
+            self._timer_k.cancel()
+            self._timer_k = None
 
     def _release(self, output: Release) -> None:
         self._data = b""
@@ -332,6 +334,7 @@ class NonInviteClientTransaction(TransactionModel):
         self.owner.on_transport_error(self, output.error)
 
 
+_FIRE = TRANSACTION_MACHINE.fire
 _EXECUTE: dict[type, Callable[[NonInviteClientTransaction, Any], None]] = {
     Transmit: NonInviteClientTransaction._transmit,
     StartTimer: NonInviteClientTransaction._start_timer,
@@ -453,13 +456,16 @@ class TransactionLayer:
             # §8.1.1.5: the CSeq method MUST match the request method (and §17.1.3 matches on it)
             raise LocalProtocolError("the CSeq method must be the request method")
         branch = self._new_branch()
-        transport = self.transport_named(target.transport)
+        transport = self._transports.get(target.transport)
+        if transport is None:
+            transport = self.transport_named(target.transport)
         if transport is None:
             tx = self._refuse(request, target, owner, branch)
             tx.transport_failed(TransportError(f"no {target.transport.upper()} transport"))
             return tx
         tx = self._new_transaction(request, target, transport, owner, branch)
-        tx = self._apply_size_rule(tx)
+        if len(tx._data) > self.udp_size_limit:
+            tx = self._apply_size_rule(tx)
         self._transactions[branch] = tx
         tx.start()
         return tx
