@@ -9,9 +9,15 @@ version of the same logic, in the same run, through the simulator.
 * memory: bytes per live transaction (tracemalloc), for transactions waiting in Trying over a link
   that answers nothing (the request object itself is built before measuring and not counted);
 * the cost of attaching a model to a stock ``transitions.Machine`` with ``add_model`` versus
-  sipfsm's ``SharedMachine.attach``.
+  sipfsm's ``SharedMachine.attach``;
+* the layer's CPU per transaction as a registration client spends it (issue 14): ``send_request``,
+  ``receive`` of the 200's bytes (parsing included, and the parse alone beside it), the response
+  handed to the transaction, Timer K firing; over ports that cost nothing (a list for the
+  transport, timers that never fire by themselves).  With ``--baseline PATH`` (another checkout
+  of sipfsm) only this is measured, in alternating subprocesses, and the ratios are printed.
 
-Run: ``python benchmarks/transaction.py [--transactions N] [--live N] [--repeat N]``.
+Run: ``python benchmarks/transaction.py [--transactions N] [--live N] [--repeat N]
+[--baseline PATH]``.
 Targets: machine throughput >= 0.5 x hand-written; <= 4 KiB per live transaction.
 """
 
@@ -19,9 +25,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from transitions import Machine
@@ -272,12 +284,178 @@ def attach_cost(count: int) -> tuple[float, float]:
     return measure(Plain, stock.add_model), measure(Slotted, TRANSACTION_MACHINE.attach)
 
 
+def layer_cpu(count: int) -> dict[str, float]:
+    """CPU microseconds per transaction (process time) of the pieces measured apart: ``send``
+    (send_request), ``receive`` (the 200's bytes through ``TransactionLayer.receive``, parsing
+    included), ``parse`` (the same bytes parsed alone, in a tight loop: for scale only, it is
+    cheaper there than inside ``receive``), ``response`` (a parsed 200 handed to
+    ``receive_response``), ``timer_k`` (Timer K firing).  Uses only the public API, so that it
+    runs on an older checkout too."""
+    import re
+
+    from sipfsm.message import Headers, parse, parse_uri
+    from sipfsm.ports import HostPort
+
+    class Handle:
+        __slots__ = ("callback",)
+
+        def __init__(self, callback: Callable[[], None]) -> None:
+            self.callback = callback
+
+        def cancel(self) -> None:
+            pass
+
+    class Timers:
+        def __init__(self) -> None:
+            self.k: list[Handle] = []
+
+        def start(self, name: str, delay: float, callback: Callable[[], None]) -> Handle:
+            handle = Handle(callback)
+            if name == "K":
+                self.k.append(handle)
+            return handle
+
+    class ListTransport:
+        name = "UDP"
+        reliable = False
+        address = HostPort("127.0.0.1", 5070)
+
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        def local_address(self) -> HostPort:
+            return self.address
+
+        def send(self, data: bytes, target: Target) -> None:
+            self.sent.append(data)
+
+    class SecretsLikeRandom:  # the token's cost is the Random port's, not the layer's
+        def __init__(self) -> None:
+            self.n = 0
+
+        def token(self, nbits: int) -> str:
+            self.n += 1
+            return f"{self.n:015d}"
+
+        def uniform(self, lo: float, hi: float) -> float:
+            return lo
+
+    via = re.compile(rb"\r\nVia: ([^\r]*)")
+    template = (
+        b"SIP/2.0 200 OK\r\nVia: %s;received=127.0.0.1;rport=5070\r\n"
+        b"From: <sip:u@sipfsm.test>;tag=f00\r\nTo: <sip:u@sipfsm.test>;tag=b27e\r\n"
+        b"Call-ID: c0ffee@127.0.0.1\r\nCSeq: %d REGISTER\r\n"
+        b"Contact: <sip:u@127.0.0.1:5070>;expires=3600\r\nContent-Length: 0\r\n\r\n"
+    )
+    transport, timers = ListTransport(), Timers()
+    layer = TransactionLayer(transport, timers, SecretsLikeRandom())
+    target = Target("UDP", "127.0.0.1", 5060)
+    source = HostPort("127.0.0.1", 5060)
+    owner = CountingOwner()
+    uri = parse_uri("sip:sipfsm.test")
+    requests = [
+        Request("REGISTER", uri, Headers([
+            ("Max-Forwards", "70"), ("To", "<sip:u@sipfsm.test>"),
+            ("From", "<sip:u@sipfsm.test>;tag=f00"), ("Call-ID", "c0ffee@127.0.0.1"),
+            ("CSeq", f"{n % 50 + 1} REGISTER"), ("Contact", "<sip:u@127.0.0.1:5070>"),
+            ("Expires", "3600"), ("Content-Length", "0")]))
+        for n in range(count)
+    ]  # fmt: skip
+    clock = time.process_time
+    gc.collect()
+    gc.disable()  # the collector's pauses are not the layer's
+    try:
+        start = clock()
+        for request in requests:
+            layer.send_request(request, target, owner)
+        send = clock() - start
+        answers = []
+        for n, data in enumerate(transport.sent):
+            found = via.search(data)
+            assert found is not None
+            answers.append(template % (found.group(1).replace(b";rport", b""), n % 50 + 1))
+        half = count // 2
+        start = clock()
+        for data in answers[:half]:
+            layer.receive(data, source, transport)
+        receive = clock() - start
+        start = clock()
+        for data in answers[:half]:
+            parse(data)
+        parsing = clock() - start
+        rest = [parse(data) for data in answers[half:]]
+        transactions = [layer.get(response.vias[0].branch or "") for response in rest]
+        start = clock()
+        for tx, response in zip(transactions, rest, strict=True):
+            assert tx is not None
+            tx.receive_response(response)  # type: ignore[arg-type]
+        response_time = clock() - start
+        start = clock()
+        for handle in timers.k:
+            handle.callback()
+        timer_k = clock() - start
+    finally:
+        gc.enable()
+    assert owner.finals == count and len(layer) == 0, (owner.finals, len(layer))
+    return {"send": send / count * 1e6, "receive": receive / half * 1e6,
+            "parse": parsing / half * 1e6, "response": response_time / (count - half) * 1e6,
+            "timer_k": timer_k / count * 1e6}
+
+
+def _best_layer_cpu(count: int, repeat: int) -> dict[str, float]:
+    runs = [layer_cpu(count) for _ in range(repeat)]
+    return {key: min(run[key] for run in runs) for key in runs[0]}
+
+
+def _child(checkout: Path, count: int, repeat: int) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(count), str(repeat)],
+        capture_output=True, text=True, env=env, check=True, timeout=600,
+    )  # fmt: skip
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def compare(baseline: Path, count: int, rounds: int) -> None:
+    """``layer_cpu`` for this checkout and ``baseline``, alternating subprocesses."""
+    ours: list[dict[str, float]] = []
+    base: list[dict[str, float]] = []
+    here = Path(__file__).resolve().parent.parent
+    for _ in range(rounds):
+        ours.append(_child(here, count, 3))
+        base.append(_child(baseline, count, 3))
+    print(f"layer CPU per transaction (us, median of {rounds} rounds of best-of-3, "
+          f"{count} transactions; ports cost nothing):")
+    print(f"  {'':10} {'this':>8} {'baseline':>9} {'ratio':>6}")
+    for key in ours[0]:
+        mine = statistics.median(run[key] for run in ours)
+        theirs = statistics.median(run[key] for run in base)
+        print(f"  {key:10} {mine:8.2f} {theirs:9.2f} {mine / theirs:6.2f}")
+
+    def whole(runs: list[dict[str, float]]) -> float:
+        # One transaction as a client lives it: sent, answered (parse included), Timer K.
+        return statistics.median(r["send"] + r["receive"] + r["timer_k"] for r in runs)
+
+    print(f"  {'whole':10} {whole(ours):8.2f} {whole(base):9.2f} "
+          f"{whole(ours) / whole(base):6.2f}   (send + receive + timer_k)")
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(_best_layer_cpu(int(sys.argv[2]), int(sys.argv[3]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--transactions", type=int, default=20_000)
     parser.add_argument("--live", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another sipfsm checkout: compare the layer's CPU per transaction")
+    parser.add_argument("--rounds", type=int, default=5, help="with --baseline")
     args = parser.parse_args()
+    if args.baseline is not None:
+        compare(args.baseline, args.transactions, args.rounds)
+        return
 
     machine_rates, hand_rates = [], []
     for _ in range(args.repeat):  # interleaved, best of N

@@ -213,13 +213,9 @@ class NonInviteClientTransaction(TransactionModel):
         self._timer_f = timers.start("F", values.timer_f, self._timer_f_fired)
         if not self.reliable:
             self._timer_e = timers.start("E", values.t1, self._timer_e_fired)
-        self._busy = True
-        try:
-            self._transmit()
-        finally:
-            self._busy = False
-        if self._queue:
-            self._drain()
+        # Nothing follows the send: a failure it reports runs its input at once, as it would
+        # after waiting for its turn.
+        self._transmit()
 
     def receive_response(self, response: Response) -> None:
         """A response the layer matched to this transaction (§17.1.3)."""
@@ -292,10 +288,11 @@ class NonInviteClientTransaction(TransactionModel):
 
     def _start_timer(self, output: StartTimer) -> None:
         timers = self._layer.timers
-        if output.name == "E":
-            self._timer_e = timers.start("E", output.delay, self._timer_e_fired)
-        elif output.name == "K":
+        name = output.name
+        if name == "K":  # once per transaction
             self._timer_k = timers.start("K", output.delay, self._timer_k_fired)
+        elif name == "E":
+            self._timer_e = timers.start("E", output.delay, self._timer_e_fired)
         else:
             self._timer_f = timers.start("F", output.delay, self._timer_f_fired)
 
@@ -582,7 +579,9 @@ class TransactionLayer:
 
     def _is_our_sent_by(self, via: Via, tx: NonInviteClientTransaction | None) -> bool:
         # §18.1.2: a sent-by this layer inserts (now, or into the matched request).
-        port = _via_port(via)
+        port = via.port
+        if port is None:
+            port = _via_port(via)
         if tx is not None:
             mine = tx.sent_by
             if mine.port == port and (mine.host == via.host or _same_host(mine.host, via.host)):

@@ -37,3 +37,8 @@ def test_live_transaction_memory_target(bench: ModuleType) -> None:
 def test_shared_machine_binds_nothing_per_model(bench: ModuleType) -> None:
     stock, shared = bench.attach_cost(200)
     assert shared < 64 < stock
+
+
+def test_layer_cpu_completes_every_transaction(bench: ModuleType) -> None:
+    figures = bench.layer_cpu(200)  # it asserts every transaction ended with its 200
+    assert set(figures) == {"send", "receive", "parse", "response", "timer_k"}
