@@ -425,7 +425,10 @@ class TransactionLayer:
     # ---- sending -----------------------------------------------------------------------------
 
     def transport_named(self, name: str) -> Transport | None:
-        return self._transports.get(name.upper())
+        transport = self._transports.get(name)  # the usual spelling, "UDP", first
+        if transport is None:
+            transport = self._transports.get(name.upper())
+        return transport
 
     def send_request(
         self, request: Request, target: Target, owner: TransactionOwner
@@ -453,9 +456,7 @@ class TransactionLayer:
             # §8.1.1.5: the CSeq method MUST match the request method (and §17.1.3 matches on it)
             raise LocalProtocolError("the CSeq method must be the request method")
         branch = self._new_branch()
-        transport = self._transports.get(target.transport)
-        if transport is None:
-            transport = self.transport_named(target.transport)
+        transport = self.transport_named(target.transport)
         if transport is None:
             tx = self._refuse(request, target, owner, branch)
             tx.transport_failed(TransportError(f"no {target.transport.upper()} transport"))
