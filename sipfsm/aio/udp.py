@@ -10,6 +10,7 @@ import os
 import socket
 import struct
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -112,6 +113,7 @@ class UdpTransport:
         self._drain_wait = 0
         self._sending = False
         self._send_error: Exception | None = None
+        self._buffered: Callable[[], int] | None = None
 
     @classmethod
     async def open(
@@ -143,6 +145,8 @@ class UdpTransport:
         self = cls(receiver, sock, trace=trace)
         transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
         self._transport = transport
+        # What the loop's transport has queued to send (asyncio and uvloop both tell).
+        self._buffered = getattr(transport, "get_write_buffer_size", None)
         # The socket is non-blocking and a selector loop only reads it when told it is readable,
         # so reading it directly in between is safe there (not on a loop of another kind).
         self._drain = isinstance(loop, asyncio.SelectorEventLoop)
@@ -230,14 +234,20 @@ class UdpTransport:
             source = self._source_for(target)
             if source is not None:
                 self._advertised = source
-        self._sending, self._send_error = True, None
-        try:
-            transport.sendto(data, address)
-        finally:
-            self._sending = False
-        if self._send_error is not None:
-            error = self._send_error
-            self._send_error = None
+        error: Exception | None = None
+        buffered = self._buffered
+        if data and buffered is not None and not buffered():
+            # Nothing queued in the event loop's transport: straight to the socket, as the
+            # transport itself would, without its checks and its call of error_received.
+            try:
+                self._sock.sendto(data, address)
+            except (BlockingIOError, InterruptedError):
+                error = self._send_through(transport, data, address)  # queued until writable
+            except OSError as exc:
+                error = exc
+        else:
+            error = self._send_through(transport, data, address)
+        if error is not None:
             kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
                     else TransportError)
             raise kind(f"UDP send to {target.address} failed: {error}") from error
@@ -245,6 +255,19 @@ class UdpTransport:
         if self._trace is not None:
             self._trace.record("sent", "UDP", self.local_address_for(target), target.address,
                                data)
+
+    def _send_through(
+        self, transport: asyncio.DatagramTransport, data: bytes, address: tuple[str, int]
+    ) -> Exception | None:
+        """Send with the event loop's transport (it queues when the socket is full); the error
+        it reports at once (to the protocol's error_received), if any."""
+        self._sending, self._send_error = True, None
+        try:
+            transport.sendto(data, address)
+        finally:
+            self._sending = False
+        error, self._send_error = self._send_error, None
+        return error
 
     # -- lifecycle ----------------------------------------------------------------------------
 

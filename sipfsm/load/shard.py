@@ -190,10 +190,10 @@ async def run_shard(
     transactions = 0
     send_request = layer.send_request
 
-    def counting_send_request(*args: Any, **kwargs: Any) -> Any:
+    def counting_send_request(request: Any, target: Target, owner: Any) -> Any:
         nonlocal transactions
         transactions += 1
-        return send_request(*args, **kwargs)
+        return send_request(request, target, owner)
 
     layer.send_request = counting_send_request  # type: ignore[method-assign]
     clients: list[RegistrationClient] = []

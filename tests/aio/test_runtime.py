@@ -239,3 +239,33 @@ def test_fired_and_cancelled_timers_leave_no_reference_cycle() -> None:
         gc.garbage.clear()
         gc.enable()
     assert left == []
+
+
+def test_uniform_draws_spread_over_the_whole_range() -> None:
+    random = SecretsRandom()
+    draws = [random.uniform(10.0, 20.0) for _ in range(2000)]
+    assert all(10.0 <= x <= 20.0 for x in draws)
+    assert len(set(draws)) == len(draws)
+    # 2000 uniform draws: each tenth of the range gets 200 expected (far from 100 and 300)
+    tenths = [0] * 10
+    for x in draws:
+        tenths[min(9, int(x - 10.0))] += 1
+    assert all(100 < n < 300 for n in tenths), tenths
+
+
+def test_a_forked_child_does_not_repeat_its_parents_draws() -> None:
+    import os
+
+    random = SecretsRandom()
+    random.token(64), random.uniform(0.0, 1.0)  # the parent's pools are filled
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write_end, f"{random.token(64)} {random.uniform(0.0, 1.0)!r}".encode())
+        os._exit(0)
+    os.close(write_end)
+    child = os.read(read_end, 200).decode().split()
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    assert child[0] != random.token(64)
+    assert float(child[1]) != random.uniform(0.0, 1.0)

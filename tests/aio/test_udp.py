@@ -176,3 +176,43 @@ def test_a_receiver_closing_the_transport_stops_the_reading() -> None:
         assert got == [b"x0"]
 
     run(scenario())
+
+
+def test_a_send_that_would_block_goes_through_the_loops_transport() -> None:
+    # send() writes to the socket itself while the loop's transport has nothing queued; when
+    # the kernel says "would block" the datagram is handed to the loop's transport (which
+    # queues it until the socket is writable): nothing is lost, nothing reordered.
+    class FullOnce:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock, self.full = sock, True
+
+        def sendto(self, data: bytes, address: tuple[str, int]) -> int:
+            if self.full:
+                self.full = False
+                raise BlockingIOError
+            return self.sock.sendto(data, address)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.sock, name)
+
+    async def scenario() -> list[bytes]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            peer.bind(("127.0.0.1", 0))
+            peer.setblocking(False)
+            target = Target("UDP", "127.0.0.1", peer.getsockname()[1])
+            async with await UdpTransport.open(RecordingReceiver(), local_host="127.0.0.1") as udp:
+                udp._sock = FullOnce(udp._sock)  # type: ignore[assignment]
+                for n in range(3):
+                    udp.send(b"datagram %d" % n, target)
+                assert udp.messages_sent == 3
+                got: list[bytes] = []
+                for _ in range(100):
+                    await asyncio.sleep(0.01)
+                    try:
+                        got.append(peer.recv(100))
+                    except BlockingIOError:
+                        if len(got) == 3:
+                            break
+                return got
+
+    assert run(scenario()) == [b"datagram 0", b"datagram 1", b"datagram 2"]
