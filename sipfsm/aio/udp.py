@@ -114,6 +114,9 @@ class UdpTransport:
         self._sending = False
         self._send_error: Exception | None = None
         self._buffered: Callable[[], int] | None = None
+        self._coalesce = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queued: list[tuple[bytes, tuple[str, int], Target]] = []
 
     @classmethod
     async def open(
@@ -123,8 +126,15 @@ class UdpTransport:
         local_host: str = "0.0.0.0",
         local_port: int = 0,
         trace: TraceSink | None = None,
+        coalesce_sends: bool = False,
     ) -> UdpTransport:
-        """Bind ``local_host:local_port`` (``::`` or any IPv6 literal: an IPv6 socket)."""
+        """Bind ``local_host:local_port`` (``::`` or any IPv6 literal: an IPv6 socket).
+
+        ``coalesce_sends``: ``send`` queues the datagram and the queue goes out at the next turn
+        of the event loop, all datagrams back to back (a load generator: the peer is woken
+        once for a batch of requests, not once for each; a wake-up costs more CPU than the
+        send).  A send that fails then is reported as ``receiver.transport_error(target, ...)``
+        instead of raised by ``send``."""
         loop = asyncio.get_running_loop()
         host = bare_host(local_host)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -143,6 +153,8 @@ class UdpTransport:
             sock.close()
             raise TransportError(f"cannot bind UDP {host}:{local_port}: {exc}") from exc
         self = cls(receiver, sock, trace=trace)
+        self._coalesce = coalesce_sends
+        self._loop = loop
         transport, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
         self._transport = transport
         # What the loop's transport has queued to send (asyncio and uvloop both tell).
@@ -234,6 +246,12 @@ class UdpTransport:
             source = self._source_for(target)
             if source is not None:
                 self._advertised = source
+        if self._coalesce and self._loop is not None:
+            if not self._queued:
+                self._loop.call_soon(self._flush)
+            self._queued.append((data, address, target))
+            self._sent(data, target)
+            return
         error: Exception | None = None
         buffered = self._buffered
         if data and buffered is not None and not buffered():
@@ -251,10 +269,42 @@ class UdpTransport:
             kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
                     else TransportError)
             raise kind(f"UDP send to {target.address} failed: {error}") from error
+        self._sent(data, target)
+
+    def _sent(self, data: bytes, target: Target) -> None:
         self.messages_sent += 1
         if self._trace is not None:
             self._trace.record("sent", "UDP", self.local_address_for(target), target.address,
                                data)
+
+    def _flush(self) -> None:
+        """Send the queued datagrams (coalesce_sends), in order; report the failures."""
+        queued, self._queued = self._queued, []
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        sendto, buffered = self._sock.sendto, self._buffered
+        for data, address, target in queued:
+            error: Exception | None = None
+            if data and buffered is not None and not buffered():
+                try:
+                    sendto(data, address)
+                    continue
+                except (BlockingIOError, InterruptedError):
+                    error = self._send_through(transport, data, address)
+                except OSError as exc:
+                    error = exc
+            else:
+                error = self._send_through(transport, data, address)
+            if error is not None:
+                kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
+                        else TransportError)
+                try:
+                    self._receiver.transport_error(
+                        target, kind(f"UDP send to {target.address} failed: {error}")
+                    )
+                except Exception:
+                    _log.exception("receiver failed on a transport error for %s", target)
 
     def _send_through(
         self, transport: asyncio.DatagramTransport, data: bytes, address: tuple[str, int]
@@ -272,6 +322,8 @@ class UdpTransport:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def close(self) -> None:
+        if self._queued:
+            self._flush()  # what was sent before closing goes out
         if self._transport is not None:
             self._transport.close()
 

@@ -152,7 +152,9 @@ async def _open_transport(
         )
     # No trace: the transport counts what it sends (messages_sent), and a trace sink would
     # cost two HostPorts and a call per message.
-    udp = await UdpTransport.open(receiver, local_host=settings.local_host)
+    # The requests of a batch of users (and the answers to a batch of challenges) go out back
+    # to back at the end of the loop's turn: the registrar is woken once for them.
+    udp = await UdpTransport.open(receiver, local_host=settings.local_host, coalesce_sends=True)
     if settings.receive_buffer:
         # Every response of every user of this worker queues on this one socket.
         udp.set_receive_buffer(settings.receive_buffer)

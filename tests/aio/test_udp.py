@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 import pytest
@@ -216,3 +217,64 @@ def test_a_send_that_would_block_goes_through_the_loops_transport() -> None:
                 return got
 
     assert run(scenario()) == [b"datagram 0", b"datagram 1", b"datagram 2"]
+
+
+def test_coalesced_sends_leave_together_at_the_next_turn_of_the_loop_in_order() -> None:
+    async def scenario() -> tuple[bytes | None, list[bytes]]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            peer.bind(("127.0.0.1", 0))
+            peer.setblocking(False)
+            target = Target("UDP", "127.0.0.1", peer.getsockname()[1])
+            async with await UdpTransport.open(
+                RecordingReceiver(), local_host="127.0.0.1", coalesce_sends=True
+            ) as udp:
+                for n in range(5):
+                    udp.send(b"datagram %d" % n, target)
+                assert udp.messages_sent == 5
+                try:
+                    early: bytes | None = peer.recv(100)
+                except BlockingIOError:
+                    early = None  # nothing on the wire before the loop turns
+                got: list[bytes] = []
+                for _ in range(100):
+                    await asyncio.sleep(0.01)
+                    with contextlib.suppress(BlockingIOError):
+                        while True:
+                            got.append(peer.recv(100))
+                    if len(got) >= 5:
+                        break
+                return early, got
+
+    early, got = run(scenario())
+    assert early is None
+    assert got == [b"datagram %d" % n for n in range(5)]
+
+
+def test_a_coalesced_send_that_fails_is_reported_to_the_receiver() -> None:
+    async def scenario() -> None:
+        receiver = RecordingReceiver()
+        udp = await UdpTransport.open(receiver, local_host="127.0.0.1", coalesce_sends=True)
+        # broadcast without SO_BROADCAST: the kernel refuses at sendto time (not raised: later)
+        broadcast = Target("UDP", "255.255.255.255", 5060)
+        udp.send(register(), broadcast)
+        target, error = await receiver.error()
+        assert target == broadcast
+        assert isinstance(error, TransportError) and "failed" in str(error)
+        await udp.aclose()
+
+    run(scenario())
+
+
+def test_closing_sends_what_was_coalesced_first() -> None:
+    async def scenario() -> bytes:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            peer.bind(("127.0.0.1", 0))
+            peer.settimeout(2.0)
+            udp = await UdpTransport.open(
+                RecordingReceiver(), local_host="127.0.0.1", coalesce_sends=True
+            )
+            udp.send(b"last words", Target("UDP", "127.0.0.1", peer.getsockname()[1]))
+            udp.close()
+            return peer.recv(100)
+
+    assert run(scenario()) == b"last words"
