@@ -16,6 +16,7 @@ is exactly the one heap's: the entries are the same ``(time, seq, ...)`` tuples.
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -38,9 +39,10 @@ class SimulationError(RuntimeError):
 
 
 class SimTimer:
-    """The handle of one scheduled event (a ``TimerHandle``)."""
+    """The handle of one scheduled event (a ``TimerHandle``).  ``callback`` is None once the
+    event has fired or been cancelled (``_cancelled`` is set only by :meth:`cancel`)."""
 
-    __slots__ = ("_scheduler", "callback", "cancelled", "fired", "name", "when")
+    __slots__ = ("_cancelled", "_scheduler", "callback", "name", "when")
 
     def __init__(
         self, scheduler: Scheduler, when: float, name: str, callback: Callable[[], None]
@@ -49,14 +51,12 @@ class SimTimer:
         self.when = when
         self.name = name
         self.callback: Callable[[], None] | None = callback
-        self.cancelled = False
-        self.fired = False
 
     def cancel(self) -> None:
         """Cancel the event; cancelling a fired or cancelled event does nothing."""
-        if self.cancelled or self.fired:
+        if self.callback is None:
             return
-        self.cancelled = True
+        self._cancelled = True
         self.callback = None  # let whatever the callback holds go now, not when the entry pops
         scheduler = self._scheduler
         scheduler._cancelled = cancelled = scheduler._cancelled + 1
@@ -66,8 +66,16 @@ class SimTimer:
             scheduler._compact()
 
     @property
+    def cancelled(self) -> bool:
+        return hasattr(self, "_cancelled")
+
+    @property
+    def fired(self) -> bool:
+        return self.callback is None and not hasattr(self, "_cancelled")
+
+    @property
     def pending(self) -> bool:
-        return not (self.cancelled or self.fired)
+        return self.callback is not None
 
     def __repr__(self) -> str:
         status = "cancelled" if self.cancelled else "fired" if self.fired else "pending"
@@ -76,7 +84,21 @@ class SimTimer:
 
 def _live(entry: tuple[Any, ...]) -> bool:
     timer = entry[2]
-    return timer is None or not timer.cancelled
+    return timer is None or timer.callback is not None
+
+
+def _timer(scheduler: Scheduler, when: float, name: str,
+           callback: Callable[[], None]) -> SimTimer:
+    """A :class:`SimTimer` without running ``__init__`` (one frame less a timer)."""
+    timer = _new_timer(SimTimer)
+    timer._scheduler = scheduler
+    timer.when = when
+    timer.name = name
+    timer.callback = callback
+    return timer
+
+
+_new_timer = object.__new__
 
 
 class Scheduler:
@@ -89,17 +111,18 @@ class Scheduler:
     cancel -- or ``(when, seq, None, callback, args)`` for the simulator's own events that
     nobody cancels (a datagram in flight): no handle object for those.  ``seq`` is unique, so
     no comparison goes beyond it.  Entries due before ``_horizon`` are in the heap ``_queue``;
-    the others in ``_buckets`` (bucket ``int(when // BUCKET)``), ``_parked`` of them.
+    the others in ``_buckets`` (bucket ``when // BUCKET``), ``_parked`` of them.
     """
 
     def __init__(self, start: float = 0.0, *, epoch: float = 1_700_000_000.0) -> None:
         self._now = float(start)
         self.epoch = float(epoch)
         self._queue: list[tuple[Any, ...]] = []
-        self._buckets: dict[int, list[tuple[Any, ...]]] = {}
+        # Bucket ``when // BUCKET`` (a float with an integral value) -> its entries, unsorted.
+        self._buckets: defaultdict[float, list[tuple[Any, ...]]] = defaultdict(list)
         self._parked = 0
         # Every entry due before the horizon is in the heap; every parked one is due at or after.
-        self._next_bucket = int(self._now // BUCKET) + 1
+        self._next_bucket = self._now // BUCKET + 1.0
         self._horizon = self._next_bucket * BUCKET
         self._seq = 0
         self._cancelled = 0  # cancelled entries still queued (heap or buckets)
@@ -123,12 +146,17 @@ class Scheduler:
         """Run ``callback`` ``delay`` seconds of virtual time from now (a negative delay counts
         as zero)."""
         when = self._now + delay if delay > 0.0 else self._now
-        timer = SimTimer(self, when, name, callback)
+        timer = _new_timer(SimTimer)  # SimTimer(self, when, name, callback), one frame less
+        timer._scheduler = self
+        timer.when = when
+        timer.name = name
+        timer.callback = callback
         self._seq = seq = self._seq + 1
         if when < self._horizon:
             _heappush(self._queue, (when, seq, timer))
-        else:
-            self._park((when, seq, timer))
+        else:  # self._park((when, seq, timer)), inlined: most timers are parked
+            self._buckets[when // BUCKET].append((when, seq, timer))
+            self._parked += 1
         return timer
 
     def call_later(self, delay: float, callback: Callable[[], None], name: str = "") -> SimTimer:
@@ -137,7 +165,7 @@ class Scheduler:
     def call_at(self, when: float, callback: Callable[[], None], name: str = "") -> SimTimer:
         if when < self._now:
             when = self._now
-        timer = SimTimer(self, when, name, callback)
+        timer = _timer(self, when, name, callback)
         self._seq = seq = self._seq + 1
         if when < self._horizon:
             _heappush(self._queue, (when, seq, timer))
@@ -159,12 +187,7 @@ class Scheduler:
 
     def _park(self, entry: tuple[Any, ...]) -> None:
         """Queue an entry due at or after the horizon in its bucket."""
-        index = int(entry[0] // BUCKET)
-        bucket = self._buckets.get(index)
-        if bucket is None:
-            self._buckets[index] = [entry]
-        else:
-            bucket.append(entry)
+        self._buckets[entry[0] // BUCKET].append(entry)
         self._parked += 1
 
     def _unpark(self) -> bool:
@@ -176,20 +199,20 @@ class Scheduler:
         index = self._next_bucket
         for _ in range(_STEPS):
             bucket = buckets.pop(index, None)
-            index += 1
+            index += 1.0
             if bucket is not None:
                 break
         else:
             index = min(buckets)
             bucket = buckets.pop(index)
-            index += 1
+            index += 1.0
         self._next_bucket = index
         self._horizon = index * BUCKET
         self._parked -= len(bucket)
         queue = self._queue
         for entry in bucket:
             timer = entry[2]
-            if timer is not None and timer.cancelled:
+            if timer is not None and timer.callback is None:  # cancelled
                 self._cancelled -= 1
             else:
                 _heappush(queue, entry)
@@ -219,8 +242,7 @@ class Scheduler:
             entry[3](*entry[4])
             return True
         callback = timer.callback
-        timer.fired = True
-        timer.callback = None
+        timer.callback = None  # fired
         if callback is not None:
             callback()
         return True
@@ -248,18 +270,15 @@ class Scheduler:
                     count += 1
                     entry[3](*entry[4])
                     continue
-                if timer.cancelled:
-                    pop(queue)
+                callback = timer.callback
+                pop(queue)
+                if callback is None:  # cancelled
                     self._cancelled -= 1
                     continue
-                pop(queue)
+                timer.callback = None  # fired
                 self._now = entry[0]
                 count += 1
-                callback = timer.callback
-                timer.fired = True
-                timer.callback = None
-                if callback is not None:
-                    callback()
+                callback()
         finally:
             self.events_run += count
         if until > self._now:
@@ -294,7 +313,7 @@ class Scheduler:
                     return
                 continue
             timer = queue[0][2]
-            if timer is None or not timer.cancelled:
+            if timer is None or timer.callback is not None:
                 return
             _heappop(queue)
             self._cancelled -= 1
