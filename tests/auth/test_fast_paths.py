@@ -192,3 +192,49 @@ def test_malformed_text_fails_at_once(text: str) -> None:
         parse_challenges(text)
     with pytest.raises(ChallengeError):
         parse_challenges(text.replace("Digest ", "Digest realm=\"r\", ", 1))
+
+
+# ---- the answer's plain-text shortcut and the state shared per registrar ---------------------
+
+PLAIN_OR_NOT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF,
+                                     blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12)
+
+
+@given(username=PLAIN_OR_NOT, realm=PLAIN_OR_NOT, nonce=PLAIN_OR_NOT,
+       userhash=st.booleans(), qop=st.sampled_from([("auth",), None]))
+def test_the_plain_answer_is_the_general_answer(
+        username: str, realm: str, nonce: str, userhash: bool,
+        qop: tuple[str, ...] | None) -> None:
+    # The shortcut writes username, realm and nonce in quotes as they are; the general way
+    # quotes each (RFC 3261 §25.1), or writes username* (RFC 7616 §3.4) or the userhash.
+    challenge = f"Digest realm={quote(realm)}, nonce={quote(nonce)}, algorithm=MD5"
+    if qop:
+        challenge += ', qop="auth"'
+    if userhash:
+        challenge += ", userhash=true"
+    digest = DigestClient(StaticCredentials(username, "pw"), SeededRandom(3))
+    digest.handle_challenge(401, [challenge])
+    responder = digest._responders[0]
+    cnonce = "c0ffee" if responder.qop else None
+    ours = responder.answer("REGISTER", URI, b"", nc=1, cnonce=cnonce)
+    plain = responder._plain
+    responder._plain = False
+    assert responder.answer("REGISTER", URI, b"", nc=1, cnonce=cnonce) == ours
+    # The shortcut is taken exactly when nothing needs escaping, username* or a userhash.
+    assert plain == (not userhash and username.isascii()
+                     and all(c.isprintable() and c not in '"\\' for c in username + realm + nonce))
+
+
+def test_answers_to_several_request_uris_and_methods_each_verify() -> None:
+    # H(A2) and the quoted Request-URI are shared per (algorithm, method, URI, qop), bounded:
+    # a client that sends to many URIs (redirects) answers each with its own.
+    server = FakeServer(password="pw", algorithms=("SHA-256",))
+    digest = DigestClient(StaticCredentials(USER, "pw"), SeededRandom(), max_attempts=9)
+    digest.handle_challenge(401, server.challenges())
+    uris = [f"sip:r{i}.example.com" for i in range(client_module._PREPARED_ENTRIES + 50)]
+    for uri in [*uris, *uris[:3]]:
+        for method in ("REGISTER", "OPTIONS"):
+            value = only(digest.authorization_headers(method, uri))
+            assert parse_credentials(value).uri == uri
+            assert server.verify(value, method).ok
+    assert len(client_module._PREPARED) <= client_module._PREPARED_ENTRIES
