@@ -142,6 +142,7 @@ _BINDING_EXPIRED = BindingExpired()
 _TIMEOUT = Timeout()
 _ANSWERED = ChallengeAnswered()
 _STOP = Stop()
+_REGISTER = Register()  # register() with the current contacts and expiry
 
 
 def _contact_transport(name: str) -> str | None:
@@ -269,7 +270,8 @@ class RegistrationClient:
                 raise LocalProtocolError("register() needs at least one contact; use query()")
             for spec in new:
                 validate_contact(spec, LocalProtocolError)
-        self._feed(Register(new, expires))
+        self._feed(Register(new, expires) if new is not None or expires is not None
+                   else _REGISTER)
 
     def update_contacts(self, contacts: Sequence[ContactSpec]) -> None:
         self._check_alive()

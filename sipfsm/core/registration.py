@@ -532,6 +532,9 @@ class _FixedRandom:
 
 _FIXED = _FixedRandom()
 
+# (old state, new state) -> its Notify(StateChanged): the states are the table's, so few.
+_STATE_CHANGES: dict[tuple[str, str], Notify] = {}
+
 
 # One-element tuples of the values every client of a registrar has in common (its configured
 # address, its URI), shared instead of made and kept per registration.
@@ -700,7 +703,11 @@ class RegistrationModel:
     def announce(self) -> None:
         if self.state != self.name:
             old, self.name = self.name, self.state
-            self.notify(StateChanged(old, self.state))
+            # One (immutable) output per change of state, shared: made twice per registration.
+            change = _STATE_CHANGES.get((old, self.state))
+            if change is None:
+                change = _STATE_CHANGES[old, self.state] = Notify(StateChanged(old, self.state))
+            self.out.append(change)
 
     def arm_refresh(self) -> None:
         if not self.bound:
