@@ -534,6 +534,8 @@ _FIXED = _FixedRandom()
 
 # (old state, new state) -> its Notify(StateChanged): the states are the table's, so few.
 _STATE_CHANGES: dict[tuple[str, str], Notify] = {}
+# A configured registrar address -> the (immutable) input that it is the next hop.
+_CONFIGURED: dict[Target, Resolved] = {}
 
 
 # One-element tuples of the values every client of a registrar has in common (its configured
@@ -889,7 +891,12 @@ class RegistrationModel:
                 hop is (registrar := self._configured_registrar())
                 or uri_equal(hop, registrar)):
             # §10.2.6: a configured registrar address needs no lookup.
-            self.raised.append(Resolved(_one(configured)))
+            resolved = _CONFIGURED.get(configured)
+            if resolved is None:
+                if len(_CONFIGURED) >= 256:
+                    _CONFIGURED.clear()
+                resolved = _CONFIGURED[configured] = Resolved(_one(configured))
+            self.raised.append(resolved)
             return
         transport = (hop.params.get("transport") or self.config.transport or "").upper() or None
         if _is_ip_literal(hop.host) or not self.has_resolver:
