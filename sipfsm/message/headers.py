@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from sipfsm.errors import LocalProtocolError
+from sipfsm.errors import LocalProtocolError, ParseError
 from sipfsm.message._syntax import TOKEN_CHARS, TOKEN_RE, comma_positions, split_commas
 
 __all__ = [
@@ -120,13 +120,22 @@ class Headers:
     values are unfolded text.  Equality compares the rows in order.
     """
 
-    __slots__ = ("_index", "_items", "_lines")
+    __slots__ = ("_dups", "_first", "_index", "_items", "_names", "_pairs", "_unknown")
 
-    _items: tuple[tuple[str, str], ...] | None  # None until asked for (see _lines)
+    _items: tuple[tuple[str, str], ...] | None  # None until asked for (see _names)
     _index: dict[str, list[str]] | None  # lookup key -> the values of its rows, in order
-    # The parser's header lines (start line first) when the rows are still to be made from them:
-    # a client reads a few fields of a message by name and rarely walks its rows.
-    _lines: list[str] | None
+    # The parser's common case: every name in canonical spelling (or an unknown name, a token
+    # that is no spelling of a known one).  ``_pairs``: each row's ``line.partition(":")``, the
+    # value as written after the colon (whitespace stripped when read); ``_first``: name -> a
+    # row's value (the only one unless ``_dups``: some name has several rows, then ``_names``
+    # lists the names in order, made when first needed); ``_unknown``: some name is unknown
+    # (then a lookup by an unknown name needs the case-insensitive ``_index``).  A client reads
+    # a few fields by name and rarely walks the rows, so nothing more is made until asked for.
+    _pairs: list[tuple[str, str, str]] | None
+    _names: list[str] | None
+    _first: dict[str, str] | None
+    _dups: bool
+    _unknown: bool
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         rows: list[tuple[str, str]] = []
@@ -149,7 +158,7 @@ class Headers:
             append((entry[0], value.strip(" \t")))
         self._items = tuple(rows)
         self._index = None
-        self._lines = None
+        self._first = None
 
     @classmethod
     def _trusted(
@@ -159,33 +168,39 @@ class Headers:
         obj = _new_headers(cls)
         obj._items = items
         obj._index = index
-        obj._lines = None
+        obj._first = None
         return obj
 
     @classmethod
-    def _from_lines(cls, lines: list[str], index: dict[str, list[str]]) -> Headers:
-        """The parser's fast path: ``lines`` (start line first) are plain ``Name: value`` rows
-        whose names are tokens, already indexed; the rows are made when first asked for."""
+    def _parsed(
+        cls, pairs: list[tuple[str, str, str]], first: dict[str, str], unknown: bool
+    ) -> Headers:
+        """The parser's fast path (see the class attributes): ``first`` = {name: value} of
+        ``pairs``."""
         obj = _new_headers(cls)
         obj._items = None
-        obj._index = index
-        obj._lines = lines
+        obj._index = None
+        obj._pairs = pairs
+        obj._first = first
+        obj._dups = len(first) != len(pairs)
+        obj._names = None
+        obj._unknown = unknown
         return obj
 
     def _rows(self) -> tuple[tuple[str, str], ...]:
         items = self._items
         if items is None:
-            lines = self._lines
-            assert lines is not None
-            spellings = _SPELLINGS
-            rows = []
-            for i in range(1, len(lines)):
-                name, _, value = lines[i].partition(":")
-                entry = spellings.get(name) or spellings.get(name.lower())
-                rows.append((entry[0] if entry is not None else name, value.strip(" \t")))
-            items = self._items = tuple(rows)
-            self._lines = None
+            pairs = self._pairs
+            assert pairs is not None
+            items = self._items = tuple([(name, value.strip(" \t")) for name, _, value in pairs])
         return items
+
+    def _count(self, name: str) -> int:
+        """Fast mode with duplicates: the rows of ``name``."""
+        names = self._names
+        if names is None:
+            names = self._names = [pair[0] for pair in self._pairs or ()]
+        return names.count(name)
 
     def _get_index(self) -> dict[str, list[str]]:
         index = self._index
@@ -201,12 +216,52 @@ class Headers:
             self._index = index
         return index
 
+    def _known(self, first: dict[str, str], name: str) -> list[str] | None:
+        """Fast mode: the stripped values of the rows of ``name`` (canonical spelling)."""
+        value = first.get(name)
+        if value is None:
+            return None
+        if self._dups and self._count(name) > 1:
+            return [v.strip(" \t") for n, _, v in self._pairs or () if n == name]
+        return [value.strip(" \t")]
+
     def _values(self, name: str) -> list[str] | None:
+        entry = _SPELLINGS.get(name)
+        first = self._first
+        if first is not None:
+            if entry is None:
+                entry = _SPELLINGS.get(name.lower())
+            if entry is not None:
+                return self._known(first, entry[0])
+            if not self._unknown:
+                return None
         index = self._index
         if index is None:
             index = self._get_index()
-        entry = _SPELLINGS.get(name)
         return index.get(entry[1] if entry is not None else name.lower())
+
+    def _single(self, name: str, key: str) -> str | None:
+        """The one row of the known field ``name`` (canonical spelling; ``key`` its lookup key),
+        None when absent; ParseError when it appears on several rows."""
+        first = self._first
+        if first is not None:
+            value = first.get(name)
+            if value is None:
+                return None
+            if self._dups:
+                count = self._count(name)
+                if count > 1:
+                    raise ParseError(f"{name} appears {count} times", where=name)
+            return value.strip(" \t")
+        index = self._index
+        if index is None:
+            index = self._get_index()
+        lines = index.get(key)
+        if not lines:
+            return None
+        if len(lines) > 1:
+            raise ParseError(f"{name} appears {len(lines)} times", where=name)
+        return lines[0]
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -235,14 +290,11 @@ class Headers:
 
     def elements(self, name: str) -> tuple[str, ...]:
         """:meth:`get_all` as a tuple (no copy: the split of each row is remembered)."""
-        index = self._index
-        if index is None:
-            index = self._get_index()
-        entry = _SPELLINGS.get(name)
-        key = entry[1] if entry is not None else name.lower()
-        values = index.get(key)
+        values = self._values(name)
         if not values:
             return ()
+        entry = _SPELLINGS.get(name)
+        key = entry[1] if entry is not None else name.lower()
         split: Callable[[str, str], list[str]]
         if key in LIST_HEADERS:
             # A row without a comma is one element (the common Via, Contact ...); the value is

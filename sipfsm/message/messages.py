@@ -37,6 +37,20 @@ __all__ = ["Message", "Request", "Response"]
 _ABSENT: Any = object()
 
 
+def _elements(headers: Headers, name: str) -> tuple[str, ...] | list[str]:
+    """``headers.elements(name)`` of a known list header (canonical spelling), taking the
+    parser's common case -- one row, no comma -- the short way."""
+    first = headers._first
+    if first is not None:
+        value = first.get(name)
+        if value is None:
+            return ()
+        if "," not in value and (not headers._dups or headers._count(name) == 1):
+            value = value.strip(" \t")
+            return [value] if value else ()
+    return headers.elements(name)
+
+
 class _MessageBase:
     """Typed access shared by :class:`Request` and :class:`Response`."""
 
@@ -49,18 +63,8 @@ class _MessageBase:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _single(self, name: str, key: str | None = None) -> str | None:
-        """The one row of ``name`` (``key``: its lookup key, when the caller knows it)."""
-        headers = self.headers
-        if key is None:
-            lines = headers._values(name)
-        else:
-            index = headers._index
-            lines = (index if index is not None else headers._get_index()).get(key)
-        if not lines:
-            return None
-        if len(lines) > 1:
-            raise ParseError(f"{name} appears {len(lines)} times", where=name)
-        return lines[0]
+        """The one row of ``name`` (canonical spelling; ``key``: its lookup key)."""
+        return self.headers._single(name, name.lower() if key is None else key)
 
     def _required(self, name: str, key: str | None = None) -> str:
         value = self._single(name, key)
@@ -116,43 +120,59 @@ class _MessageBase:
 
     @property
     def vias(self) -> list[Via]:
-        value = self._cache.get("vias")
+        cache = self._cache
+        value = cache.get("vias")
         if value is None:
-            value = self._cache["vias"] = tuple(
-                [parse_via(element) for element in self.headers.elements("Via")]
+            value = cache["vias"] = tuple(
+                [parse_via(element) for element in _elements(self.headers, "Via")]
             )
         return list(value)
 
     @property
     def from_(self) -> NameAddr:
-        value = self._cache.get("from")
+        cache = self._cache
+        value = cache.get("from")
         if value is None:
-            value = self._cache["from"] = parse_name_addr(self._required("From", "from"), "From")
+            text = self.headers._single("From", "from")
+            if text is None:
+                raise ParseError("the message has no From header field", where="From")
+            value = cache["from"] = parse_name_addr(text, "From")
         return value
 
     @property
     def to(self) -> NameAddr:
-        value = self._cache.get("to")
+        cache = self._cache
+        value = cache.get("to")
         if value is None:
-            value = self._cache["to"] = parse_name_addr(self._required("To", "to"), "To")
+            text = self.headers._single("To", "to")
+            if text is None:
+                raise ParseError("the message has no To header field", where="To")
+            value = cache["to"] = parse_name_addr(text, "To")
         return value
 
     @property
     def call_id(self) -> str:
-        value = self._cache.get("call_id")
+        cache = self._cache
+        value = cache.get("call_id")
         if value is None:
-            text = self._required("Call-ID", "call-id")
+            text = self.headers._single("Call-ID", "call-id")
+            if text is None:
+                raise ParseError("the message has no Call-ID header field", where="Call-ID")
             # callid = word [ "@" word ]: no whitespace inside (§25).
             if not text or " " in text or "\t" in text:
                 raise ParseError(f"invalid Call-ID {text[:40]!r}", where="Call-ID")
-            value = self._cache["call_id"] = text
+            value = cache["call_id"] = text
         return value
 
     @property
     def cseq(self) -> CSeq:
-        value = self._cache.get("cseq")
+        cache = self._cache
+        value = cache.get("cseq")
         if value is None:
-            value = self._cache["cseq"] = parse_cseq(self._required("CSeq", "cseq"))
+            text = self.headers._single("CSeq", "cseq")
+            if text is None:
+                raise ParseError("the message has no CSeq header field", where="CSeq")
+            value = cache["cseq"] = parse_cseq(text)
         return value
 
     @property
@@ -176,7 +196,7 @@ class _MessageBase:
     def _contacts(self) -> tuple[bool, tuple[Contact, ...]]:
         value = self._cache.get("contacts")
         if value is None:
-            elements = self.headers.elements("Contact")
+            elements = _elements(self.headers, "Contact")
             if "*" in elements:
                 # §20.10 / §10.2.2: "*" stands alone.
                 if len(elements) > 1:
@@ -199,7 +219,7 @@ class _MessageBase:
     def _seconds(self, name: str, key: str) -> int | None:
         value = self._cache.get(key, _ABSENT)
         if value is _ABSENT:
-            text = self._single(name, name.lower())
+            text = self.headers._single(name, key)
             value = None if text is None else parse_delta_seconds(text, name)
             self._cache[key] = value
         return value  # type: ignore[no-any-return]
@@ -211,7 +231,7 @@ class _MessageBase:
 
     @property
     def min_expires(self) -> int | None:
-        return self._seconds("Min-Expires", "min_expires")
+        return self._seconds("Min-Expires", "min-expires")
 
     @property
     def date(self) -> datetime | None:

@@ -8,12 +8,13 @@ other exception.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from sipfsm.errors import ParseError
 from sipfsm.message import spec_ids
 from sipfsm.message._syntax import TOKEN_RE
-from sipfsm.message.headers import _KEYS, _SPELLINGS, Headers
+from sipfsm.message.headers import _SPELLINGS, Headers, header_key
 from sipfsm.message.limits import DEFAULT_LIMITS, Limits
 from sipfsm.message.messages import Request, Response
 from sipfsm.message.uri import Uri, parse_uri
@@ -29,6 +30,20 @@ _RESPONSE_MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 _REQUEST_KEYS = frozenset(name.lower() for name in _REQUEST_MANDATORY)
 _RESPONSE_KEYS = frozenset(name.lower() for name in _RESPONSE_MANDATORY)
 _CRLF = b"\r\n\r\n"
+# Names in canonical spelling: a row under one of these is looked up as written.
+_CANONICAL = frozenset(name for name, _ in _SPELLINGS.values())
+_MANDATORY = frozenset(_REQUEST_MANDATORY) | frozenset(_RESPONSE_MANDATORY)
+
+
+def _unknown_names(names: Iterable[str]) -> bool | None:
+    """True when ``names`` (not in canonical spelling) are all unknown names, which rows keep as
+    written; None when one is another spelling of a known name (or not a token): the careful
+    way normalises it (or reports it)."""
+    spellings = _SPELLINGS
+    for name in names:
+        if name in spellings or name.lower() in spellings or TOKEN_RE.fullmatch(name) is None:
+            return None
+    return True
 
 
 _Parts = tuple[bool, str, "Uri | None", int, str, tuple[tuple[str, str], ...], dict[str, list[str]]]
@@ -239,30 +254,6 @@ def _check_mandatory(request: bool, index: dict[str, list[str]]) -> None:
         )
 
 
-def _index_fast(lines: list[str]) -> dict[str, list[str]] | None:
-    """The common case -- no folding, no whitespace before a colon, no line over the limit --
-    in one tight loop: the values by lookup key (the rows are made from ``lines`` only when
-    asked for).  None sends anything else to :func:`_rows_careful`, which also locates errors
-    precisely."""
-    keys = _KEYS
-    index: dict[str, list[str]] = {}
-    lines_after_start = iter(lines)
-    next(lines_after_start)
-    for line in lines_after_start:
-        name, sep, value = line.partition(":")
-        key = keys.get(name)
-        if key is None or not sep:
-            if not sep or TOKEN_RE.fullmatch(name) is None:
-                return None
-            lower = name.lower()
-            key = keys.get(lower) or lower
-        if key in index:
-            index[key].append(value.strip(" \t"))
-        else:
-            index[key] = [value.strip(" \t")]
-    return index
-
-
 def _rows_careful(
     lines: list[str], limits: Limits
 ) -> tuple[tuple[tuple[str, str], ...], dict[str, list[str]]]:
@@ -369,21 +360,19 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
             )
         head = data[:end]
         headers: Headers | None = None
-        index: dict[str, list[str]] | None = None
         try:
             text = head.decode("utf-8")
         except UnicodeDecodeError:
             text = ""
-        lines = text.split("\r\n")
-        crlfs = len(lines) - 1
+        lines = text.splitlines()
         if (
-            text
-            and text.count("\r") == crlfs
-            and text.count("\n") == crlfs
-            and crlfs <= limits.max_headers
+            # Every line break a CRLF (two characters each): no bare CR or LF, no other break.
+            len(text) - len("".join(lines)) == 2 * len(lines) - 2
+            and text
+            and len(lines) <= limits.max_headers + 1
             and len(text) <= limits.max_header_line
         ):
-            # The common case: every line within the limits, CRLF line ends only.
+            # The common case: CRLF line ends only, every line within the limits.
             first = lines[0]
             request = False
             method = reason = ""
@@ -402,19 +391,34 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
                     uri = _request_uri(words[1], len(method) + 1)
                     request = True
             if status or request:
-                index = _index_fast(lines)
-                if index is not None:
-                    _check_mandatory(request, index)
-                    headers = Headers._from_lines(lines, index)
+                del lines[0]
+                pairs = [line.partition(":") for line in lines]
+                firsts = {name: value for name, colon, value in pairs if colon}
+                unknown: bool | None = False
+                if len(firsts) != len(pairs) and not all([pair[1] for pair in pairs]):
+                    unknown = None  # a line without a colon: the careful way reports it
+                elif not firsts.keys() <= _CANONICAL:
+                    unknown = _unknown_names(firsts.keys() - _CANONICAL)
+                if unknown is not None:
+                    if not firsts.keys() >= _MANDATORY:
+                        _check_mandatory(request, {header_key(name): [] for name in firsts})
+                    headers = Headers._parsed(pairs, firsts, unknown)
         if headers is None:
-            request, method, uri, status, reason, rows, careful = _head_parts(head, limits)
-            headers = Headers._trusted(rows, careful)
-            index = careful
+            request, method, uri, status, reason, careful_rows, careful = _head_parts(head, limits)
+            headers = Headers._trusted(careful_rows, careful)
         body = data[end + 4 :]
-        assert index is not None
-        lengths = index.get("content-length")
+        fast = headers._first
+        if fast is not None and not body and not headers._dups:
+            # No body: only a Content-Length other than 0 is to be checked (and reported).
+            length_text = fast.get("Content-Length")
+            lengths = (
+                None if length_text is None or length_text == " 0"
+                else [length_text.strip(" \t")]
+            )
+        else:
+            lengths = headers._values("Content-Length")
         if lengths is not None and (len(lengths) != 1 or lengths[0] != "0" or body):
-            length = _content_length(index)
+            length = _content_length({"content-length": lengths})
             assert length is not None
             if length > len(body):
                 raise ParseError(

@@ -227,13 +227,64 @@ def _address(cls: type[_A], uri: Uri, display: str | None, params: Params) -> _A
     return obj
 
 
+# Memos of the shape of a value around the one parameter that changes from message to message
+# (the From/To tag, a Contact's expires, a Via's branch): the text with that parameter's value
+# cut out -> what the full parse of such a text gave.  A text whose key is known is then read by
+# checking the new value is a token and copying the rest: the memo only ever holds the readings
+# of texts that parsed, and a key fixes every character but the token.  The cut is made only
+# after the last '>' and where no quoted-string follows (so that it cannot fall inside a URI or
+# a quoted value), and the parameter's reading must be the cut value.
+_MEMO_ENTRIES = 256
+_ADDR_MEMO: dict[str, tuple[Uri, str | None, dict[str, str | None]]] = {}
+_CONTACT_MEMO: dict[str, tuple[Uri, str | None, dict[str, str | None]]] = {}
+_VIA_MEMO: dict[str, tuple[str, str, int | None, dict[str, str | None]]] = {}
+_SET_PARAMS_DATA = Params.__dict__["_data"].__set__
+
+
+def _cut(text: str, marker: str) -> tuple[str, str] | None:
+    """(the text without the value after the last ``marker``, that value) when that value is a
+    token and neither '"' nor '>' follows the marker (so that it is a parameter of the header
+    value, not of its URI nor part of a quoted-string); None for texts over the caches' key size."""
+    before, found, after = text.rpartition(marker)
+    if not found or '"' in after or ">" in after or len(text) > _CACHE_KEY_MAX:
+        return None
+    value, semi, rest = after.partition(";")
+    if not (value.isalnum() and value.isascii()) and TOKEN_RE.fullmatch(value) is None:
+        return None
+    return f"{before}{marker}{semi}{rest}", value
+
+
+def _memorise(memo: dict[str, _V], key: str, value: _V) -> None:
+    if len(memo) >= _MEMO_ENTRIES:
+        memo.clear()
+    memo[key] = value
+
+
 def parse_name_addr(text: str, where: str = "address") -> NameAddr:
     """``name-addr / addr-spec`` followed by header parameters."""
     found = _NAME_ADDRS.get(text)
     if found is not None:
         return found
+    cut = _cut(text, ";tag=")
+    if cut is not None:
+        memo = _ADDR_MEMO.get(cut[0])
+        if memo is not None:
+            data = memo[2].copy()
+            data["tag"] = cut[1]
+            params: Params = _new(Params)
+            _SET_PARAMS_DATA(params, data)
+            obj: NameAddr = _new(NameAddr)
+            _SET_URI(obj, memo[0])
+            _SET_DISPLAY(obj, memo[1])
+            _SET_PARAMS(obj, params)
+            if len(_NAME_ADDRS) >= _CACHE_ENTRIES:
+                _NAME_ADDRS.clear()
+            _NAME_ADDRS[text] = obj
+            return obj
     fast = _fast.name_addr(text)
     uri, display, params = fast if fast is not None else _parse_addr(text, where)
+    if cut is not None and params._data.get("tag") == cut[1]:
+        _memorise(_ADDR_MEMO, cut[0], (uri, display, params._data))
     return _remember(_NAME_ADDRS, text, _address(NameAddr, uri, display, params))
 
 
@@ -241,8 +292,26 @@ def parse_contact(text: str) -> Contact:
     found = _CONTACTS.get(text)
     if found is not None:
         return found
+    cut = _cut(text, ";expires=")
+    if cut is not None:
+        memo = _CONTACT_MEMO.get(cut[0])
+        if memo is not None:
+            data = memo[2].copy()
+            data["expires"] = cut[1]
+            params: Params = _new(Params)
+            _SET_PARAMS_DATA(params, data)
+            obj: Contact = _new(Contact)
+            _SET_URI(obj, memo[0])
+            _SET_DISPLAY(obj, memo[1])
+            _SET_PARAMS(obj, params)
+            if len(_CONTACTS) >= _CACHE_ENTRIES:
+                _CONTACTS.clear()
+            _CONTACTS[text] = obj
+            return obj
     fast = _fast.name_addr(text)
     uri, display, params = fast if fast is not None else _parse_addr(text, "Contact")
+    if cut is not None and params._data.get("expires") == cut[1]:
+        _memorise(_CONTACT_MEMO, cut[0], (uri, display, params._data))
     return _remember(_CONTACTS, text, _address(Contact, uri, display, params))
 
 
@@ -343,16 +412,36 @@ def parse_via(text: str) -> Via:
     found = _VIAS.get(text)
     if found is not None:
         return found
+    cut = _cut(text, ";branch=")
+    if cut is not None:
+        memo = _VIA_MEMO.get(cut[0])
+        if memo is not None:
+            data = memo[3].copy()
+            data["branch"] = cut[1]
+            params: Params = _new(Params)
+            _SET_PARAMS_DATA(params, data)
+            via: Via = _new(Via)
+            _SET_VIA_TRANSPORT(via, memo[0])
+            _SET_VIA_HOST(via, memo[1])
+            _SET_VIA_PORT(via, memo[2])
+            _SET_VIA_PARAMS(via, params)
+            if len(_VIAS) >= _CACHE_ENTRIES:
+                _VIAS.clear()
+            _VIAS[text] = via
+            return via
     fast = _fast.via(text)
     if fast is not None:
-        via: Via = _new(Via)
+        via = _new(Via)
         transport, host, port, params = fast
         _SET_VIA_TRANSPORT(via, transport)
         _SET_VIA_HOST(via, host)
         _SET_VIA_PORT(via, port)
         _SET_VIA_PARAMS(via, params)
-        return _remember(_VIAS, text, via)
-    return _remember(_VIAS, text, _parse_via(text))
+    else:
+        via = _parse_via(text)
+    if cut is not None and via.params._data.get("branch") == cut[1]:
+        _memorise(_VIA_MEMO, cut[0], (via.transport, via.host, via.port, via.params._data))
+    return _remember(_VIAS, text, via)
 
 
 def _parse_via(text: str) -> Via:
