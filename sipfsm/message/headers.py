@@ -9,7 +9,9 @@ as written), and answers lookups by any spelling.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 
 from sipfsm.errors import LocalProtocolError, ParseError
 from sipfsm.message._syntax import TOKEN_CHARS, TOKEN_RE, comma_positions, split_commas
@@ -120,19 +122,21 @@ class Headers:
     values are unfolded text.  Equality compares the rows in order.
     """
 
-    __slots__ = ("_dups", "_first", "_index", "_items", "_names", "_pairs", "_unknown")
+    __slots__ = (
+        "_counts", "_dups", "_first", "_index", "_items", "_pairs", "_unknown"
+    )  # fmt: skip
 
     _items: tuple[tuple[str, str], ...] | None  # None until asked for (see _names)
     _index: dict[str, list[str]] | None  # lookup key -> the values of its rows, in order
     # The parser's common case: every name in canonical spelling (or an unknown name, a token
     # that is no spelling of a known one).  ``_pairs``: each row's ``line.partition(":")``, the
     # value as written after the colon (whitespace stripped when read); ``_first``: name -> a
-    # row's value (the only one unless ``_dups``: some name has several rows, then ``_names``
-    # lists the names in order, made when first needed); ``_unknown``: some name is unknown
+    # row's value (the only one unless ``_dups``: some name has several rows, then ``_counts``
+    # counts the rows of each name, made when first needed); ``_unknown``: some name is unknown
     # (then a lookup by an unknown name needs the case-insensitive ``_index``).  A client reads
     # a few fields by name and rarely walks the rows, so nothing more is made until asked for.
     _pairs: list[tuple[str, str, str]] | None
-    _names: list[str] | None
+    _counts: Counter[str] | None
     _first: dict[str, str] | None
     _dups: bool
     _unknown: bool
@@ -174,17 +178,36 @@ class Headers:
     @classmethod
     def _parsed(
         cls, pairs: list[tuple[str, str, str]], first: dict[str, str], unknown: bool
-    ) -> Headers:
+    ) -> Headers | None:
         """The parser's fast path (see the class attributes): ``first`` = {name: value} of
-        ``pairs``."""
+        the ``pairs`` with a colon; None when a row has none (the careful way reports it)."""
         obj = _new_headers(cls)
         obj._items = None
-        obj._index = None
         obj._pairs = pairs
-        obj._first = first
-        obj._dups = len(first) != len(pairs)
-        obj._names = None
+        obj._counts = None
         obj._unknown = unknown
+        if len(first) == len(pairs):
+            obj._index = None
+            obj._first = first
+            obj._dups = False
+        else:
+            # Several rows of a name (Contacts, Vias): the index of every row, made here once,
+            # answers the lookups (a lookup in ``first`` would need the rows counted each time).
+            index: dict[str, list[str]] = {}
+            spellings = _SPELLINGS
+            for name, colon, value in pairs:
+                if not colon:
+                    return None
+                entry = spellings.get(name)
+                key = entry[1] if entry is not None else name.lower()
+                found = index.get(key)
+                if found is None:
+                    index[key] = [value.strip(" \t")]
+                else:
+                    found.append(value.strip(" \t"))
+            obj._index = index
+            obj._first = None
+            obj._dups = True
         return obj
 
     def _rows(self) -> tuple[tuple[str, str], ...]:
@@ -196,11 +219,18 @@ class Headers:
         return items
 
     def _count(self, name: str) -> int:
-        """Fast mode with duplicates: the rows of ``name``."""
-        names = self._names
-        if names is None:
-            names = self._names = [pair[0] for pair in self._pairs or ()]
-        return names.count(name)
+        """Fast mode with duplicates: the rows of ``name`` (the rows are counted once, in C)."""
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = Counter(map(_NAME_OF, self._pairs or ()))
+        return counts[name]
+
+    def _repeated(self, name: str) -> bool:
+        """Fast mode with duplicates: whether ``name`` has several rows."""
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = Counter(map(_NAME_OF, self._pairs or ()))
+        return counts[name] > 1
 
     def _get_index(self) -> dict[str, list[str]]:
         index = self._index
@@ -221,7 +251,7 @@ class Headers:
         value = first.get(name)
         if value is None:
             return None
-        if self._dups and self._count(name) > 1:
+        if self._dups and self._repeated(name):
             return [v.strip(" \t") for n, _, v in self._pairs or () if n == name]
         return [value.strip(" \t")]
 
@@ -248,10 +278,9 @@ class Headers:
             value = first.get(name)
             if value is None:
                 return None
-            if self._dups:
+            if self._dups and self._repeated(name):
                 count = self._count(name)
-                if count > 1:
-                    raise ParseError(f"{name} appears {count} times", where=name)
+                raise ParseError(f"{name} appears {count} times", where=name)
             return value.strip(" \t")
         index = self._index
         if index is None:
@@ -390,6 +419,7 @@ class Headers:
 
 
 _new_headers = object.__new__
+_NAME_OF = itemgetter(0)
 
 
 def _one_row(name: str, value: str) -> tuple[tuple[str, str], ...]:

@@ -45,7 +45,7 @@ def _elements(headers: Headers, name: str) -> tuple[str, ...] | list[str]:
         value = first.get(name)
         if value is None:
             return ()
-        if "," not in value and (not headers._dups or headers._count(name) == 1):
+        if "," not in value and (not headers._dups or not headers._repeated(name)):
             value = value.strip(" \t")
             return [value] if value else ()
     return headers.elements(name)

@@ -395,14 +395,12 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
                 pairs = [line.partition(":") for line in lines]
                 firsts = {name: value for name, colon, value in pairs if colon}
                 unknown: bool | None = False
-                if len(firsts) != len(pairs) and not all([pair[1] for pair in pairs]):
-                    unknown = None  # a line without a colon: the careful way reports it
-                elif not firsts.keys() <= _CANONICAL:
+                if not firsts.keys() <= _CANONICAL:
                     unknown = _unknown_names(firsts.keys() - _CANONICAL)
                 if unknown is not None:
-                    if not firsts.keys() >= _MANDATORY:
-                        _check_mandatory(request, {header_key(name): [] for name in firsts})
                     headers = Headers._parsed(pairs, firsts, unknown)
+                    if headers is not None and not firsts.keys() >= _MANDATORY:
+                        _check_mandatory(request, {header_key(name): [] for name in firsts})
         if headers is None:
             request, method, uri, status, reason, careful_rows, careful = _head_parts(head, limits)
             headers = Headers._trusted(careful_rows, careful)
