@@ -252,19 +252,7 @@ class UdpTransport:
             self._queued.append((data, address, target))
             self._sent(data, target)
             return
-        error: Exception | None = None
-        buffered = self._buffered
-        if data and buffered is not None and not buffered():
-            # Nothing queued in the event loop's transport: straight to the socket, as the
-            # transport itself would, without its checks and its call of error_received.
-            try:
-                self._sock.sendto(data, address)
-            except (BlockingIOError, InterruptedError):
-                error = self._send_through(transport, data, address)  # queued until writable
-            except OSError as exc:
-                error = exc
-        else:
-            error = self._send_through(transport, data, address)
+        error = self._write(transport, data, address)
         if error is not None:
             kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
                     else TransportError)
@@ -283,19 +271,9 @@ class UdpTransport:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        sendto, buffered = self._sock.sendto, self._buffered
+        write = self._write
         for data, address, target in queued:
-            error: Exception | None = None
-            if data and buffered is not None and not buffered():
-                try:
-                    sendto(data, address)
-                    continue
-                except (BlockingIOError, InterruptedError):
-                    error = self._send_through(transport, data, address)
-                except OSError as exc:
-                    error = exc
-            else:
-                error = self._send_through(transport, data, address)
+            error = write(transport, data, address)
             if error is not None:
                 kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
                         else TransportError)
@@ -305,6 +283,23 @@ class UdpTransport:
                     )
                 except Exception:
                     _log.exception("receiver failed on a transport error for %s", target)
+
+    def _write(
+        self, transport: asyncio.DatagramTransport, data: bytes, address: tuple[str, int]
+    ) -> Exception | None:
+        """Send one datagram; the error, if any.  While nothing is queued in the event loop's
+        transport, straight to the socket, as the transport itself would, without its checks
+        and its call of error_received."""
+        buffered = self._buffered
+        if data and buffered is not None and not buffered():
+            try:
+                self._sock.sendto(data, address)
+            except (BlockingIOError, InterruptedError):
+                return self._send_through(transport, data, address)  # queued until writable
+            except OSError as exc:
+                return exc
+            return None
+        return self._send_through(transport, data, address)
 
     def _send_through(
         self, transport: asyncio.DatagramTransport, data: bytes, address: tuple[str, int]
