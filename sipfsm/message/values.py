@@ -260,6 +260,21 @@ def _memorise(memo: dict[str, _V], key: str, value: _V) -> None:
     memo[key] = value
 
 
+def _from_memo(
+    cls: type[_A], memo: tuple[Uri, str | None, dict[str, str | None]], name: str, value: str
+) -> _A:
+    """The address a memo stands for, with ``name=value`` in its parameters."""
+    data = memo[2].copy()
+    data[name] = value
+    params: Params = _new(Params)
+    _SET_PARAMS_DATA(params, data)
+    obj: _A = _new(cls)
+    _SET_URI(obj, memo[0])
+    _SET_DISPLAY(obj, memo[1])
+    _SET_PARAMS(obj, params)
+    return obj
+
+
 def parse_name_addr(text: str, where: str = "address") -> NameAddr:
     """``name-addr / addr-spec`` followed by header parameters."""
     found = _NAME_ADDRS.get(text)
@@ -269,18 +284,7 @@ def parse_name_addr(text: str, where: str = "address") -> NameAddr:
     if cut is not None:
         memo = _ADDR_MEMO.get(cut[0])
         if memo is not None:
-            data = memo[2].copy()
-            data["tag"] = cut[1]
-            params: Params = _new(Params)
-            _SET_PARAMS_DATA(params, data)
-            obj: NameAddr = _new(NameAddr)
-            _SET_URI(obj, memo[0])
-            _SET_DISPLAY(obj, memo[1])
-            _SET_PARAMS(obj, params)
-            if len(_NAME_ADDRS) >= _CACHE_ENTRIES:
-                _NAME_ADDRS.clear()
-            _NAME_ADDRS[text] = obj
-            return obj
+            return _remember(_NAME_ADDRS, text, _from_memo(NameAddr, memo, "tag", cut[1]))
     fast = _fast.name_addr(text)
     uri, display, params = fast if fast is not None else _parse_addr(text, where)
     if cut is not None and params._data.get("tag") == cut[1]:
@@ -296,18 +300,7 @@ def parse_contact(text: str) -> Contact:
     if cut is not None:
         memo = _CONTACT_MEMO.get(cut[0])
         if memo is not None:
-            data = memo[2].copy()
-            data["expires"] = cut[1]
-            params: Params = _new(Params)
-            _SET_PARAMS_DATA(params, data)
-            obj: Contact = _new(Contact)
-            _SET_URI(obj, memo[0])
-            _SET_DISPLAY(obj, memo[1])
-            _SET_PARAMS(obj, params)
-            if len(_CONTACTS) >= _CACHE_ENTRIES:
-                _CONTACTS.clear()
-            _CONTACTS[text] = obj
-            return obj
+            return _remember(_CONTACTS, text, _from_memo(Contact, memo, "expires", cut[1]))
     fast = _fast.name_addr(text)
     uri, display, params = fast if fast is not None else _parse_addr(text, "Contact")
     if cut is not None and params._data.get("expires") == cut[1]:
