@@ -37,8 +37,13 @@ built without parsing the contact URIs); ``core`` is the embedded registrar (``R
 ``RegistrarEndpoint``, authentication off); ``both`` runs the main phase once with each.
 
 ``--processes P`` splits the main phase's UAs over P forked processes (each its own scheduler,
-network, registrar and seed, as ``sipfsm load --processes`` shards users): the run wall is the
-slowest process's, the CPU is summed; a shard is as deterministic as a single run.
+network, registrar and seed, as ``sipfsm load --processes`` shards users).  The default is every
+usable core (``len(os.sched_getaffinity(0))`` where the platform has it, else ``os.cpu_count()``),
+as for ``sipfsm load``; ``--processes 1`` runs the main phase in this process.  The statistics
+are merged: counts, CPU and RSS summed, the run wall the slowest process's (each process's own
+line is printed too).  Shard k runs UAs ``first .. first + size - 1`` with seed ``seed + 7919 k``,
+so for a given seed and process count the run is deterministic; another process count is
+another (equally valid) run.  The other phases run in this process.
 
 Run: ``python benchmarks/simulate.py [--uas 10000] [--hours 24] [--loss 0.10] [--expires 3600]``.
 Targets (issue 14): 10,000 UAs x 24 h with 10 % loss in <= 20 s wall; <= 4 KiB RSS per live,
@@ -350,6 +355,7 @@ class Result:
     top: list[str] = field(default_factory=list)
     shards: int = 1  # processes the UAs were split over (simulate_sharded)
     elapsed: float = 0.0  # sharded: the parent's wall time, fork to last result (setup included)
+    parts: list[Result] = field(default_factory=list)  # sharded: each process's own result
 
     @property
     def tx_per_s(self) -> float:
@@ -744,12 +750,22 @@ def _shard_main(name: str, opts: Options, deadline: float, conn: Any) -> None:
         conn.close()
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where the platform tells it, as
+    ``sipfsm load --processes`` counts them), else the machine's."""
+    with contextlib.suppress(AttributeError, OSError):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def simulate_sharded(name: str, opts: Options, deadline: float, processes: int) -> Result:
     """The run of :func:`simulate` with the UAs split over ``processes`` forked processes, each
     its own scheduler, network, registrar and seed (``seed + 7919 * shard``: each shard is as
     deterministic as a single run, the whole is not the single run's trace); the results are
     summed (CPU, counts, RSS), ``wall`` is the slowest shard's run and ``elapsed`` the parent's
-    wall time from the fork to the last result (setup included)."""
+    wall time from the fork to the last result (setup included).  More processes than UAs are
+    fewer processes: one UA each."""
+    processes = min(processes, opts.uas)
     if processes <= 1:
         return simulate(name, opts, deadline)
     import multiprocessing
@@ -772,7 +788,7 @@ def simulate_sharded(name: str, opts: Options, deadline: float, processes: int) 
     for process, receiver in children:
         parts.append(receiver.recv())
         process.join()
-    total = Result(name, opts.uas, opts.hours, shards=processes)
+    total = Result(name, opts.uas, opts.hours, shards=processes, parts=parts)
     total.elapsed = time.perf_counter() - t0
     total.wall = max(p.wall for p in parts)
     total.setup_wall = max(p.setup_wall for p in parts)
@@ -809,6 +825,10 @@ def report(result: Result) -> None:
     if result.shards > 1:
         print(f"  processes                {result.shards} (run wall: the slowest; CPU summed); "
               f"{result.elapsed:.2f} s wall from the fork to the last result, setup included")
+        for part in result.parts:
+            print(f"    {part.name}: {part.uas} UAs, setup {part.setup_wall:.2f} s, run wall "
+                  f"{part.wall:.2f} s, CPU {part.cpu:.2f} s, {part.transactions} transactions, "
+                  f"{part.events} events")
     print(f"  transactions completed   {result.transactions}  ({result.successes} 2xx, "
           f"{result.timeouts} timeouts)")
     print(f"  transactions / s (wall)  {result.tx_per_s:,.0f}")
@@ -863,9 +883,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="gc.freeze() the clients once built and after every simulated "
                         "minute (as sipfsm load and RegistrationPool's advice do); the cyclic "
                         "garbage left under the freeze is collected and counted at the end")
-    parser.add_argument("--processes", type=int, default=1, metavar="P",
+    parser.add_argument("--processes", type=int, default=usable_cores(), metavar="P",
                         help="split the main phase's UAs over P forked processes (each its own "
-                        "scheduler, network, registrar and seed; default 1: one process)")
+                        "scheduler, network, registrar and seed; default: every usable core, "
+                        f"{usable_cores()} here; 1: in this process)")
     parser.add_argument("--phases", default="scaled,hand,main,memory",
                         help="comma-separated subset of scaled,hand,main,memory")
     parser.add_argument("--mem-uas", type=int, default=0, help="UAs of the memory phase "
@@ -889,7 +910,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.loss:.0%} each way, expires {args.expires}, layout {args.layout}"
           + (f" ({args.per_endpoint}/endpoint)" if args.layout == "shared" else "")
           + f", registrar {args.registrar}, seed {args.seed}, max wall {args.max_wall:g} s"
-          + (f", main phase over {args.processes} processes" if args.processes > 1 else "")
+          + f", main phase over {args.processes} process{'es' if args.processes > 1 else ''}"
           + (", no observer" if args.no_observer else "")
           + (", gc.freeze per simulated minute" if args.gc_freeze else ", no gc.freeze")
           + (", last_response kept" if args.keep_last_response else
