@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from operator import attrgetter
 from types import MethodType
+from typing import Generic, TypeVar
 
 from sipfsm.ports import TimerHandle
 
@@ -28,6 +30,15 @@ _GRID = 64.0
 
 _NO_SELF = object()  # a _Timer's callback that is not a bound method
 _DEADLINE = attrgetter("_deadline")
+
+
+def _clock_of(loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
+    """``loop.time``, or ``time.monotonic`` itself when that is all ``loop.time`` does (asyncio's
+    own loops): a timer reads the clock each time it starts, and the method's frame cost more
+    than the clock."""
+    if getattr(type(loop), "time", None) is asyncio.BaseEventLoop.time:
+        return time.monotonic
+    return loop.time
 
 
 class _Slot:
@@ -61,6 +72,8 @@ class _Timer:
             self._callback = callback
             self._self = _NO_SELF
 
+    # _Timer.__init__ and AioTimers.start set the same four fields (start without the frame).
+
     def cancel(self) -> None:
         if self._callback is not None:
             self._callback = None
@@ -70,6 +83,9 @@ class _Timer:
             slot.live -= 1
             if not slot.live:
                 slot.owner._emptied(slot)
+
+
+_new_timer = object.__new__
 
 
 class AioTimers:
@@ -88,6 +104,7 @@ class AioTimers:
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop
+        self._now: Callable[[], float] | None = None if loop is None else _clock_of(loop)
         self._slots: dict[float, _Slot] = {}
         self._keys: list[float] = []  # heap of slot deadlines (some stale: slot gone)
         self._live = 0  # timers started and neither fired nor cancelled
@@ -98,22 +115,34 @@ class AioTimers:
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
+            self._now = _clock_of(self._loop)
         return self._loop
 
     def start(self, name: str, delay: float, callback: Callable[[], None]) -> TimerHandle:
-        loop = self._loop or self.loop
+        now = self._now
+        if now is None:
+            now = _clock_of(self.loop)
         if delay >= _COARSE_DELAY:
-            deadline = loop.time() + delay
+            deadline = now() + delay
             key = -(-deadline * _GRID // 1.0) / _GRID
         else:
-            deadline = key = loop.time() + (delay if delay > 0.0 else 0.0)
+            deadline = key = now() + (delay if delay > 0.0 else 0.0)
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = _Slot(self, key)
             heapq.heappush(self._keys, key)
             if self._handle is None or key < self._armed_at:
                 self._arm()
-        timer = _Timer(slot, callback, deadline)
+        # The handle without an __init__ frame (one per timer: seven per registration).
+        timer = _new_timer(_Timer)
+        timer._slot = slot
+        timer._deadline = deadline
+        if type(callback) is MethodType:
+            timer._callback = callback.__func__
+            timer._self = callback.__self__
+        else:
+            timer._callback = callback
+            timer._self = _NO_SELF
         slot.entries.append(timer)
         slot.live += 1
         self._live += 1
@@ -225,67 +254,68 @@ _BASE32 = b"abcdefghijklmnopqrstuvwxyz234567"
 # character is equally likely and carries 5 bits.
 _FIVE_BITS = bytes(_BASE32[byte & 31] for byte in range(256))
 _POOL_BYTES = 4096
+# Without the GIL (a free-threaded build), two threads could be handed the same item by one
+# list iterator: there every draw takes the pool's lock.
+_LOCKED = not getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
-class _TokenPool:
-    """Characters drawn from ``os.urandom`` a block at a time and handed out once each: one
-    system call and one translation per ~4,000 characters instead of a base32 encoding per
-    token.  A forked child starts with an empty pool (it must not reuse its parent's draws)."""
+_T = TypeVar("_T")
 
-    def __init__(self) -> None:
+
+class _Pool(Generic[_T]):
+    """Draws from ``os.urandom`` a block at a time, cut in advance into the items handed out
+    (tokens of one length, or fractions), each handed out once: one system call per ~4 KiB
+    drawn, and a draw is one step of a list iterator -- a single C call, so (with the GIL) no
+    two threads get the same item and no lock is needed.  A forked child starts with an
+    empty pool (it must not reuse its parent's draws)."""
+
+    def __init__(self, cut: Callable[[bytes, int], list[_T]]) -> None:
+        self._cut = cut
         self._lock = threading.Lock()
-        self._text = ""
-        self._next = 0
+        self._items: dict[int, Iterator[_T]] = {}
 
-    def take(self, length: int) -> str:
-        with self._lock:
-            start = self._next
-            end = start + length
-            if end > len(self._text):
-                size = max(_POOL_BYTES, length)
-                self._text = os.urandom(size).translate(_FIVE_BITS).decode("ascii")
-                start, end = 0, length
-            self._next = end
-            return self._text[start:end]
+    def take(self, size: int) -> _T:
+        if _LOCKED:
+            with self._lock:
+                return self._take(size)
+        return self._take(size)
+
+    def _take(self, size: int) -> _T:
+        items = self._items.get(size)
+        if items is not None:
+            for item in items:
+                return item
+        count = max(1, _POOL_BYTES // size)
+        items = iter(self._cut(os.urandom(count * size), size))
+        self._items[size] = items
+        return next(items)
 
     def clear(self) -> None:
         self._lock = threading.Lock()
-        self._text = ""
-        self._next = 0
+        self._items.clear()  # the same dict: SecretsRandom reads it directly
 
 
-_POOL = _TokenPool()
-os.register_at_fork(after_in_child=_POOL.clear)
+def _tokens(block: bytes, length: int) -> list[str]:
+    text = block.translate(_FIVE_BITS).decode("ascii")
+    return [text[start:start + length] for start in range(0, len(text), length)]
 
 
-class _BytePool:
-    """Random bytes from ``os.urandom`` a block at a time, each handed out once (as
-    :class:`_TokenPool`, for :meth:`SecretsRandom.uniform`: no system call per draw)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._bytes = b""
-        self._next = 0
-
-    def take(self, length: int) -> bytes:
-        with self._lock:
-            start = self._next
-            end = start + length
-            if end > len(self._bytes):
-                self._bytes = os.urandom(max(_POOL_BYTES, length))
-                start, end = 0, length
-            self._next = end
-            return self._bytes[start:end]
-
-    def clear(self) -> None:
-        self._lock = threading.Lock()
-        self._bytes = b""
-        self._next = 0
+def _fractions(block: bytes, size: int) -> list[float]:
+    # 53 random bits of each 7 bytes, as random.random draws them.
+    return [(int.from_bytes(block[start:start + 7], "big") >> 3) * _TWO_TO_MINUS_53
+            for start in range(0, len(block), 7)]
 
 
-_BYTES = _BytePool()
-os.register_at_fork(after_in_child=_BYTES.clear)
 _TWO_TO_MINUS_53 = 2.0**-53
+_POOL = _Pool(_tokens)
+os.register_at_fork(after_in_child=_POOL.clear)
+_FRACTIONS = _Pool(_fractions)
+os.register_at_fork(after_in_child=_FRACTIONS.clear)
+# nbits -> token length (the unpadded base32 length of ceil(nbits / 8) bytes), as computed.
+_LENGTHS: dict[int, int] = {}
+# The pools' iterators, read directly by SecretsRandom (a draw without a method call).
+_TOKENS = _POOL._items
+_FRACTION_ITEMS = _FRACTIONS._items
 
 
 class SecretsRandom:
@@ -298,9 +328,21 @@ class SecretsRandom:
     ``uniform`` draws 53 random bits, as ``random.random`` does."""
 
     def token(self, nbits: int) -> str:
-        nbytes = max(1, -(-nbits // 8))
-        return _POOL.take(-(-nbytes * 8 // 5))
+        length = _LENGTHS.get(nbits)
+        if length is None:
+            nbytes = max(1, -(-nbits // 8))
+            length = -(-nbytes * 8 // 5)
+            if len(_LENGTHS) < 64:
+                _LENGTHS[nbits] = length
+        items = _TOKENS.get(length)
+        if items is not None and not _LOCKED:
+            for token in items:
+                return token
+        return _POOL.take(length)
 
     def uniform(self, low: float, high: float) -> float:
-        fraction = (int.from_bytes(_BYTES.take(7), "big") >> 3) * _TWO_TO_MINUS_53
-        return low + (high - low) * fraction
+        items = _FRACTION_ITEMS.get(7)
+        if items is not None and not _LOCKED:
+            for fraction in items:
+                return low + (high - low) * fraction
+        return low + (high - low) * _FRACTIONS.take(7)

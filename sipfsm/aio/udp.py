@@ -247,10 +247,13 @@ class UdpTransport:
             if source is not None:
                 self._advertised = source
         if self._coalesce and self._loop is not None:
-            if not self._queued:
+            queued = self._queued
+            if not queued:
                 self._loop.call_soon(self._flush)
-            self._queued.append((data, address, target))
-            self._sent(data, target)
+            queued.append((data, address, target))
+            self.messages_sent += 1
+            if self._trace is not None:
+                self._sent_trace(data, target)
             return
         error = self._write(transport, data, address)
         if error is not None:
@@ -262,8 +265,11 @@ class UdpTransport:
     def _sent(self, data: bytes, target: Target) -> None:
         self.messages_sent += 1
         if self._trace is not None:
-            self._trace.record("sent", "UDP", self.local_address_for(target), target.address,
-                               data)
+            self._sent_trace(data, target)
+
+    def _sent_trace(self, data: bytes, target: Target) -> None:
+        assert self._trace is not None
+        self._trace.record("sent", "UDP", self.local_address_for(target), target.address, data)
 
     def _flush(self) -> None:
         """Send the queued datagrams (coalesce_sends), in order; report the failures."""
@@ -271,9 +277,24 @@ class UdpTransport:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        write = self._write
+        buffered = self._buffered
+        # Straight to the socket while the loop's transport has nothing queued (as _write),
+        # checked once for the batch: once a datagram had to be queued there, the rest follow
+        # it through the transport, in order.
+        direct = buffered is not None and not buffered()
+        sendto = self._sock.sendto
         for data, address, target in queued:
-            error = write(transport, data, address)
+            if direct and data:
+                try:
+                    sendto(data, address)
+                    continue
+                except (BlockingIOError, InterruptedError):
+                    direct = False
+                    error = self._send_through(transport, data, address)
+                except OSError as exc:
+                    error = exc
+            else:
+                error = self._send_through(transport, data, address)
             if error is not None:
                 kind = (DestinationUnreachable if isinstance(error, ConnectionRefusedError)
                         else TransportError)
@@ -388,6 +409,7 @@ class UdpTransport:
             self._drain_wait -= 1
             return
         recvfrom = self._sock.recvfrom
+        sources = self._sources
         for count in range(_DRAIN_MAX):
             transport = self._transport
             if transport is None or transport.is_closing():
@@ -401,7 +423,15 @@ class UdpTransport:
             except OSError as exc:
                 self._error(exc)  # as the loop's own read reports it
                 return
-            self._datagram(data, addr)
+            source = sources.get(addr)
+            if source is None or self._trace is not None:
+                self._datagram(data, addr)
+                continue
+            # _datagram's common case, without its frame: a known source, no trace.
+            try:
+                self._receiver.receive(data, source, self)
+            except Exception:
+                _log.exception("receiver failed on a datagram from %s", source)
 
     def _error(self, exc: Exception) -> None:
         if self._sending:

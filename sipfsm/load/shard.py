@@ -34,6 +34,7 @@ from sipfsm.registration import (
     RegistrationConfig,
     RegistrationEvent,
     Retrying,
+    StateChanged,
     Unregistered,
 )
 from sipfsm.transaction import TransactionLayer
@@ -66,19 +67,25 @@ class ShardSettings:
     start_batch_users: int = 64
 
 
+def _ignore_message(data: bytes, source: HostPort, transport: Any) -> None:
+    """What arrives before the layer exists is dropped."""
+
+
+def _ignore_error(target: Target, error: Exception) -> None:
+    """A transport error before the layer exists concerns no transaction."""
+
+
 class _Receiver:
-    """The transport's receiver; points at the layer once it exists."""
+    """The transport's receiver: drops what comes before the layer exists, then is the layer's
+    own methods (no call in between for each message)."""
 
     def __init__(self) -> None:
-        self.layer: TransactionLayer | None = None
+        self.receive: Callable[[bytes, HostPort, Any], None] = _ignore_message
+        self.transport_error: Callable[[Target, Exception], None] = _ignore_error
 
-    def receive(self, data: bytes, source: HostPort, transport: Any) -> None:
-        if self.layer is not None:
-            self.layer.receive(data, source, transport)
-
-    def transport_error(self, target: Target, error: Exception) -> None:
-        if self.layer is not None:
-            self.layer.transport_error(target, error)
+    def attach(self, layer: TransactionLayer) -> None:
+        self.receive = layer.receive
+        self.transport_error = layer.transport_error
 
 
 class _Tally:
@@ -104,6 +111,8 @@ class _Tally:
 
     def observe(self, index: int, client: RegistrationClient, event: RegistrationEvent) -> None:
         kind = type(event)
+        if kind is StateChanged:
+            return  # two a registration, nothing counted
         if kind is Refreshed:
             self.refreshes += 1
             self._up(index)
@@ -192,7 +201,7 @@ async def run_shard(
     random = SecretsRandom()
     clock = SystemClock()
     layer = TransactionLayer({transport.name: transport}, timers, random)
-    receiver.layer = layer
+    receiver.attach(layer)
     transactions = 0
     send_request = layer.send_request
 
