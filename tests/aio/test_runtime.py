@@ -7,6 +7,7 @@ import gc
 import re
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -269,3 +270,76 @@ def test_a_forked_child_does_not_repeat_its_parents_draws() -> None:
     os.close(read_end)
     assert child[0] != random.token(64)
     assert float(child[1]) != random.uniform(0.0, 1.0)
+
+
+def test_tokens_keep_their_length_and_never_repeat_across_refills_and_threads() -> None:
+    # The pool is cut in advance into tokens of each length and refilled from os.urandom when
+    # used up (every ~270 tokens of 15 characters): 4 threads x 3000 draws cross many refills.
+    import base64
+    import threading
+
+    random = SecretsRandom()
+    drawn: list[list[str]] = [[] for _ in range(4)]
+
+    def draw(into: list[str]) -> None:
+        for n in range(3000):
+            into.append(random.token(72 if n % 3 else 160))
+
+    threads = [threading.Thread(target=draw, args=(into,)) for into in drawn]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    tokens = [token for into in drawn for token in into]
+    assert len(set(tokens)) == len(tokens) == 12000
+    # RFC 4648 §6: the unpadded base32 text of 9 bytes (72 bits) and of 20 bytes (160 bits)
+    lengths = {len(base64.b32encode(bytes(9)).rstrip(b"=")),
+               len(base64.b32encode(bytes(20)).rstrip(b"="))}  # fmt: skip
+    assert {len(token) for token in tokens} == lengths == {15, 32}
+    assert all(re.fullmatch(r"[a-z2-7]+", token) for token in tokens)
+
+
+def test_without_the_gil_every_draw_takes_the_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A free-threaded build could hand one list iterator's item to two threads: there the
+    # draws go through the pool's lock.  The draws are the same kind either way.
+    from sipfsm.aio import runtime
+
+    monkeypatch.setattr(runtime, "_LOCKED", True)
+    taken: list[int] = []
+    real = runtime._Pool.take
+
+    def counting(pool: runtime._Pool[object], size: int) -> object:
+        taken.append(size)
+        return real(pool, size)
+
+    monkeypatch.setattr(runtime._Pool, "take", counting)
+    random = SecretsRandom()
+    tokens = [random.token(72) for _ in range(600)]
+    draws = [random.uniform(5.0, 6.0) for _ in range(600)]
+    assert len(taken) == 1200
+    assert len(set(tokens)) == 600 and all(re.fullmatch(r"[a-z2-7]{15}", t) for t in tokens)
+    assert len(set(draws)) == 600 and all(5.0 <= x <= 6.0 for x in draws)
+
+
+def test_timers_follow_the_loops_own_clock_when_it_has_one() -> None:
+    # AioTimers reads time.monotonic directly only when that is what loop.time does; a loop
+    # with a clock of its own (here 1000 s ahead of time.monotonic) is asked instead.
+    class Ahead(asyncio.SelectorEventLoop):
+        def time(self) -> float:
+            return time.monotonic() + 1000.0
+
+    async def scenario() -> tuple[list[float], float]:
+        loop = asyncio.get_running_loop()
+        timers = AioTimers()
+        fired: list[float] = []
+        start = loop.time()
+        timers.start("short", 0.05, lambda: fired.append(loop.time()))
+        timers.start("coarse", 0.3, lambda: fired.append(loop.time()))
+        await asyncio.sleep(0.5)
+        return fired, start
+
+    with asyncio.Runner(loop_factory=Ahead) as runner:
+        fired, start = runner.run(scenario())
+    assert len(fired) == 2
+    assert fired[0] - start >= 0.05 - 0.002
+    assert fired[1] - start >= 0.3

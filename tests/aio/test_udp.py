@@ -278,3 +278,116 @@ def test_closing_sends_what_was_coalesced_first() -> None:
             return peer.recv(100)
 
     assert run(scenario()) == b"last words"
+
+
+class _BlocksOnce:
+    """A socket whose ``number``-th sendto (1-based) says "would block" once."""
+
+    def __init__(self, sock: socket.socket, number: int) -> None:
+        self.sock, self.number, self.calls = sock, number, 0
+
+    def sendto(self, data: bytes, address: tuple[str, int]) -> int:
+        self.calls += 1
+        if self.calls == self.number:
+            raise BlockingIOError
+        return self.sock.sendto(data, address)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.sock, name)
+
+
+def _receive_all(peer: socket.socket, count: int) -> list[bytes]:
+    got: list[bytes] = []
+    with contextlib.suppress(BlockingIOError):
+        while len(got) < count:
+            got.append(peer.recv(100))
+    return got
+
+
+def test_a_coalesced_batch_that_would_block_midway_keeps_its_order() -> None:
+    # The flush writes the batch straight to the socket; when the kernel says "would block"
+    # at the third datagram, that one and every later one go through the loop's transport
+    # (which queues them until the socket is writable): none lost, none reordered.
+    async def scenario() -> tuple[list[bytes], int]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            peer.bind(("127.0.0.1", 0))
+            peer.setblocking(False)
+            target = Target("UDP", "127.0.0.1", peer.getsockname()[1])
+            async with await UdpTransport.open(
+                RecordingReceiver(), local_host="127.0.0.1", coalesce_sends=True
+            ) as udp:
+                blocking = _BlocksOnce(udp._sock, 3)
+                udp._sock = blocking  # type: ignore[assignment]
+                for n in range(6):
+                    udp.send(b"datagram %d" % n, target)
+                got: list[bytes] = []
+                for _ in range(100):
+                    await asyncio.sleep(0.01)
+                    got += _receive_all(peer, 6 - len(got))
+                    if len(got) >= 6:
+                        break
+                return got, blocking.calls
+
+    got, direct_calls = run(scenario())
+    assert got == [b"datagram %d" % n for n in range(6)]
+    assert direct_calls == 3  # after the refusal, nothing more was written around the transport
+
+
+def test_a_failure_inside_a_coalesced_batch_spares_the_others() -> None:
+    async def scenario() -> tuple[list[bytes], list[Target]]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            peer.bind(("127.0.0.1", 0))
+            peer.setblocking(False)
+            good = Target("UDP", "127.0.0.1", peer.getsockname()[1])
+            broadcast = Target("UDP", "255.255.255.255", 5060)  # refused: no SO_BROADCAST
+            receiver = RecordingReceiver()
+            async with await UdpTransport.open(
+                receiver, local_host="127.0.0.1", coalesce_sends=True
+            ) as udp:
+                udp.send(b"first", good)
+                udp.send(b"refused", broadcast)
+                udp.send(b"second", good)
+                target, error = await receiver.error()
+                assert isinstance(error, TransportError)
+                await asyncio.sleep(0.05)
+                return _receive_all(peer, 2), [target]
+
+    got, failed = run(scenario())
+    assert got == [b"first", b"second"]
+    assert failed == [Target("UDP", "255.255.255.255", 5060)]
+
+
+def test_a_receiver_failing_inside_a_drain_spares_the_datagrams_after_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Datagrams from a source already seen are delivered without _datagram's frame: its
+    # protection (a receiver that raises is logged, the socket keeps reading) holds there too.
+    count = 30
+
+    class FailsOnEvery7th:
+        def __init__(self) -> None:
+            self.payloads: list[bytes] = []
+
+        def receive(self, data: bytes, source: HostPort, transport: ports.Transport) -> None:
+            self.payloads.append(data)
+            if len(self.payloads) % 7 == 0:
+                raise ValueError(f"receiver bug on {data!r}")
+
+        def transport_error(self, target: Target, error: Exception) -> None:
+            raise AssertionError(error)
+
+    async def scenario() -> list[bytes]:
+        receiver = FailsOnEvery7th()
+        async with await UdpTransport.open(receiver, local_host="127.0.0.1") as udp:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+                for n in range(count):
+                    peer.sendto(b"d%d" % n, ("127.0.0.1", udp.bound_address.port))
+                for _ in range(200):
+                    if len(receiver.payloads) == count:
+                        break
+                    await asyncio.sleep(0.01)
+        return receiver.payloads
+
+    assert run(scenario()) == [b"d%d" % n for n in range(count)]
+    assert caplog.text.count("receiver failed on a datagram") == count // 7
+    assert "receiver bug on b'd6'" in caplog.text
