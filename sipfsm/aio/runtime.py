@@ -26,6 +26,12 @@ _RESOLUTION = time.get_clock_info("monotonic").resolution
 # microseconds of CPU on a virtual machine, more than the timer's own work.
 _COARSE_DELAY = 0.25
 _GRID = 64.0
+# Timers of at least _LONG_DELAY seconds (Timer K = T4 = 5 s, F = 64*T1, refreshes; not Timer E,
+# at most T2 = 4 s) fall due on the coarser grid of 1/_LONG_GRID s: at most 1/8 s (2.8 % of
+# _LONG_DELAY) late.  A load generator's Timers K then wake the loop 8 times a second, not 64
+# (a wake-up of an idle event loop costs ~50-100 us of CPU on a virtual machine).
+_LONG_DELAY = 4.5
+_LONG_GRID = 8.0
 
 
 _NO_SELF = object()  # a _Timer's callback that is not a bound method
@@ -96,8 +102,8 @@ class AioTimers:
     starting and cancelling a timer touches no asyncio ``TimerHandle`` (asyncio's own heap
     compares them with a Python ``__lt__``), and a slot whose timers were all cancelled (Timers
     E and F nearly always are) wakes nobody.  Timers of at least 250 ms are rounded up to the
-    next 1/64 s, so that the many timers of a load generator share wake-ups; shorter ones keep
-    their exact deadline.  A timer runs in the first loop iteration at or after its (rounded)
+    next 1/64 s, and those of at least 4.5 s to the next 1/8 s, so that the many timers of a
+    load generator share wake-ups; shorter ones keep their exact deadline.  A timer runs in the first loop iteration at or after its (rounded)
     deadline, as ``loop.call_later`` would; timers that fall due together run in deadline order,
     and one started by a running timer waits for the next turn of the loop even with a zero
     delay."""
@@ -124,7 +130,10 @@ class AioTimers:
             now = _clock_of(self.loop)
         if delay >= _COARSE_DELAY:
             deadline = now() + delay
-            key = -(-deadline * _GRID // 1.0) / _GRID
+            if delay >= _LONG_DELAY:
+                key = -(-deadline * _LONG_GRID // 1.0) / _LONG_GRID
+            else:
+                key = -(-deadline * _GRID // 1.0) / _GRID
         else:
             deadline = key = now() + (delay if delay > 0.0 else 0.0)
         slot = self._slots.get(key)

@@ -343,3 +343,43 @@ def test_timers_follow_the_loops_own_clock_when_it_has_one() -> None:
     assert len(fired) == 2
     assert fired[0] - start >= 0.05 - 0.002
     assert fired[1] - start >= 0.3
+
+
+class _SteppedClock(asyncio.SelectorEventLoop):
+    """A selector loop whose clock the test moves forward (time.monotonic + an offset)."""
+
+    offset = 0.0
+
+    def time(self) -> float:
+        return time.monotonic() + self.offset
+
+
+def test_a_timer_of_several_seconds_is_never_early_and_at_most_an_8th_of_a_second_late() -> None:
+    # The AioTimers docstring: 4.5 s or more (Timer K = T4 = 5 s, F, refreshes) on a 1/8 s grid;
+    # 250 ms up to 4.5 s (Timer E reaches T2 = 4 s) on the 1/64 s grid.
+    async def scenario(delay: float, late_by: float) -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, _SteppedClock)
+        fired: list[float] = []
+        # start just after a 1/8 s grid point: a timer put on the wrong grid is caught
+        now = loop.time()
+        loop.offset += -(-now * 8 // 1) / 8 + 0.001 - now
+        start = loop.time()
+        AioTimers().start("t", delay, lambda: fired.append(loop.time()))
+        # (the loop turns with sleep(0): microseconds of real time, against 2 ms of margin)
+        loop.offset += delay - 0.002  # just before the deadline
+        for _ in range(5):
+            await asyncio.sleep(0)
+        early = bool(fired)
+        loop.offset += 0.002 + late_by  # the deadline plus the grid step
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not fired or fired[0] - start >= delay
+        return early, bool(fired)
+
+    for delay, step in ((5.0, 1 / 8), (32.0, 1 / 8), (4.5, 1 / 8), (4.0, 1 / 64), (0.5, 1 / 64)):
+        with asyncio.Runner(loop_factory=_SteppedClock) as runner:
+            early, fired = runner.run(scenario(delay, step))
+        assert not early, delay
+        assert fired, delay
+
