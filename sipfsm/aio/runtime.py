@@ -103,10 +103,10 @@ class AioTimers:
     compares them with a Python ``__lt__``), and a slot whose timers were all cancelled (Timers
     E and F nearly always are) wakes nobody.  Timers of at least 250 ms are rounded up to the
     next 1/64 s, and those of at least 4.5 s to the next 1/8 s, so that the many timers of a
-    load generator share wake-ups; shorter ones keep their exact deadline.  A timer runs in the first loop iteration at or after its (rounded)
-    deadline, as ``loop.call_later`` would; timers that fall due together run in deadline order,
-    and one started by a running timer waits for the next turn of the loop even with a zero
-    delay."""
+    load generator share wake-ups; shorter ones keep their exact deadline.  A timer runs in the
+    first loop iteration at or after its (rounded) deadline, as ``loop.call_later`` would;
+    timers that fall due together run in deadline order, and one started by a running timer
+    waits for the next turn of the loop even with a zero delay."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop

@@ -44,6 +44,7 @@ class _Connection(asyncio.Protocol):
         self.local: HostPort | None = None
         self.peer: HostPort | None = None
         self.pending: list[bytes] = []
+        self.queued: list[bytes] = []  # coalesce_sends: written together at the next turn
         self.closed = False
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.connector: asyncio.Task[None] | None = None
@@ -71,11 +72,26 @@ class _Connection(asyncio.Protocol):
         if self.transport is None:
             self.pending.append(data)
             return
-        self.transport.write(data)
+        if self.owner._coalesce:
+            queued = self.queued
+            if not queued:
+                self.ready.get_loop().call_soon(self.flush)
+            queued.append(data)
+        else:
+            self.transport.write(data)
         if self.owner._trace is not None and self.local and self.peer:
             self.owner._trace.record(
                 "sent", self.owner.name, self.owner._advertise(self), self.peer, data
             )
+
+    def flush(self) -> None:
+        """Write what was queued (coalesce_sends) in one piece: one system call for a turn's
+        messages.  Nothing once the connection failed (as for ``pending``: the failure is
+        reported to the receiver)."""
+        queued, self.queued = self.queued, []
+        if not queued or self.closed or self.transport is None:
+            return
+        self.transport.write(queued[0] if len(queued) == 1 else b"".join(queued))
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -150,6 +166,7 @@ class TcpTransport:
         self._last: tuple[str, int] | None = None
         self._advertised: str | None = None
         self._closed = False
+        self._coalesce = False
         self.messages_sent = 0  # messages accepted by send (written once connected)
 
     @classmethod
@@ -164,7 +181,13 @@ class TcpTransport:
         max_message_size: int = 65535,
         framer_factory: Callable[[], ByteFramer] | None = None,
         trace: TraceSink | None = None,
+        coalesce_sends: bool = False,
     ) -> TcpTransport:
+        """``coalesce_sends``: the messages sent to one connection during a turn of the event
+        loop are written together at the next turn, in order, with one system call (a load
+        generator: the peer is woken once for them).  A connection that fails before then
+        drops them, as it drops what waits for the connection to be made; the failure reaches
+        ``receiver.transport_error``."""
         self = cls(
             receiver,
             local_host=local_host,
@@ -173,6 +196,7 @@ class TcpTransport:
             framer_factory=framer_factory,
             trace=trace,
         )
+        self._coalesce = coalesce_sends
         if listen:
             await self._start_listening(local_port)
         return self
@@ -251,6 +275,7 @@ class TcpTransport:
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections.values()):
+            connection.flush()  # what was sent before closing goes out first
             connection.closed = True
             if not connection.ready.done():
                 connection.ready.set_exception(TransportError("TCP transport is closed"))

@@ -160,8 +160,9 @@ async def _open_transport(
     settings: ShardSettings, receiver: _Receiver
 ) -> UdpTransport | TcpTransport:
     if settings.registrar.transport == "TCP":
+        # As over UDP: what a turn of the loop sends leaves together (one write per turn).
         return await TcpTransport.open(
-            receiver, local_host=settings.local_host, listen=False
+            receiver, local_host=settings.local_host, listen=False, coalesce_sends=True
         )
     # No trace: the transport counts what it sends (messages_sent), and a trace sink would
     # cost two HostPorts and a call per message.

@@ -128,3 +128,75 @@ def test_close_fails_a_pending_connect() -> None:
         assert receiver.errors.empty()  # closing on purpose reports nothing
 
     run(scenario())
+
+
+def test_coalesced_sends_leave_in_one_write_at_the_next_turn_in_order() -> None:
+    async def scenario() -> None:
+        registrar = Registrar()
+        port = await registrar.start()
+        receiver = RecordingReceiver()
+        tcp = await TcpTransport.open(receiver, listen=False, coalesce_sends=True)
+        target = Target("TCP", "127.0.0.1", port)
+        await tcp.connect(target)
+        (connection,) = tcp._connections.values()
+        assert connection.transport is not None
+        written: list[bytes] = []
+        real_write = connection.transport.write
+
+        def recording(data: bytes | bytearray | memoryview) -> None:
+            written.append(bytes(data))
+            real_write(data)
+
+        connection.transport.write = recording  # type: ignore[method-assign]
+        for cseq in range(1, 6):
+            tcp.send(register(cseq), target)
+        assert written == []  # nothing before the loop turns
+        assert tcp.messages_sent == 5
+        got = [(await receiver.message())[0] for _ in range(5)]
+        assert written == [b"".join(register(n) for n in range(1, 6))]
+        assert got == [ok(n) for n in range(1, 6)]
+        assert registrar.requests == [register(n) for n in range(1, 6)]
+        await tcp.aclose()
+        await registrar.stop()
+
+    run(scenario())
+
+
+def test_closing_writes_what_was_coalesced_first() -> None:
+    async def scenario() -> None:
+        registrar = Registrar()
+        port = await registrar.start()
+        tcp = await TcpTransport.open(RecordingReceiver(), listen=False, coalesce_sends=True)
+        target = Target("TCP", "127.0.0.1", port)
+        await tcp.connect(target)
+        tcp.send(register(7), target)
+        tcp.close()
+        for _ in range(100):
+            if registrar.requests:
+                break
+            await asyncio.sleep(0.01)
+        assert registrar.requests == [register(7)]
+        await registrar.stop()
+
+    run(scenario())
+
+
+def test_a_connection_failing_with_coalesced_sends_queued_reports_and_drops_them() -> None:
+    async def scenario() -> None:
+        registrar = Registrar()
+        port = await registrar.start()
+        receiver = RecordingReceiver()
+        tcp = await TcpTransport.open(receiver, listen=False, coalesce_sends=True)
+        target = Target("TCP", "127.0.0.1", port)
+        await tcp.connect(target)
+        (connection,) = tcp._connections.values()
+        tcp.send(register(1), target)
+        connection.fail("reset by the test", ConnectionResetError())
+        failed, error = await receiver.error()
+        assert failed == target and isinstance(error, TransportError)
+        await asyncio.sleep(0.05)  # the queued flush finds the connection failed: no write
+        assert registrar.requests == []
+        await tcp.aclose()
+        await registrar.stop()
+
+    run(scenario())
