@@ -23,6 +23,7 @@ from typing import Any
 
 from sipfsm.aio import AioTimers, SecretsRandom, SystemClock, TcpTransport, UdpTransport
 from sipfsm.auth import StaticCredentials
+from sipfsm.core.registration import IN_FLIGHT
 from sipfsm.load.stats import Histogram, Snapshot
 from sipfsm.load.users import User
 from sipfsm.ports import HostPort, Target
@@ -40,6 +41,8 @@ from sipfsm.registration import (
 from sipfsm.transaction import TransactionLayer
 
 __all__ = ["ShardSettings", "loop_factory", "run_shard"]
+
+_IN_FLIGHT = frozenset(IN_FLIGHT)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class _Tally:
         self.refreshes = 0
         self.reregistered = 0
         self.live = 0
+        self.in_flight = 0  # users in a state of IN_FLIGHT (kept from their StateChanged)
         self.unregistered = 0
         self.failures: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
@@ -112,7 +116,13 @@ class _Tally:
     def observe(self, index: int, client: RegistrationClient, event: RegistrationEvent) -> None:
         kind = type(event)
         if kind is StateChanged:
-            return  # two a registration, nothing counted
+            # Each change of state is announced, old -> new, in order: the count of users in
+            # flight is kept here rather than found by asking every client each second.
+            assert isinstance(event, StateChanged)
+            flying = event.new in _IN_FLIGHT
+            if flying is not (event.old in _IN_FLIGHT):
+                self.in_flight += 1 if flying else -1
+            return
         if kind is Refreshed:
             self.refreshes += 1
             self._up(index)
@@ -228,7 +238,7 @@ async def run_shard(
             refreshes=tally.refreshes,
             reregistered=tally.reregistered,
             live=tally.live,
-            in_flight=sum(1 for c in clients if c.in_flight),
+            in_flight=tally.in_flight,
             unregistered=tally.unregistered,
             failures=dict(tally.failures),
             retries=dict(tally.retries),

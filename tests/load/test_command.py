@@ -159,3 +159,41 @@ def test_registering_and_refreshing_leave_no_reference_cycle(
         gc.enable()
     assert final.registered == 10 and final.refreshes >= 10  # the timers fired too
     assert garbage == [0]
+
+
+def test_the_users_in_flight_are_counted_as_the_clients_say(
+    registrar: EmbeddedRegistrar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The count of users with a REGISTER in flight is kept from the clients' StateChanged
+    # events; at every snapshot it must equal what the clients themselves report.
+    import asyncio
+
+    from sipfsm.load import shard
+    from sipfsm.load.stats import Snapshot
+    from sipfsm.load.users import pattern_users
+    from sipfsm.ports import Target
+    from sipfsm.registration import RegistrationClient
+
+    clients: list[RegistrationClient] = []
+    real_register = RegistrationClient.register
+
+    def register(self: RegistrationClient) -> None:
+        clients.append(self)
+        real_register(self)
+
+    monkeypatch.setattr(RegistrationClient, "register", register)
+    users = pattern_users(40, domain="sipfsm.test", password_pattern="pw-{user}")
+    settings = shard.ShardSettings(
+        registrar=Target("UDP", "127.0.0.1", registrar.udp_port), rate=200.0, expires=2,
+        duration=2.5, interval=0.01, unregister=True,
+    )  # fmt: skip
+    seen: list[tuple[int, int]] = []
+
+    def report(snapshot: Snapshot) -> None:
+        seen.append((snapshot.in_flight, sum(1 for c in clients if c.in_flight)))
+
+    final = asyncio.run(shard.run_shard(settings, users, report))
+    assert final.registered == 40 and final.refreshes >= 40 and final.unregistered == 40
+    assert len(seen) > 50
+    assert [counted for counted, _ in seen] == [asked for _, asked in seen]
+    assert any(counted > 0 for counted, _ in seen)  # some snapshots caught REGISTERs in flight
