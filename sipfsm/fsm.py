@@ -14,7 +14,8 @@ is not needed.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+import keyword
+from collections.abc import Callable, Sequence
 from types import FunctionType
 from typing import Any
 
@@ -24,12 +25,12 @@ from transitions.core import listify
 __all__ = ["SharedMachine"]
 
 # One compiled row: (prepare, conditions as (callable, expected), before + exit callbacks,
-# the destination state or None, enter + after callbacks); a plan is the list of candidate
-# rows, or, for the usual single row with nothing to prepare or check, the tuple
-# (before + exit callbacks, destination, enter + after callbacks).
+# the destination state or None, enter + after callbacks); the rows of a (trigger, state) are
+# its candidate transitions in the table's order.  A plan is (the rows as a function of the
+# model alone, as a function of the model and one argument, the rows themselves).
 _Row = tuple[tuple[Any, ...], tuple[tuple[Any, bool], ...], tuple[Any, ...], Any, tuple[Any, ...]]
-_Plan = list[_Row]
-_Simple = tuple[tuple[Any, ...], Any, tuple[Any, ...]]
+_Rows = list[_Row]
+_Plan = tuple[Callable[..., bool], Callable[..., bool], _Rows]
 
 
 class SharedMachine(Machine):
@@ -60,7 +61,7 @@ class SharedMachine(Machine):
         # trigger -> state -> model class -> the candidate rows, callbacks resolved (see fire).
         # A plain function of the model's class is taken as the callback for that name (a
         # model must not shadow it per instance; sipfsm models have slots).
-        self._plans: dict[str, dict[str, dict[type, _Plan | _Simple]]] = {}
+        self._plans: dict[str, dict[str, dict[type, _Plan]]] = {}
 
     # The compiled plans are kept while the table and the machine-level callbacks stay as they
     # were compiled from: changing either forgets them (see _machine_callbacks).
@@ -97,8 +98,8 @@ class SharedMachine(Machine):
         # The direct path: the same steps as ``Event.trigger`` -> ``Transition.execute`` for a
         # machine without machine-level callbacks (sipfsm's), reading the same Event, Transition
         # and State objects (so the table stays the one in ``transitions``), compiled once per
-        # (trigger, state, model class), without the per-call EventData/partial objects and
-        # the dozen logging calls per transition.  One lookup, then the compiled rows.
+        # (trigger, state, model class) into straight-line functions (see _generate), without
+        # the per-call EventData/partial objects and the dozen logging calls per transition.
         plan: Any
         try:
             plan = self._plans[trigger][getattr(model, self.model_attribute)][model.__class__]
@@ -107,38 +108,17 @@ class SharedMachine(Machine):
             if plan is None:  # machine-level callbacks, or a state that is not a name
                 return bool(self.events[trigger].trigger(model, *args, **kwargs))
         if kwargs:
-            return self._run(model, plan, args, kwargs)
-        if plan.__class__ is tuple:
-            # The usual row: one candidate, no prepare, no condition (see _compile).
-            pre, dest, post = plan
-            for func in pre:
-                func(model, *args)
-            if dest is not None:  # None: an internal transition, no exit/enter
-                setattr(model, self.model_attribute, dest)
-            for func in post:
-                func(model, *args)
-            return True
-        # Positional arguments only (sipfsm's machines pass none or one).
-        for prepare, conditions, pre, dest, post in plan:
-            for func in prepare:
-                func(model, *args)
-            for func, target in conditions:
-                if func(model, *args) != target:
-                    break
-            else:
-                for func in pre:
-                    func(model, *args)
-                if dest is not None:
-                    setattr(model, self.model_attribute, dest)
-                for func in post:
-                    func(model, *args)
-                return True
-        return False
+            return self._run(model, plan[2], args, kwargs)
+        if not args:
+            return plan[0](model)  # type: ignore[no-any-return]
+        if len(args) == 1:
+            return plan[1](model, args[0])  # type: ignore[no-any-return]
+        return self._run(model, plan[2], args, kwargs)
 
-    def _run(self, model: Any, plan: _Plan | _Simple, args: tuple[Any, ...],
+    def _run(self, model: Any, rows: _Rows, args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> bool:
-        """``fire`` with keyword arguments: the same steps, each callback given them."""
-        rows: Any = [((), (), *plan)] if plan.__class__ is tuple else plan
+        """``fire`` with keyword arguments or several positional ones: the same steps, read
+        from the compiled rows."""
         for prepare, conditions, pre, dest, post in rows:
             for func in prepare:
                 func(model, *args, **kwargs)
@@ -155,7 +135,7 @@ class SharedMachine(Machine):
                 return True
         return False
 
-    def _plan(self, model_type: type, trigger: str, state: Any) -> _Plan | _Simple | None:
+    def _plan(self, model_type: type, trigger: str, state: Any) -> _Plan | None:
         """The compiled rows of ``trigger`` from ``state`` for ``model_type`` (kept), or None
         when the stock ``Event.trigger`` must run: the machine has machine-level callbacks
         (none of sipfsm's has), or the state is not a plain name."""
@@ -164,11 +144,12 @@ class SharedMachine(Machine):
                 or self._finalize_event or self._on_exception or self._on_final
                 or not isinstance(state, str)):
             return None
-        plan = self._compile(model_type, event, state)
+        rows = self._compile(model_type, event, state)
+        plan = (self._generate(rows, ()), self._generate(rows, ("argument",)), rows)
         self._plans.setdefault(trigger, {}).setdefault(state, {})[model_type] = plan
         return plan
 
-    def _compile(self, model_type: type, event: Any, state: str) -> _Plan | _Simple:
+    def _compile(self, model_type: type, event: Any, state: str) -> _Rows:
         """The rows of ``event`` from ``state`` as tuples of callables ``f(model, *args)``,
         read once from the machine's Transition and State objects: the table stays the one in
         ``transitions``; only the name lookups are done ahead."""
@@ -191,7 +172,7 @@ class SharedMachine(Machine):
             call = self._call
             return lambda model, *args, **kwargs: call(model, func, args, kwargs)
 
-        plan: _Plan = []
+        rows: _Rows = []
         states = self.states
         for t in candidates:
             exits: tuple[Any, ...] = ()
@@ -204,15 +185,52 @@ class SharedMachine(Machine):
                 enters = tuple(resolve(f) for f in entered.on_enter)
             # (prepare, conditions, before + exit, dest, enter + after): the order of
             # ``Transition.execute``; the state is set between exit and enter.
-            plan.append((
+            rows.append((
                 tuple(resolve(f) for f in t.prepare),
                 tuple((resolve(c.func), c.target) for c in t.conditions),
                 tuple(resolve(f) for f in t.before) + exits, dest,
                 enters + tuple(resolve(f) for f in t.after),
             ))
-        if len(plan) == 1 and not plan[0][0] and not plan[0][1]:
-            return plan[0][2:]  # one row, nothing to prepare or check: (pre, dest, post)
-        return plan
+        return rows
+
+    def _generate(self, rows: _Rows, parameters: tuple[str, ...]) -> Callable[..., bool]:
+        """``rows`` as one straight-line function of ``(model, *parameters)``: each callback
+        called in turn, the conditions of a row joined by ``and`` (so that they stop at the
+        first one that fails, as ``Transition.execute`` does), the first row whose conditions
+        all hold run and True returned, else False.  The callables are the function's
+        globals; no name from the table reaches the source text."""
+        names: dict[str, Any] = {}
+
+        def name_of(value: Any) -> str:
+            name = f"_{len(names)}"
+            names[name] = value
+            return name
+
+        call = "(" + ", ".join(("model", *parameters)) + ")"
+        attribute = self.model_attribute
+        lines = [f"def plan{call}:"]
+        for prepare, conditions, pre, dest, post in rows:
+            indent = "    "
+            lines.extend(f"{indent}{name_of(func)}{call}" for func in prepare)
+            if conditions:
+                tests = " and ".join(f"{name_of(func)}{call} == {bool(target)}"
+                                     for func, target in conditions)
+                lines.append(f"{indent}if {tests}:")
+                indent += "    "
+            lines.extend(f"{indent}{name_of(func)}{call}" for func in pre)
+            if dest is not None:
+                if attribute.isidentifier() and not keyword.iskeyword(attribute):
+                    lines.append(f"{indent}model.{attribute} = {name_of(dest)}")
+                else:
+                    lines.append(f"{indent}setattr(model, {name_of(attribute)}, "
+                                 f"{name_of(dest)})")
+            lines.extend(f"{indent}{name_of(func)}{call}" for func in post)
+            lines.append(f"{indent}return True")
+        lines.append("    return False")
+        namespace: dict[str, Any] = {"__builtins__": {"setattr": setattr}, **names}
+        exec(compile("\n".join(lines), f"<{self.name} plan>", "exec"), namespace)
+        function: Callable[..., bool] = namespace["plan"]
+        return function
 
     def _call(self, model: Any, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """``Machine.callback`` for ``send_event=False``: a name is a model attribute (or what

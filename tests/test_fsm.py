@@ -111,17 +111,46 @@ class Recorder:
     def __init__(self, state: str, answers: dict[str, bool]) -> None:
         self.state = state
         self.answers = answers
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
 
-        def record(*args: Any) -> Any:
-            self.calls.append((name, args))
+        def record(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, args, kwargs))
             return self.answers.get(name)
 
         return record
+
+
+def _callback_names(machine: SharedMachine) -> set[str]:
+    names: set[str] = set()
+    for state in machine.states.values():
+        names.update(state.on_enter + state.on_exit)
+    for event in machine.events.values():
+        for transitions in event.transitions.values():
+            for t in transitions:
+                names.update(t.prepare + t.before + t.after)
+                names.update(c.func for c in t.conditions)
+    return {name for name in names if isinstance(name, str)}
+
+
+def _method_recorder(machine: SharedMachine) -> type:
+    """A Recorder whose callbacks are plain methods of its class (as sipfsm's models'), which
+    ``fire`` calls directly rather than through the machine's name lookup."""
+
+    def method(name: str) -> Any:
+        def record(self: Any, *args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, args, kwargs))
+            return self.answers.get(name)
+
+        return record
+
+    names = _callback_names(machine)
+    assert names
+    return type("MethodRecorder", (), {
+        "__init__": Recorder.__init__, **{name: method(name) for name in names}})
 
 
 @pytest.mark.parametrize("path", ["sipfsm.transaction:TRANSACTION_MACHINE",
@@ -136,25 +165,32 @@ def test_compiled_dispatch_is_the_table(path: str) -> None:
     module, attribute = path.split(":")
     machine: SharedMachine = getattr(importlib.import_module(module), attribute)
     compared = 0
-    for state in machine.states:
+    # No argument (the registration machine), one (the transaction machine), and the paths
+    # for several and for keyword arguments.
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((), {}), (("argument",), {}), (("one", "two"), {}), (("argument",), {"key": 1})]
+    # Callbacks found by name on the model, and callbacks that are methods of its class.
+    recorders: list[Any] = [Recorder, _method_recorder(machine)]
+    for state, recorder in itertools.product(machine.states, recorders):
         for trigger in machine.events:
             names = _condition_names(machine, trigger, state)
             for values in itertools.product((False, True), repeat=len(names)):
                 answers = dict(zip(names, values, strict=True))
-                fast, stock = Recorder(state, answers), Recorder(state, answers)
-                try:
-                    fast_result: Any = machine.fire(fast, trigger, "argument")
-                except MachineError as exc:
-                    fast_result = str(exc)
-                try:
-                    stock_result: Any = bool(
-                        machine.events[trigger].trigger(stock, "argument"))
-                except MachineError as exc:
-                    stock_result = str(exc)
-                assert (fast_result, fast.state, fast.calls) == (
-                    stock_result, stock.state, stock.calls), (state, trigger, answers)
-                compared += 1
-    assert compared >= len(machine.states) * len(machine.events)
+                for args, kwargs in calls:
+                    fast, stock = recorder(state, answers), recorder(state, answers)
+                    try:
+                        fast_result: Any = machine.fire(fast, trigger, *args, **kwargs)
+                    except MachineError as exc:
+                        fast_result = str(exc)
+                    try:
+                        stock_result: Any = bool(
+                            machine.events[trigger].trigger(stock, *args, **kwargs))
+                    except MachineError as exc:
+                        stock_result = str(exc)
+                    assert (fast_result, fast.state, fast.calls) == (
+                        stock_result, stock.state, stock.calls), (state, trigger, answers, args)
+                    compared += 1
+    assert compared >= 8 * len(machine.states) * len(machine.events)
 
 
 def test_assigning_machine_level_callbacks_after_a_fire_takes_the_stock_path() -> None:
