@@ -96,8 +96,8 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("T07", "RFC 3261 §17.1.2.2", "Completed: no more retransmissions (timers cancelled)",
            TXCORE,
            "        self.out.append(_CANCEL)\n        self.out.append(_RELEASE)\n"
-           "        self.out.append(StartTimer(\"K\"",
-           "        self.out.append(_RELEASE)\n        self.out.append(StartTimer(\"K\"",
+           "        self.out.append(_start_timer(\"K\"",
+           "        self.out.append(_RELEASE)\n        self.out.append(_start_timer(\"K\"",
            ("17.1.2",)),
     Mutant("T08", "RFC 3261 §17.1.2.2", "provisional responses are passed to the TU", TXCORE,
            "        self.out.append(PassProvisional(response))\n", "        pass\n",
@@ -115,7 +115,7 @@ CATALOGUE: tuple[Mutant, ...] = (
            "        if True:\n            self._timer_e = ", ("17.1.2",)),
     # ---- RFC 3261 §17.1.3 / §18.1.2 / §8.1.3.3: matching responses ------------------------------
     Mutant("M01", "RFC 3261 §17.1.3", "match on the top Via branch (not on Call-ID)", TX,
-           "        tx = self._transactions.get(top.branch) if top.branch else None\n",
+           "        tx = self._transactions.get(branch) if branch else None\n",
            "        tx = next((t for t in self._transactions.values()\n"
            "                   if t.request.call_id == message.call_id), None)\n",
            ("17.1.3", "18.1.2")),

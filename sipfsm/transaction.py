@@ -158,8 +158,8 @@ class NonInviteClientTransaction(TransactionModel):
         self.moved_to_tcp = moved_to_tcp
         self.udp_fallback = moved_to_tcp and layer.transport_named("UDP") is not None
         self.retransmissions = 0
-        self.timer_values = layer.timer_values
-        self.interval = layer.timer_values.t1
+        self.timer_values = values = layer.timer_values
+        self.interval = values.t1
         self._timer_e: TimerHandle | None = None
         self._timer_f: TimerHandle | None = None
         self._timer_k: TimerHandle | None = None
@@ -244,36 +244,27 @@ class NonInviteClientTransaction(TransactionModel):
                 self._queue = []
             self._queue.append((trigger, argument))
             return
-        self._busy = True
-        try:
-            self._step(trigger, argument)
-        finally:
-            self._busy = False
-        if self._queue:
-            self._drain()
-
-    def _drain(self) -> None:
-        queue = self._queue
-        while queue:
-            trigger, argument = queue.pop(0)
+        while True:
             self._busy = True
             try:
-                self._step(trigger, argument)
+                out: list[TransactionOutput] = []
+                self.out = out
+                if argument is None:
+                    _FIRE(self, trigger)
+                else:
+                    _FIRE(self, trigger, argument)
+                for output in out:
+                    _EXECUTE[output.__class__](self, output)
+                # Not kept: the final response in PassFinal would stay for Timer K (~4.7 KiB
+                # a transaction in Completed, for 5 s on UDP).
+                del self.out
             finally:
                 self._busy = False
-
-    def _step(self, trigger: str, argument: Any) -> None:
-        out: list[TransactionOutput] = []
-        self.out = out
-        if argument is None:
-            _FIRE(self, trigger)
-        else:
-            _FIRE(self, trigger, argument)
-        for output in out:
-            _EXECUTE[output.__class__](self, output)
-        # Not kept: the final response in PassFinal would stay for Timer K (~4.7 KiB a
-        # transaction in Completed, for 5 s on UDP).
-        del self.out
+            # The inputs the outputs caused (a send failing at once), in turn.
+            queue = self._queue
+            if not queue:
+                return
+            trigger, argument = queue.pop(0)
 
     # ---- outputs ------------------------------------------------------------------------------
 
@@ -456,7 +447,9 @@ class TransactionLayer:
             # §8.1.1.5: the CSeq method MUST match the request method (and §17.1.3 matches on it)
             raise LocalProtocolError("the CSeq method must be the request method")
         branch = self._new_branch()
-        transport = self.transport_named(target.transport)
+        transport = self._transports.get(target.transport)  # transport_named, usual case
+        if transport is None:
+            transport = self.transport_named(target.transport)
         if transport is None:
             tx = self._refuse(request, target, owner, branch)
             tx.transport_failed(TransportError(f"no {target.transport.upper()} transport"))
@@ -555,13 +548,14 @@ class TransactionLayer:
             self._drop(DropReason.MULTIPLE_VIAS, source, transport, f"{len(vias)} Via values")
             return
         top = vias[0]
-        tx = self._transactions.get(top.branch) if top.branch else None
+        branch = top.branch
+        tx = self._transactions.get(branch) if branch else None
         if not self._is_our_sent_by(top, tx):
             self._drop(DropReason.FOREIGN_SENT_BY, source, transport, str(top.sent_by))
             return
         # §17.1.3: same top-Via branch and same CSeq method as the request.
         if tx is None or cseq is None or cseq.method != tx.method:
-            detail = f"branch {top.branch} CSeq {cseq}"
+            detail = f"branch {branch} CSeq {cseq}"
             self._drop(DropReason.UNMATCHED, source, transport, detail)
             return
         if not 100 <= message.status <= 699:

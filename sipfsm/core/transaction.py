@@ -228,6 +228,23 @@ TransactionOutput = (
 _TRANSMIT, _CANCEL, _TIMEOUT = Transmit(), CancelTimers(), InformTimeout()
 _USE_UDP, _RELEASE, _FORGET = UseUdp(), Release(), Forget()
 
+# Outputs are values: one StartTimer per (timer, delay) serves every transaction (building a
+# frozen dataclass costs more than the rest of a step).  Bounded: delays come from TimerValues.
+_STARTS: dict[tuple[str, float], StartTimer] = {}
+
+
+def _start_timer(name: str, delay: float) -> StartTimer:
+    output = _STARTS.get((name, delay))
+    if output is None:
+        if len(_STARTS) >= 256:
+            _STARTS.clear()
+        output = _STARTS[name, delay] = StartTimer(name, delay)
+    return output
+
+
+_new = object.__new__
+_SET_FINAL_RESPONSE = PassFinal.__dict__["response"].__set__
+
 
 @dataclass(frozen=True, slots=True)
 class TransactionState:
@@ -274,7 +291,7 @@ class TransactionModel:
         self._retransmit()
 
     def _retransmit(self) -> None:
-        self.out.append(StartTimer("E", self.interval))
+        self.out.append(_start_timer("E", self.interval))
         self.retransmissions += 1
         self.out.append(_TRANSMIT)
 
@@ -282,7 +299,9 @@ class TransactionModel:
         self.out.append(PassProvisional(response))
 
     def _pass_final(self, response: Response) -> None:
-        self.out.append(PassFinal(response))
+        output = _new(PassFinal)  # PassFinal(response) without its __init__ frame
+        _SET_FINAL_RESPONSE(output, response)
+        self.out.append(output)
 
     def _inform_timeout(self) -> None:
         self.out.append(_TIMEOUT)
@@ -294,7 +313,7 @@ class TransactionModel:
         # §17.1.2.2: nothing is retransmitted from Completed; free the bytes.
         self.out.append(_CANCEL)
         self.out.append(_RELEASE)
-        self.out.append(StartTimer("K", self.timer_values.timer_k(self.reliable)))
+        self.out.append(_start_timer("K", self.timer_values.timer_k(self.reliable)))
 
     def _enter_terminated(self, *_: object) -> None:
         self.out.append(_CANCEL)
@@ -310,7 +329,7 @@ class TransactionModel:
         self.reliable = False
         self.interval = self.timer_values.t1
         self.out.append(_USE_UDP)
-        self.out.append(StartTimer("E", self.interval))
+        self.out.append(_start_timer("E", self.interval))
         self.out.append(_TRANSMIT)
 
 
