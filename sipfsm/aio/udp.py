@@ -106,6 +106,7 @@ class UdpTransport:
         self._last_address: tuple[str, int] = ("", 0)
         self._wildcard = self._bound_host in WILDCARDS
         self._local_hostports: dict[str, HostPort] = {}
+        self._bound_at = self._at(self._bound_host)  # what a socket bound to one address advertises
         # Source (address, port) tuple -> HostPort, for the datagrams received.  Bounded.
         self._sources: dict[tuple[Any, ...], HostPort] = {}
         self.messages_sent = 0  # datagrams passed to the kernel (retransmissions included)
@@ -189,6 +190,8 @@ class UdpTransport:
     def local_address_for(self, target: Target | HostPort) -> HostPort:
         """The address to advertise to ``target``; on a wildcard socket, the source address the
         kernel routes to it from.  Remembered as what :meth:`local_address` returns."""
+        if not self._wildcard:
+            return self._bound_at  # (asked for on every REGISTER: its Contact)
         source = self._source_for(target)
         if source is None:
             return self.local_address()
