@@ -35,15 +35,24 @@ class SeededRandom:
     def token(self, nbits: int) -> str:
         chars = max(1, -(-nbits // 5))
         bits = self._bits(chars * 5)
-        out = []
-        # Two characters a step (a branch or tag is drawn for every request of a simulation);
-        # the same string as one character (5 bits, low bits first) a step.
+        # Two characters a step: the same string as one character (5 bits, low bits first) a
+        # step.
+        p = _PAIRS
+        if chars <= 16:
+            # A branch (72 bits) or a tag (64), drawn for every request of a simulation: one
+            # string built at once.  Pairs past ``chars`` stand for bits above the draw (zero)
+            # and are cut.
+            out = (f"{p[bits & 1023]}{p[bits >> 10 & 1023]}{p[bits >> 20 & 1023]}"
+                   f"{p[bits >> 30 & 1023]}{p[bits >> 40 & 1023]}{p[bits >> 50 & 1023]}"
+                   f"{p[bits >> 60 & 1023]}{p[bits >> 70]}")
+            return out if chars == 16 else out[:chars]
+        pieces = []
         for _ in range(chars >> 1):
-            out.append(_PAIRS[bits & 1023])
+            pieces.append(p[bits & 1023])
             bits >>= 10
         if chars & 1:
-            out.append(_ALPHABET[bits & 31])
-        return "".join(out)
+            pieces.append(_ALPHABET[bits & 31])
+        return "".join(pieces)
 
     def uniform(self, low: float, high: float) -> float:
         # random.Random.uniform's formula, on the same draw: the same numbers, one call less.
