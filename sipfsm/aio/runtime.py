@@ -296,6 +296,8 @@ class _Pool(Generic[_T]):
                 return item
         count = max(1, _POOL_BYTES // size)
         items = iter(self._cut(os.urandom(count * size), size))
+        if len(self._items) >= 64:
+            self._items.clear()  # (a caller asking for many sizes keeps at most 64 blocks)
         self._items[size] = items
         return next(items)
 

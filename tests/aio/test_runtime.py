@@ -383,3 +383,13 @@ def test_a_timer_of_several_seconds_is_never_early_and_at_most_an_8th_of_a_secon
         assert not early, delay
         assert fired, delay
 
+
+
+def test_tokens_of_many_lengths_keep_few_blocks_and_stay_right() -> None:
+    from sipfsm.aio import runtime
+
+    random = SecretsRandom()
+    tokens = [random.token(nbits) for nbits in range(1, 1200, 3)]  # ~240 distinct lengths
+    assert len(runtime._TOKENS) <= 64
+    assert all(len(t) * 5 >= n for t, n in zip(tokens, range(1, 1200, 3), strict=True))
+    assert len(set(tokens)) == len(tokens)
