@@ -62,6 +62,12 @@ class SharedMachine(Machine):
         # A plain function of the model's class is taken as the callback for that name (a
         # model must not shadow it per instance; sipfsm models have slots).
         self._plans: dict[str, dict[str, dict[type, _Plan]]] = {}
+        # This machine's ``fire``: the usual case (a plan compiled, at most one positional
+        # argument) without the method's own overhead, everything else through
+        # ``SharedMachine.fire``.  (The machine is built with the default model attribute,
+        # ``state``, which the closure reads directly.)
+        assert self.model_attribute == "state"
+        vars(self)["fire"] = self._direct_fire()
 
     # The compiled plans are kept while the table and the machine-level callbacks stay as they
     # were compiled from: changing either forgets them (see _machine_callbacks).
@@ -114,6 +120,24 @@ class SharedMachine(Machine):
         if len(args) == 1:
             return plan[1](model, args[0])  # type: ignore[no-any-return]
         return self._run(model, plan[2], args, kwargs)
+
+    def _direct_fire(self) -> Callable[..., bool]:
+        plans = self._plans  # kept: forgetting the plans empties this dict
+        general: Callable[..., bool] = SharedMachine.fire.__get__(self)
+
+        def fire(model: Any, trigger: str, *args: Any, **kwargs: Any) -> bool:
+            try:
+                plan: _Plan = plans[trigger][model.state][model.__class__]
+            except (KeyError, TypeError):
+                return general(model, trigger, *args, **kwargs)
+            if kwargs or len(args) > 1:
+                return general(model, trigger, *args, **kwargs)
+            if args:
+                return plan[1](model, args[0])
+            return plan[0](model)
+
+        fire.__doc__ = SharedMachine.fire.__doc__
+        return fire
 
     def _run(self, model: Any, rows: _Rows, args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> bool:
