@@ -9,9 +9,8 @@ as written), and answers lookups by any spelling.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
+from operator import methodcaller
 
 from sipfsm.errors import LocalProtocolError, ParseError
 from sipfsm.message._syntax import TOKEN_CHARS, TOKEN_RE, comma_positions, split_commas
@@ -122,23 +121,20 @@ class Headers:
     values are unfolded text.  Equality compares the rows in order.
     """
 
-    __slots__ = (
-        "_counts", "_dups", "_first", "_index", "_items", "_pairs", "_unknown"
-    )  # fmt: skip
+    __slots__ = ("_first", "_index", "_items", "_lines", "_multi", "_unknown")
 
-    _items: tuple[tuple[str, str], ...] | None  # None until asked for (see _names)
+    _items: tuple[tuple[str, str], ...] | None  # None until asked for (see _rows)
     _index: dict[str, list[str]] | None  # lookup key -> the values of its rows, in order
     # The parser's common case: every name in canonical spelling (or an unknown name, a token
-    # that is no spelling of a known one).  ``_pairs``: each row's ``line.partition(":")``, the
-    # value as written after the colon (whitespace stripped when read); ``_first``: name -> a
-    # row's value (the only one unless ``_dups``: some name has several rows, then ``_counts``
-    # counts the rows of each name, made when first needed); ``_unknown``: some name is unknown
-    # (then a lookup by an unknown name needs the case-insensitive ``_index``).  A client reads
-    # a few fields by name and rarely walks the rows, so nothing more is made until asked for.
-    _pairs: list[tuple[str, str, str]] | None
-    _counts: Counter[str] | None
+    # that is no spelling of a known one).  ``_lines``: the header lines; ``_first``: name ->
+    # the value of its first row as written after the colon (whitespace stripped when read);
+    # ``_multi``: name -> the values of all its rows, for the names with several rows (None when
+    # there is none); ``_unknown``: some name is unknown (then a lookup by an unknown name needs
+    # the case-insensitive ``_index``).  A client reads a few fields by name and rarely walks
+    # the rows, so nothing more is made until asked for.
+    _lines: list[str]
     _first: dict[str, str] | None
-    _dups: bool
+    _multi: dict[str, list[str]] | None
     _unknown: bool
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
@@ -163,6 +159,7 @@ class Headers:
         self._items = tuple(rows)
         self._index = None
         self._first = None
+        self._multi = None
 
     @classmethod
     def _trusted(
@@ -173,64 +170,36 @@ class Headers:
         obj._items = items
         obj._index = index
         obj._first = None
+        obj._multi = None
         return obj
 
     @classmethod
     def _parsed(
-        cls, pairs: list[tuple[str, str, str]], first: dict[str, str], unknown: bool
-    ) -> Headers | None:
-        """The parser's fast path (see the class attributes): ``first`` = {name: value} of
-        the ``pairs`` with a colon; None when a row has none (the careful way reports it)."""
+        cls,
+        lines: list[str],
+        first: dict[str, str],
+        multi: dict[str, list[str]] | None,
+        unknown: bool,
+    ) -> Headers:
+        """The parser's fast path (see the class attributes), made in its one pass over the
+        ``lines``: ``first`` = {name: value of its first row}, ``multi`` = {name: values of its
+        rows} for the names with several rows."""
         obj = _new_headers(cls)
         obj._items = None
-        obj._pairs = pairs
-        obj._counts = None
+        obj._index = None
+        obj._lines = lines
+        obj._first = first
+        obj._multi = multi
         obj._unknown = unknown
-        if len(first) == len(pairs):
-            obj._index = None
-            obj._first = first
-            obj._dups = False
-        else:
-            # Several rows of a name (Contacts, Vias): the index of every row, made here once,
-            # answers the lookups (a lookup in ``first`` would need the rows counted each time).
-            index: dict[str, list[str]] = {}
-            spellings = _SPELLINGS
-            for name, colon, value in pairs:
-                if not colon:
-                    return None
-                entry = spellings.get(name)
-                key = entry[1] if entry is not None else name.lower()
-                found = index.get(key)
-                if found is None:
-                    index[key] = [value.strip(" \t")]
-                else:
-                    found.append(value.strip(" \t"))
-            obj._index = index
-            obj._first = None
-            obj._dups = True
         return obj
 
     def _rows(self) -> tuple[tuple[str, str], ...]:
         items = self._items
         if items is None:
-            pairs = self._pairs
-            assert pairs is not None
-            items = self._items = tuple([(name, value.strip(" \t")) for name, _, value in pairs])
+            items = self._items = tuple(
+                [(name, value.strip(" \t")) for name, _, value in map(_PARTITION, self._lines)]
+            )
         return items
-
-    def _count(self, name: str) -> int:
-        """Fast mode with duplicates: the rows of ``name`` (the rows are counted once, in C)."""
-        counts = self._counts
-        if counts is None:
-            counts = self._counts = Counter(map(_NAME_OF, self._pairs or ()))
-        return counts[name]
-
-    def _repeated(self, name: str) -> bool:
-        """Fast mode with duplicates: whether ``name`` has several rows."""
-        counts = self._counts
-        if counts is None:
-            counts = self._counts = Counter(map(_NAME_OF, self._pairs or ()))
-        return counts[name] > 1
 
     def _get_index(self) -> dict[str, list[str]]:
         index = self._index
@@ -251,8 +220,9 @@ class Headers:
         value = first.get(name)
         if value is None:
             return None
-        if self._dups and self._repeated(name):
-            return [v.strip(" \t") for n, _, v in self._pairs or () if n == name]
+        multi = self._multi
+        if multi is not None and name in multi:
+            return [v.strip(" \t") for v in multi[name]]
         return [value.strip(" \t")]
 
     def _values(self, name: str) -> list[str] | None:
@@ -278,9 +248,9 @@ class Headers:
             value = first.get(name)
             if value is None:
                 return None
-            if self._dups and self._repeated(name):
-                count = self._count(name)
-                raise ParseError(f"{name} appears {count} times", where=name)
+            multi = self._multi
+            if multi is not None and name in multi:
+                raise ParseError(f"{name} appears {len(multi[name])} times", where=name)
             return value.strip(" \t")
         index = self._index
         if index is None:
@@ -419,7 +389,7 @@ class Headers:
 
 
 _new_headers = object.__new__
-_NAME_OF = itemgetter(0)
+_PARTITION = methodcaller("partition", ":")
 
 
 def _one_row(name: str, value: str) -> tuple[tuple[str, str], ...]:

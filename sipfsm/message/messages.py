@@ -45,7 +45,8 @@ def _elements(headers: Headers, name: str) -> tuple[str, ...] | list[str]:
         value = first.get(name)
         if value is None:
             return ()
-        if "," not in value and (not headers._dups or not headers._repeated(name)):
+        multi = headers._multi
+        if "," not in value and (multi is None or name not in multi):
             value = value.strip(" \t")
             return [value] if value else ()
     return headers.elements(name)

@@ -392,21 +392,38 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
                     request = True
             if status or request:
                 del lines[0]
-                pairs = [line.partition(":") for line in lines]
-                firsts = {name: value for name, colon, value in pairs if colon}
-                unknown: bool | None = False
-                if not firsts.keys() <= _CANONICAL:
-                    unknown = _unknown_names(firsts.keys() - _CANONICAL)
-                if unknown is not None:
-                    headers = Headers._parsed(pairs, firsts, unknown)
-                    if headers is not None and not firsts.keys() >= _MANDATORY:
-                        _check_mandatory(request, {header_key(name): [] for name in firsts})
+                # One pass: each name's first value, and every value of a name with several
+                # rows (Contacts, Vias); a line without a colon goes the careful way.
+                firsts: dict[str, str] = {}
+                multi: dict[str, list[str]] | None = None
+                for line in lines:
+                    name, colon, value = line.partition(":")
+                    if name in firsts or not colon:
+                        if not colon:
+                            break
+                        if multi is None:
+                            multi = {}
+                        found = multi.get(name)
+                        if found is None:
+                            multi[name] = [firsts[name], value]
+                        else:
+                            found.append(value)
+                    else:
+                        firsts[name] = value
+                else:
+                    unknown: bool | None = False
+                    if not firsts.keys() <= _CANONICAL:
+                        unknown = _unknown_names(firsts.keys() - _CANONICAL)
+                    if unknown is not None:
+                        if not firsts.keys() >= _MANDATORY:
+                            _check_mandatory(request, {header_key(name): [] for name in firsts})
+                        headers = Headers._parsed(lines, firsts, multi, unknown)
         if headers is None:
             request, method, uri, status, reason, careful_rows, careful = _head_parts(head, limits)
             headers = Headers._trusted(careful_rows, careful)
         body = data[end + 4 :]
         fast = headers._first
-        if fast is not None and not body and not headers._dups:
+        if fast is not None and not body and headers._multi is None:
             # No body: only a Content-Length other than 0 is to be checked (and reported).
             length_text = fast.get("Content-Length")
             lengths = (
