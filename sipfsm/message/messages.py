@@ -124,9 +124,7 @@ class _MessageBase:
         cache = self._cache
         value = cache.get("vias")
         if value is None:
-            value = cache["vias"] = tuple(
-                [parse_via(element) for element in _elements(self.headers, "Via")]
-            )
+            value = cache["vias"] = tuple(map(parse_via, _elements(self.headers, "Via")))
         return list(value)
 
     @property
@@ -204,7 +202,7 @@ class _MessageBase:
                     raise ParseError("Contact: * combined with other contacts", where="Contact")
                 value = (True, ())
             else:
-                value = (False, tuple([parse_contact(element) for element in elements]))
+                value = (False, tuple(map(parse_contact, elements)))
             self._cache["contacts"] = value
         return value
 
@@ -221,7 +219,12 @@ class _MessageBase:
         value = self._cache.get(key, _ABSENT)
         if value is _ABSENT:
             text = self.headers._single(name, key)
-            value = None if text is None else parse_delta_seconds(text, name)
+            if text is None:
+                value = None
+            elif text.isdigit() and text.isascii() and len(text) <= 9:
+                value = int(text)  # below 2**32-1: nothing to clamp
+            else:
+                value = parse_delta_seconds(text, name)
             self._cache[key] = value
         return value  # type: ignore[no-any-return]
 
@@ -299,6 +302,9 @@ class _MessageBase:
     @property
     def www_authenticate(self) -> list[str]:
         """Raw challenges, one element per challenge (normally one per row; §7.3.1)."""
+        first = self.headers._first
+        if first is not None and "WWW-Authenticate" not in first:
+            return []
         return self.headers.get_all("WWW-Authenticate")
 
     @property

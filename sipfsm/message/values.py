@@ -85,7 +85,7 @@ class NameAddr:
 
     @property
     def tag(self) -> str | None:
-        return self.params.get("tag")
+        return self.params._data.get("tag")
 
     def with_tag(self, tag: str) -> Self:
         return replace(self, params=self.params.with_param("tag", tag))
@@ -241,7 +241,7 @@ _VIA_MEMO: dict[str, tuple[str, str, int | None, dict[str, str | None]]] = {}
 _SET_PARAMS_DATA = Params.__dict__["_data"].__set__
 
 
-def _cut(text: str, marker: str) -> tuple[str, str] | None:
+def _memo_key(text: str, marker: str) -> tuple[str, str] | None:
     """(the text without the value after the last ``marker``, that value) when that value is a
     token and neither '"' nor '>' follows the marker (so that it is a parameter of the header
     value, not of its URI nor part of a quoted-string); None for texts over the caches' key size."""
@@ -260,19 +260,35 @@ def _memorise(memo: dict[str, _V], key: str, value: _V) -> None:
     memo[key] = value
 
 
-def _from_memo(
-    cls: type[_A], memo: tuple[Uri, str | None, dict[str, str | None]], name: str, value: str
+def _read_address(
+    cls: type[_A],
+    cache: dict[str, _A],
+    memos: dict[str, tuple[Uri, str | None, dict[str, str | None]]],
+    text: str,
+    marker: str,
+    where: str,
 ) -> _A:
-    """The address a memo stands for, with ``name=value`` in its parameters."""
-    data = memo[2].copy()
-    data[name] = value
-    params: Params = _new(Params)
-    _SET_PARAMS_DATA(params, data)
-    obj: _A = _new(cls)
-    _SET_URI(obj, memo[0])
-    _SET_DISPLAY(obj, memo[1])
-    _SET_PARAMS(obj, params)
-    return obj
+    """A name-addr or Contact not in ``cache``: from the memo of its shape around the parameter
+    ``marker`` introduces (``;tag=``, ``;expires=``) when there is one, else parsed."""
+    cut = _memo_key(text, marker)
+    if cut is not None:
+        key, value = cut
+        memo = memos.get(key)
+        if memo is not None:
+            data = memo[2].copy()
+            data[marker[1:-1]] = value
+            params: Params = _new(Params)
+            _SET_PARAMS_DATA(params, data)
+            obj: _A = _new(cls)
+            _SET_URI(obj, memo[0])
+            _SET_DISPLAY(obj, memo[1])
+            _SET_PARAMS(obj, params)
+            return _remember(cache, text, obj)
+    fast = _fast.name_addr(text)
+    uri, display, params = fast if fast is not None else _parse_addr(text, where)
+    if cut is not None and params._data.get(marker[1:-1]) == cut[1]:
+        _memorise(memos, cut[0], (uri, display, params._data))
+    return _remember(cache, text, _address(cls, uri, display, params))
 
 
 def parse_name_addr(text: str, where: str = "address") -> NameAddr:
@@ -280,32 +296,14 @@ def parse_name_addr(text: str, where: str = "address") -> NameAddr:
     found = _NAME_ADDRS.get(text)
     if found is not None:
         return found
-    cut = _cut(text, ";tag=")
-    if cut is not None:
-        memo = _ADDR_MEMO.get(cut[0])
-        if memo is not None:
-            return _remember(_NAME_ADDRS, text, _from_memo(NameAddr, memo, "tag", cut[1]))
-    fast = _fast.name_addr(text)
-    uri, display, params = fast if fast is not None else _parse_addr(text, where)
-    if cut is not None and params._data.get("tag") == cut[1]:
-        _memorise(_ADDR_MEMO, cut[0], (uri, display, params._data))
-    return _remember(_NAME_ADDRS, text, _address(NameAddr, uri, display, params))
+    return _read_address(NameAddr, _NAME_ADDRS, _ADDR_MEMO, text, ";tag=", where)
 
 
 def parse_contact(text: str) -> Contact:
     found = _CONTACTS.get(text)
     if found is not None:
         return found
-    cut = _cut(text, ";expires=")
-    if cut is not None:
-        memo = _CONTACT_MEMO.get(cut[0])
-        if memo is not None:
-            return _remember(_CONTACTS, text, _from_memo(Contact, memo, "expires", cut[1]))
-    fast = _fast.name_addr(text)
-    uri, display, params = fast if fast is not None else _parse_addr(text, "Contact")
-    if cut is not None and params._data.get("expires") == cut[1]:
-        _memorise(_CONTACT_MEMO, cut[0], (uri, display, params._data))
-    return _remember(_CONTACTS, text, _address(Contact, uri, display, params))
+    return _read_address(Contact, _CONTACTS, _CONTACT_MEMO, text, ";expires=", "Contact")
 
 
 # -- Via ----------------------------------------------------------------------------------------
@@ -343,7 +341,7 @@ class Via:
 
     @property
     def branch(self) -> str | None:
-        return self.params.get("branch")
+        return self.params._data.get("branch")
 
     @property
     def received(self) -> str | None:
@@ -405,7 +403,7 @@ def parse_via(text: str) -> Via:
     found = _VIAS.get(text)
     if found is not None:
         return found
-    cut = _cut(text, ";branch=")
+    cut = _memo_key(text, ";branch=")
     if cut is not None:
         memo = _VIA_MEMO.get(cut[0])
         if memo is not None:
