@@ -173,26 +173,6 @@ class Headers:
         obj._multi = None
         return obj
 
-    @classmethod
-    def _parsed(
-        cls,
-        lines: list[str],
-        first: dict[str, str],
-        multi: dict[str, list[str]] | None,
-        unknown: bool,
-    ) -> Headers:
-        """The parser's fast path (see the class attributes), made in its one pass over the
-        ``lines``: ``first`` = {name: value of its first row}, ``multi`` = {name: values of its
-        rows} for the names with several rows."""
-        obj = _new_headers(cls)
-        obj._items = None
-        obj._index = None
-        obj._lines = lines
-        obj._first = first
-        obj._multi = multi
-        obj._unknown = unknown
-        return obj
-
     def _rows(self) -> tuple[tuple[str, str], ...]:
         items = self._items
         if items is None:

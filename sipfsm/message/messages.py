@@ -124,7 +124,14 @@ class _MessageBase:
         cache = self._cache
         value = cache.get("vias")
         if value is None:
-            value = cache["vias"] = tuple(map(parse_via, _elements(self.headers, "Via")))
+            # _elements(headers, "Via") without the call in the parser's common case
+            headers = self.headers
+            first = headers._first
+            text = None if first is None or headers._multi is not None else first.get("Via")
+            if text is not None and "," not in text and (text := text.strip(" \t")):
+                value = cache["vias"] = (parse_via(text),)
+            else:
+                value = cache["vias"] = tuple(map(parse_via, _elements(headers, "Via")))
         return list(value)
 
     @property
@@ -132,7 +139,15 @@ class _MessageBase:
         cache = self._cache
         value = cache.get("from")
         if value is None:
-            text = self.headers._single("From", "from")
+            # headers._single("From", "from") without the call in the parser's common case
+            headers = self.headers
+            first = headers._first
+            if first is not None and headers._multi is None:
+                text = first.get("From")
+                if text is not None:
+                    text = text.strip(" \t")
+            else:
+                text = headers._single("From", "from")
             if text is None:
                 raise ParseError("the message has no From header field", where="From")
             value = cache["from"] = parse_name_addr(text, "From")
@@ -143,7 +158,15 @@ class _MessageBase:
         cache = self._cache
         value = cache.get("to")
         if value is None:
-            text = self.headers._single("To", "to")
+            # headers._single("To", "to") without the call in the parser's common case
+            headers = self.headers
+            first = headers._first
+            if first is not None and headers._multi is None:
+                text = first.get("To")
+                if text is not None:
+                    text = text.strip(" \t")
+            else:
+                text = headers._single("To", "to")
             if text is None:
                 raise ParseError("the message has no To header field", where="To")
             value = cache["to"] = parse_name_addr(text, "To")
@@ -154,7 +177,15 @@ class _MessageBase:
         cache = self._cache
         value = cache.get("call_id")
         if value is None:
-            text = self.headers._single("Call-ID", "call-id")
+            # headers._single("Call-ID", "call-id") without the call in the parser's common case
+            headers = self.headers
+            first = headers._first
+            if first is not None and headers._multi is None:
+                text = first.get("Call-ID")
+                if text is not None:
+                    text = text.strip(" \t")
+            else:
+                text = headers._single("Call-ID", "call-id")
             if text is None:
                 raise ParseError("the message has no Call-ID header field", where="Call-ID")
             # callid = word [ "@" word ]: no whitespace inside (§25).
@@ -168,7 +199,15 @@ class _MessageBase:
         cache = self._cache
         value = cache.get("cseq")
         if value is None:
-            text = self.headers._single("CSeq", "cseq")
+            # headers._single("CSeq", "cseq") without the call in the parser's common case
+            headers = self.headers
+            first = headers._first
+            if first is not None and headers._multi is None:
+                text = first.get("CSeq")
+                if text is not None:
+                    text = text.strip(" \t")
+            else:
+                text = headers._single("CSeq", "cseq")
             if text is None:
                 raise ParseError("the message has no CSeq header field", where="CSeq")
             value = cache["cseq"] = parse_cseq(text)
@@ -218,7 +257,15 @@ class _MessageBase:
     def _seconds(self, name: str, key: str) -> int | None:
         value = self._cache.get(key, _ABSENT)
         if value is _ABSENT:
-            text = self.headers._single(name, key)
+            # headers._single(name, key) without the call in the parser's common case
+            headers = self.headers
+            first = headers._first
+            if first is not None and headers._multi is None:
+                text = first.get(name)
+                if text is not None:
+                    text = text.strip(" \t")
+            else:
+                text = headers._single(name, key)
             if text is None:
                 value = None
             elif text.isdigit() and text.isascii() and len(text) <= 9:

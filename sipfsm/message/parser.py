@@ -17,7 +17,7 @@ from sipfsm.message._syntax import TOKEN_RE
 from sipfsm.message.headers import _SPELLINGS, Headers, header_key
 from sipfsm.message.limits import DEFAULT_LIMITS, Limits
 from sipfsm.message.messages import Request, Response
-from sipfsm.message.uri import Uri, parse_uri
+from sipfsm.message.uri import _URIS, Uri, parse_uri
 
 __all__ = ["parse"]
 
@@ -387,7 +387,9 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
                 words = first.split(" ")
                 if len(words) == 3 and words[0] in _METHODS and words[2] == "SIP/2.0":
                     method = words[0]
-                    uri = _request_uri(words[1], len(method) + 1)
+                    uri = _URIS.get(words[1])  # parse_uri's cache, without the calls
+                    if uri is None:
+                        uri = _request_uri(words[1], len(method) + 1)
                     request = True
             if status or request:
                 del lines[0]
@@ -419,7 +421,14 @@ def parse(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | Response
                             and "From" in firsts and "To" in firsts
                         ):  # fmt: skip
                             _check_mandatory(request, {header_key(name): [] for name in firsts})
-                        headers = Headers._parsed(lines, firsts, multi, unknown)
+                        # Headers in the parser's fast mode (see its class attributes)
+                        headers = _new(Headers)
+                        headers._items = None
+                        headers._index = None
+                        headers._lines = lines
+                        headers._first = firsts
+                        headers._multi = multi
+                        headers._unknown = unknown
         if headers is None:
             request, method, uri, status, reason, careful_rows, careful = _head_parts(head, limits)
             headers = Headers._trusted(careful_rows, careful)
