@@ -9,6 +9,7 @@ other than Content-Length (in order), and the body: Content-Length is derived fr
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
@@ -39,17 +40,27 @@ _ABSENT: Any = object()
 
 def _elements(headers: Headers, name: str) -> tuple[str, ...] | list[str]:
     """``headers.elements(name)`` of a known list header (canonical spelling), taking the
-    parser's common case -- one row, no comma -- the short way."""
+    parser's common cases -- rows without a comma -- the short way."""
     first = headers._first
     if first is not None:
         value = first.get(name)
         if value is None:
             return ()
         multi = headers._multi
-        if "," not in value and (multi is None or name not in multi):
-            value = value.strip(" \t")
-            return [value] if value else ()
+        if multi is None or name not in multi:
+            if "," not in value:
+                value = value.strip(" \t")
+                return [value] if value else ()
+        else:
+            # Several rows (a 200 listing the bindings): one element each when none holds a
+            # comma and none is empty.
+            rows = list(map(str.strip, multi[name], _BLANKS))
+            if "" not in rows and ",".join(rows).count(",") == len(rows) - 1:
+                return rows
     return headers.elements(name)
+
+
+_BLANKS = itertools.repeat(" \t")
 
 
 class _MessageBase:

@@ -241,19 +241,6 @@ _VIA_MEMO: dict[str, tuple[str, str, int | None, dict[str, str | None]]] = {}
 _SET_PARAMS_DATA = Params.__dict__["_data"].__set__
 
 
-def _memo_key(text: str, marker: str) -> tuple[str, str] | None:
-    """(the text without the value after the last ``marker``, that value) when that value is a
-    token and neither '"' nor '>' follows the marker (so that it is a parameter of the header
-    value, not of its URI nor part of a quoted-string); None for texts over the caches' key size."""
-    before, found, after = text.rpartition(marker)
-    if not found or '"' in after or ">" in after or len(text) > _CACHE_KEY_MAX:
-        return None
-    value, semi, rest = after.partition(";")
-    if not (value.isalnum() and value.isascii()) and TOKEN_RE.fullmatch(value) is None:
-        return None
-    return f"{before}{marker}{semi}{rest}", value
-
-
 def _memorise(memo: dict[str, _V], key: str, value: _V) -> None:
     if len(memo) >= _MEMO_ENTRIES:
         memo.clear()
@@ -270,20 +257,28 @@ def _read_address(
 ) -> _A:
     """A name-addr or Contact not in ``cache``: from the memo of its shape around the parameter
     ``marker`` introduces (``;tag=``, ``;expires=``) when there is one, else parsed."""
-    cut = _memo_key(text, marker)
-    if cut is not None:
-        key, value = cut
-        memo = memos.get(key)
-        if memo is not None:
-            data = memo[2].copy()
-            data[marker[1:-1]] = value
-            params: Params = _new(Params)
-            _SET_PARAMS_DATA(params, data)
-            obj: _A = _new(cls)
-            _SET_URI(obj, memo[0])
-            _SET_DISPLAY(obj, memo[1])
-            _SET_PARAMS(obj, params)
-            return _remember(cache, text, obj)
+    # _memo_key(text, marker) and _remember(cache, text, obj), written out (a call each).
+    cut: tuple[str, str] | None = None
+    before, found, after = text.rpartition(marker)
+    if found and '"' not in after and ">" not in after and len(text) <= _CACHE_KEY_MAX:
+        value, semi, rest = after.partition(";")
+        if (value.isalnum() and value.isascii()) or TOKEN_RE.fullmatch(value) is not None:
+            key = f"{before}{marker}{semi}{rest}"
+            cut = key, value
+            memo = memos.get(key)
+            if memo is not None:
+                data = memo[2].copy()
+                data[marker[1:-1]] = value
+                params: Params = _new(Params)
+                _SET_PARAMS_DATA(params, data)
+                obj: _A = _new(cls)
+                _SET_URI(obj, memo[0])
+                _SET_DISPLAY(obj, memo[1])
+                _SET_PARAMS(obj, params)
+                if len(cache) >= _CACHE_ENTRIES:
+                    cache.clear()
+                cache[text] = obj
+                return obj
     fast = _fast.name_addr(text)
     uri, display, params = fast if fast is not None else _parse_addr(text, where)
     if cut is not None and params._data.get(marker[1:-1]) == cut[1]:
@@ -403,7 +398,7 @@ def parse_via(text: str) -> Via:
     found = _VIAS.get(text)
     if found is not None:
         return found
-    # _memo_key(text, ";branch="), written out: this is the hottest read of a response.
+    # The memo key of the text around its branch, as in _read_address.
     cut: tuple[str, str] | None = None
     before, marker, after = text.rpartition(";branch=")
     if marker and '"' not in after and ">" not in after and len(text) <= _CACHE_KEY_MAX:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sipfsm.errors import ParseError
-from sipfsm.message import Headers, parse
+from sipfsm.message import Headers, Request, Response, parse
 from sipfsm.message.limits import DEFAULT_LIMITS
 from sipfsm.message.parser import _head_parts
 
@@ -54,3 +54,36 @@ def test_rows_read_as_the_careful_reading_reads_them(
     for name in _NAMES:
         assert _reading(message.headers, name) == _reading(reference, name)
     assert list(message.headers) == list(reference)
+
+
+_ELEMENTS = st.sampled_from(
+    ["<sip:a@h>;expires=1", " <sip:b@h:5062;transport=tcp>;expires=2;q=0.5 ", "", " ", "*",
+     "<sip:a@h>, <sip:b@h>", "<sip:a@h>;expires=3,", '"A, B" <sip:c@h>', "sip:d@h;expires=4",
+     "<sip:e@h", "SIP/2.0/UDP h;branch=z9hG4bK1", "SIP/2.0/UDP h, SIP/2.0/TCP g:5061"]
+)  # fmt: skip
+
+
+def _typed(message: Request | Response, read: str) -> object:
+    try:
+        values = getattr(message, read)
+    except ParseError as exc:
+        return ("ParseError", exc.message)
+    return [str(value) for value in values]
+
+
+@pytest.mark.requirement("RFC3261-7.3.1-MULTIPLE-ROWS")
+@pytest.mark.requirement("RFC3261-20.10-CONTACT-SYNTAX")
+@given(
+    contacts=st.lists(_ELEMENTS, max_size=4),
+    vias=st.lists(_ELEMENTS, min_size=1, max_size=3),
+)
+def test_contact_and_via_rows_read_as_their_elements(contacts: list[str], vias: list[str]) -> None:
+    """§7.3.1: rows of a list header are its elements, in order; each element is then read
+    (§20.10 Contact, §20.42 Via) -- the same from the parser's rows as from the careful ones."""
+    rows = [("Via", via) for via in vias] + _MANDATORY[1:] + [("Contact", c) for c in contacts]
+    head = "\r\n".join(["SIP/2.0 200 OK"] + [f"{name}:{value}" for name, value in rows]).encode()
+    message = parse(head + b"\r\n\r\n")
+    careful = _head_parts(head, DEFAULT_LIMITS)
+    reference = Response(200, "OK", Headers._trusted(careful[5], careful[6]))
+    for read in ("contacts", "vias"):
+        assert _typed(message, read) == _typed(reference, read)
