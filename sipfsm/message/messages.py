@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Self
 
 from sipfsm.errors import ParseError
-from sipfsm.message.headers import Headers
+from sipfsm.message.headers import _CHALLENGE_SPLITS, Headers
 from sipfsm.message.uri import Uri
 from sipfsm.message.values import (
     MAX_DELTA_SECONDS,
@@ -360,10 +360,18 @@ class _MessageBase:
     @property
     def www_authenticate(self) -> list[str]:
         """Raw challenges, one element per challenge (normally one per row; §7.3.1)."""
-        first = self.headers._first
-        if first is not None and "WWW-Authenticate" not in first:
-            return []
-        return self.headers.get_all("WWW-Authenticate")
+        headers = self.headers
+        first = headers._first
+        if first is not None:
+            text = first.get("WWW-Authenticate")
+            if text is None:
+                return []
+            if headers._multi is None:
+                # One row whose split is remembered (a registrar repeats its challenge text).
+                found = _CHALLENGE_SPLITS.get(text.strip(" \t"))
+                if found is not None:
+                    return list(found)
+        return headers.get_all("WWW-Authenticate")
 
     @property
     def proxy_authenticate(self) -> list[str]:

@@ -63,6 +63,12 @@ _ELEMENTS = st.sampled_from(
 )  # fmt: skip
 
 
+_CHALLENGES = st.sampled_from(
+    ['Digest realm="a", nonce="b, c", qop="auth"', ' Digest realm="a"  ', "",
+     'Digest realm="a", Basic realm="b"', 'Digest realm="a",, nonce="n",', 'Digest realm="a']
+)  # fmt: skip
+
+
 def _typed(message: Request | Response, read: str) -> object:
     try:
         values = getattr(message, read)
@@ -73,17 +79,24 @@ def _typed(message: Request | Response, read: str) -> object:
 
 @pytest.mark.requirement("RFC3261-7.3.1-MULTIPLE-ROWS")
 @pytest.mark.requirement("RFC3261-20.10-CONTACT-SYNTAX")
+@pytest.mark.requirement("RFC3261-7.3.1-AUTH-NOT-COMBINED")
 @given(
     contacts=st.lists(_ELEMENTS, max_size=4),
     vias=st.lists(_ELEMENTS, min_size=1, max_size=3),
+    challenges=st.lists(_CHALLENGES, max_size=2),
 )
-def test_contact_and_via_rows_read_as_their_elements(contacts: list[str], vias: list[str]) -> None:
+def test_contact_via_and_challenge_rows_read_as_their_elements(
+    contacts: list[str], vias: list[str], challenges: list[str]
+) -> None:
     """§7.3.1: rows of a list header are its elements, in order; each element is then read
-    (§20.10 Contact, §20.42 Via) -- the same from the parser's rows as from the careful ones."""
+    (§20.10 Contact, §20.42 Via); a WWW-Authenticate row is one challenge, not a comma list --
+    the same from the parser's rows as from the careful ones."""
     rows = [("Via", via) for via in vias] + _MANDATORY[1:] + [("Contact", c) for c in contacts]
+    rows += [("WWW-Authenticate", challenge) for challenge in challenges]
     head = "\r\n".join(["SIP/2.0 200 OK"] + [f"{name}:{value}" for name, value in rows]).encode()
     message = parse(head + b"\r\n\r\n")
     careful = _head_parts(head, DEFAULT_LIMITS)
     reference = Response(200, "OK", Headers._trusted(careful[5], careful[6]))
-    for read in ("contacts", "vias"):
-        assert _typed(message, read) == _typed(reference, read)
+    for read in ("contacts", "vias", "www_authenticate"):
+        expected = _typed(reference, read)  # first: what it remembers serves the parser's rows
+        assert _typed(message, read) == expected
