@@ -243,8 +243,8 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("D05", "RFC 7616 §3.4", "the cnonce has enough entropy (>= 96 bits here)", CLIENT,
            "CNONCE_BITS = 96", "CNONCE_BITS = 24", ("RFC 7616 §3.4",)),
     Mutant("D06", "RFC 7616 §3.3", "opaque comes back unchanged", CLIENT,
-           '            tail.append(f", opaque={quote(challenge.opaque)}")',
-           '            tail.append(f", opaque={quote(challenge.opaque.upper())}")',
+           '            parts.append(f", opaque={quote(opaque)}")',
+           '            parts.append(f", opaque={quote(opaque.upper())}")',
            ("RFC 7616 §3.3",)),
     Mutant("D07", "RFC 3261 §22.4 / RFC 7616 §3.4", "the digest covers the qop, nc and cnonce",
            CLIENT, 'f"{key.reveal()}:{self.nonce}:{nc_text}:{cnonce}:{qop}:{ha2_hex}".encode())',
@@ -261,6 +261,11 @@ CATALOGUE: tuple[Mutant, ...] = (
            '        return algorithm.h(f"{method}:{uri}:{algorithm.hash(body)}")',
            '        return algorithm.h(f"{method}:{uri}:{algorithm.hash(b\'\')}")',
            ("RFC 7616 §3.4",)),
+    Mutant("D11", "RFC 8760 §3", "a first challenge's short way honours the local algorithm policy",
+           CLIENT, "                if spec is not None and spec.name in self.algorithms:\n"
+           "                    realm = challenge.realm",
+           "                if spec is not None:\n                    realm = challenge.realm",
+           ("RFC 8760 §3",)),
     # ---- RFC 3261 §19.1.4 URI comparison (used to find our binding in the 200) -----------------
     Mutant("U01", "RFC 3261 §19.1.4", "a port present in only one URI makes them differ", URI,
            "    if a.scheme != b.scheme or a.port != b.port:",

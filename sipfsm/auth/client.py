@@ -62,7 +62,7 @@ import sys
 import unicodedata
 from collections.abc import Iterable
 
-from sipfsm.auth.challenge import Challenge, parse_challenges
+from sipfsm.auth.challenge import Challenge, _scan_simple, parse_challenges
 from sipfsm.auth.credentials import Credentials, CredentialStore, Secret
 from sipfsm.auth.digest import (
     SUPPORTED_ALGORITHMS,
@@ -126,6 +126,29 @@ def _prepared(
         if len(_PREPARED) >= _PREPARED_ENTRIES:
             _PREPARED.clear()
         _PREPARED[key] = found
+    return found
+
+
+# The end of an Authorization value, per (algorithm, opaque, userhash) as challenged: the same
+# few bytes for every client of a registrar, made once and shared.
+_TAILS: dict[tuple[str | None, str | None, bool], str] = {}
+
+
+def _tail(algorithm: str | None, opaque: str | None, userhash: bool) -> str:
+    key = (algorithm, opaque, userhash)
+    found = _TAILS.get(key)
+    if found is None:
+        parts = []
+        if algorithm is not None:
+            # Echo the algorithm as the server wrote it; absent stays absent (= MD5).
+            parts.append(f", algorithm={algorithm}")
+        if opaque is not None:
+            parts.append(f", opaque={quote(opaque)}")  # RFC 7616 §3.3: unchanged
+        if userhash:
+            parts.append(", userhash=true")
+        if len(_TAILS) >= _PREPARED_ENTRIES:
+            _TAILS.clear()
+        found = _TAILS[key] = sys.intern("".join(parts))
     return found
 
 
@@ -208,16 +231,7 @@ class Responder:
                     text = unicodedata.normalize("NFC", text)
                 self._ha1 = Secret(ha1_from_password(algorithm, username, realm, text))
         self._userhash = challenge.userhash
-        tail = []
-        if challenge.algorithm is not None:
-            # Echo the algorithm as the server wrote it; absent stays absent (= MD5).
-            tail.append(f", algorithm={challenge.algorithm}")
-        if challenge.opaque is not None:
-            tail.append(f", opaque={quote(challenge.opaque)}")  # RFC 7616 §3.3: unchanged
-        if challenge.userhash:
-            tail.append(", userhash=true")
-        # The same few bytes for every client of a registrar: one string for them all.
-        self._tail = sys.intern("".join(tail))
+        self._tail = _tail(challenge.algorithm, challenge.opaque, challenge.userhash)
         self._sent_cnonce = ""
         self._sent_uri = ""
         self._sent_resubmission = False
@@ -404,6 +418,31 @@ class DigestClient:
         header = HEADER_FOR_STATUS.get(status)
         if header is None:
             raise LocalProtocolError(f"a {status} is not a Digest challenge (401 or 407 only)")
+        looked_up: dict[str, Credentials | None] = {}
+        if (len(challenges) == 1 and not self._held and not self._last
+                and self._attempts < self.max_attempts and isinstance(challenges[0], str)):
+            # The usual first challenge: one value of the common shape, nothing cached or sent
+            # before, within the attempts.  What the general path below does with it, without
+            # its lists and tables (tests/auth/test_fast_paths.py checks the two agree).
+            challenge = _scan_simple(challenges[0])
+            if challenge is not None:
+                spec = challenge.assess()[0]
+                if spec is not None and spec.name in self.algorithms:
+                    realm = challenge.realm
+                    assert realm is not None  # assessed
+                    credentials = looked_up[realm] = self._credentials.lookup(realm)
+                    if credentials is not None and credentials.can_answer(spec.base):
+                        self._attempts += 1
+                        self._held = Responder._checked(header, challenge, spec, credentials,
+                                                        None)
+                        self._resubmission_pending = True
+                        return
+        self._handle_challenge(status, header, challenges, looked_up)
+
+    def _handle_challenge(self, status: int, header: str, challenges: list[str],
+                          looked_up: dict[str, Credentials | None]) -> None:
+        """The general path (``looked_up``: the realms whose credentials were already looked
+        up, each looked up once)."""
         self._resubmission_pending = False
         parsed: list[Challenge] = []
         problems: list[str] = []
@@ -436,7 +475,8 @@ class DigestClient:
         chosen: list[tuple[str, Challenge, Algorithm, Credentials]] = []
         missing: list[str] = []
         for realm, options in by_realm.items():
-            credentials = self._credentials.lookup(realm)
+            credentials = (looked_up[realm] if realm in looked_up
+                           else self._credentials.lookup(realm))
             if credentials is None:
                 missing.append(f"no credentials for realm {realm!r}")
                 continue

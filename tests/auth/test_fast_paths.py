@@ -238,3 +238,52 @@ def test_answers_to_several_request_uris_and_methods_each_verify() -> None:
             assert parse_credentials(value).uri == uri
             assert server.verify(value, method).ok
     assert len(client_module._PREPARED) <= client_module._PREPARED_ENTRIES
+
+
+# ---- the first challenge's short way through handle_challenge -------------------------------
+
+
+def _outcome(digest: DigestClient, act: object) -> object:
+    try:
+        act()  # type: ignore[operator]
+    except Exception as exc:  # noqa: BLE001  (the kind and the words are compared)
+        return ("raised", type(exc).__name__, str(exc), getattr(exc, "spec_id", None))
+    responders = [(r.header, r.realm, r.algorithm.name, r.qop, r.nonce, r.nc, r._tail,
+                   r._username, r._userhash, r._plain, r._ha1.reveal()) for r in digest._responders]
+    return ("ok", digest._attempts, digest._resubmission_pending, responders,
+            digest.authorization_headers("REGISTER", URI) if responders else [])
+
+
+KINDS_OF_CREDENTIALS = {
+    "password": lambda: StaticCredentials(USER, "pw"),
+    "md5-ha1-only": lambda: StaticCredentials(USER, ha1={"MD5": "0" * 32}),
+    "other-realm": lambda: StaticCredentials(USER, "pw", realm="elsewhere.example"),
+}
+
+
+@given(text=st.one_of(challenge_texts(), st.sampled_from([
+           'Digest realm="sipfsm.test", nonce="Z0aH3mdGh9LTmJtq9Jz3aH8nYzQ1ZjEwMGU=", qop="auth"',
+           'Digest realm="elsewhere.example", nonce="n", algorithm=SHA-256, qop="auth,auth-int"',
+           'Digest realm="r", nonce="n", algorithm=MD5-sess, qop=auth-int, opaque="o"',
+           'Digest realm="r", nonce="n"', 'Digest realm="r", nonce="n", charset=UTF-8',
+           'Digest realm="r", nonce="n", userhash=true, qop="auth"'])),
+       status=st.sampled_from([401, 407]),
+       kind=st.sampled_from(sorted(KINDS_OF_CREDENTIALS)),
+       algorithms=st.sampled_from([None, ("MD5",), ("SHA-256", "SHA-256-sess")]),
+       attempts=st.integers(0, 3), max_attempts=st.integers(1, 3))
+def test_the_first_challenge_takes_the_short_way_to_the_same_state(
+        text: str, status: int, kind: str, algorithms: tuple[str, ...] | None, attempts: int,
+        max_attempts: int) -> None:
+    def client() -> DigestClient:
+        options: dict[str, object] = {"max_attempts": max_attempts}
+        if algorithms is not None:
+            options["algorithms"] = algorithms
+        digest = DigestClient(KINDS_OF_CREDENTIALS[kind](), SeededRandom(7),
+                              **options)  # type: ignore[arg-type]
+        digest._attempts = attempts
+        return digest
+
+    fast, general = client(), client()
+    header = "Authorization" if status == 401 else "Proxy-Authorization"
+    assert _outcome(fast, lambda: fast.handle_challenge(status, [text])) == _outcome(
+        general, lambda: general._handle_challenge(status, header, [text], {}))
