@@ -6,7 +6,7 @@ machine's table then decides what the input means in each state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from sipfsm.core.inputs import (
@@ -125,14 +125,34 @@ def _redirect_targets(response: Response) -> tuple[SipUri, ...]:
     return tuple(out)
 
 
+def _present(headers: Headers) -> Container[str]:
+    """What ``name in headers`` answers, for the known names in canonical spelling that
+    :func:`_success` asks about: the parser's table of each name's first row when it made one
+    (a known name is a key of it exactly when the message has a row of it), else the headers."""
+    first = headers._first
+    return first if first is not None else headers
+
+
+def _contact_rows(headers: Headers) -> list[str]:
+    """``headers.get_lines("Contact")``: from the parser's table when no name has several rows
+    (then its row is the only one)."""
+    first = headers._first
+    if first is not None and headers._multi is None:
+        row = first.get("Contact")
+        return [] if row is None else [row.strip(" \t")]
+    return headers.get_lines("Contact")
+
+
 def _success(response: Response, asked: Asked) -> Success:
     headers = response.headers
+    present = _present(headers)
+    rows = _contact_rows(headers)
     # The headers most 200s leave out (Expires, Date, Service-Route, Authentication-Info, the
     # extensions') are looked up by name, without walking every row.
-    quick = _as_we_wrote_it(headers, asked)
+    quick = _as_we_wrote_it(rows, asked)
     if quick is None:
         contacts = response.contacts  # a malformed Contact makes the 2xx malformed
-        header = read_expires(headers.get("Expires")) if "Expires" in headers else None
+        header = read_expires(headers.get("Expires")) if "Expires" in present else None
         expiries = [_granted_expiry(contacts, ours, header, asked.expires)
                     for ours in asked.contacts]
         bindings = _bindings(contacts, header, asked) if asked.bindings else ()
@@ -150,7 +170,7 @@ def _success(response: Response, asked: Asked) -> Success:
             else:
                 granted.append((ours, expiry))
     date = None
-    if "Date" in headers:
+    if "Date" in present:
         try:
             date = response.date
         except ParseError:
@@ -161,26 +181,23 @@ def _success(response: Response, asked: Asked) -> Success:
         tuple(granted),
         tuple(missing),
         bindings,
-        (tuple(str(r) for r in response.service_routes) if "Service-Route" in headers
+        (tuple(str(r) for r in response.service_routes) if "Service-Route" in present
          else ()),
         date,
-        response.authentication_info if "Authentication-Info" in headers else None,
+        response.authentication_info if "Authentication-Info" in present else None,
         public_address(response),
         (read_extensions(response, asked.contacts, asked.instance)
-         if _may_have_extensions(headers, asked.instance) else NO_EXTENSIONS),
+         if _may_have_extensions(present, rows, asked.instance) else NO_EXTENSIONS),
     )
 
 
-def _as_we_wrote_it(headers: Headers, asked: Asked) -> int | None:
-    """The expiry of our one contact when the 200's only Contact row is that contact exactly as
-    the REGISTER wrote it with an expires parameter (``<URI>;expires=N``, what registrars
-    usually answer): what the general reading gives, without parsing the row -- the URI is
-    ours by being ours character for character (§19.1.4 is reflexive), and N is read as
+def _as_we_wrote_it(rows: list[str], asked: Asked) -> int | None:
+    """The expiry of our one contact when the 200's only Contact row (``rows``) is that contact
+    exactly as the REGISTER wrote it with an expires parameter (``<URI>;expires=N``, what
+    registrars usually answer): what the general reading gives, without parsing the row -- the
+    URI is ours by being ours character for character (§19.1.4 is reflexive), and N is read as
     :func:`read_expires` reads it.  None for any other shape: the general reading decides."""
-    if len(asked.contacts) != 1:
-        return None
-    rows = headers.get_lines("Contact")
-    if len(rows) != 1:
+    if len(asked.contacts) != 1 or len(rows) != 1:
         return None
     row = rows[0]
     ours = str(asked.contacts[0])
@@ -194,14 +211,15 @@ def _as_we_wrote_it(headers: Headers, asked: Asked) -> int | None:
     return read_expires(digits)
 
 
-def _may_have_extensions(headers: Headers, instance: str | None) -> bool:
+def _may_have_extensions(present: Container[str], contact_rows: list[str],
+                         instance: str | None) -> bool:
     """False when read_extensions would find nothing: none of its headers (Path, Flow-Timer,
     Require), and no Contact that could carry a GRUU (RFC 5627: a parameter whose name contains
     "gruu"; found by our +sip.instance only when we sent one)."""
-    if instance is not None or "Path" in headers or "Flow-Timer" in headers or (
-            "Require" in headers):
+    if instance is not None or "Path" in present or "Flow-Timer" in present or (
+            "Require" in present):
         return True
-    return any("gruu" in line.lower() for line in headers.get_lines("Contact"))
+    return any("gruu" in line.lower() for line in contact_rows)
 
 
 def public_address(response: Response) -> HostPort | None:

@@ -222,14 +222,14 @@ def test_a_200_listing_our_contact_as_we_wrote_it_reads_as_the_general_way_reads
     """§10.2.4: the usual 200 (our one contact, written as we wrote it, ``;expires=N``) is read
     without parsing its Contact; the same row with a blank before the parameter -- the same
     contact for the parser -- takes the general reading, which must give the same input."""
-    from sipfsm.core.classify import _as_we_wrote_it
+    from sipfsm.core.classify import _as_we_wrote_it, _contact_rows
 
     asked = Asked(IntentKind.REGISTER if register else IntentKind.UNREGISTER, contacts=(ours,),
                   expires=600, bindings=listed)
     usual = _ok(f"Contact: <{ours}>;expires={expires}", "Expires: 77")
     spaced = _ok(f"Contact: <{ours}> ;expires={expires}", "Expires: 77")
-    assert _as_we_wrote_it(usual.headers, asked) is not None  # the short way is taken
-    assert _as_we_wrote_it(spaced.headers, asked) is None
+    assert _as_we_wrote_it(_contact_rows(usual.headers), asked) is not None  # the short way
+    assert _as_we_wrote_it(_contact_rows(spaced.headers), asked) is None
     assert classify_response(usual, asked) == classify_response(spaced, asked)
 
 
@@ -245,10 +245,10 @@ def test_a_200_listing_our_contact_as_we_wrote_it_reads_as_the_general_way_reads
     "<SIP:alice@192.0.2.7:5060>;expires=60",  # ours by §19.1.4, not as written
 ])
 def test_any_other_contact_row_takes_the_general_reading(row: str) -> None:
-    from sipfsm.core.classify import _as_we_wrote_it
+    from sipfsm.core.classify import _as_we_wrote_it, _contact_rows
 
     response = _ok(f"Contact: {row}")
-    assert _as_we_wrote_it(response.headers, ASKED) is None
+    assert _as_we_wrote_it(_contact_rows(response.headers), ASKED) is None
 
 
 @pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
@@ -280,3 +280,25 @@ def test_a_configuration_with_a_quick_init_keeps_its_fields_defaults_checks_and_
         RegistrationConfig(aor, expires=0)
     with pytest.raises(ConfigError):
         dataclasses.replace(config, aor=_sip("sip:example.com"))
+
+
+# The names _success asks about, and spellings of rows a registrar may send.
+_ASKED_NAMES = ["Expires", "Date", "Service-Route", "Authentication-Info", "Path", "Flow-Timer",
+                "Require", "Contact"]
+_ROW_NAMES = [*_ASKED_NAMES, "m", "CONTACT", "expires", "X-Other", "Server", "Route"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(_ROW_NAMES),
+                               st.sampled_from(["", "1", " 60 ", "<sip:a@b>;gruu", "x, y"])),
+                     max_size=6))
+def test_the_parsers_table_answers_what_the_headers_answer(rows: list[tuple[str, str]]) -> None:
+    """_success asks the parser's table of first rows whether a name is present, and takes the
+    Contact rows from it: the same answers as the headers' own lookups, whatever the rows."""
+    from sipfsm.core.classify import _contact_rows, _present
+
+    headers = _ok(*(f"{name}: {value}" for name, value in rows)).headers
+    present = _present(headers)
+    for name in _ASKED_NAMES:
+        assert (name in present) == (name in headers), name
+    assert _contact_rows(headers) == headers.get_lines("Contact")
