@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sipfsm.auth.digest import ALGORITHMS, Algorithm, lookup_algorithm
 from sipfsm.auth.errors import ChallengeError
 from sipfsm.auth.params import RawChallenge, split_challenges
+from sipfsm.core.values import quick_init
 
 __all__ = ["KNOWN_QOP", "Challenge", "parse_challenge", "parse_challenges"]
 
@@ -38,6 +39,7 @@ _SIMPLE_RE = re.compile(rf"Digest +(?:{_SIMPLE_ITEM}, *)*{_SIMPLE_ITEM}")
 _SIMPLE_ITEM_RE = re.compile(rf'({_TOKEN})=(?:"([^"\\\x00-\x1f\x7f]*)"|({_TOKEN}))')
 
 
+@quick_init  # (made for every 401: the generated __init__ was half of parsing one)
 @dataclass(frozen=True, slots=True)
 class Challenge:
     """One challenge.  Values are unquoted and unescaped; ``qop`` holds the offered options in

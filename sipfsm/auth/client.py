@@ -86,6 +86,7 @@ HEADER_FOR_STATUS = {401: "Authorization", 407: "Proxy-Authorization"}
 #: Entropy of each cnonce drawn from the Random port.
 CNONCE_BITS = 96
 _MAX_NC = 0xFFFFFFFF
+_AUTH_ONLY = ("auth",)
 # RFC 8187 §3.2.1 attr-char minus "#", "$", "&", "^" and "|", which are not SIP token
 # characters (RFC 3261 §25.1): everything else is percent-encoded, so the ext-value stays a token.
 _ATTR_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!+-._`~")
@@ -203,7 +204,8 @@ class Responder:
         self.header = header
         self.algorithm: Algorithm = algorithm
         self.realm: str = realm
-        self.qop = challenge.choose_qop()
+        qop = challenge.qop
+        self.qop = "auth" if qop == _AUTH_ONLY else challenge.choose_qop()  # (the usual offer)
         username = credentials.username
         nfc = challenge.charset is not None  # RFC 7616 §4: charset=UTF-8 asks for NFC
         if nfc:
