@@ -155,6 +155,12 @@ CATALOGUE: tuple[Mutant, ...] = (
            "        if True:\n            self.call_id = ", ("8.1.1.4", "10.2")),
     Mutant("R05", "RFC 3261 §10.2", "CSeq + 1 for each new REGISTER", CORE,
            "        self.cseq += 1\n", "        self.cseq += 2\n", ("10.2",)),
+    Mutant("R09", "RFC 3261 §22.2 / §8.1.3.5", "the answer to a challenge takes CSeq + 1 "
+           "(the kept REGISTER template)", CORE,
+           '    rows = (*template.before, ("CSeq", f"{plan.cseq} REGISTER"), *template.after,',
+           '    rows = (*template.before,\n'
+           '            ("CSeq", f"{plan.cseq - 1 if authorization else plan.cseq} REGISTER"),\n'
+           '            *template.after,', ("10.2", "22")),
     Mutant("R06", "RFC 3261 §8.1.1.5", "CSeq below 2**31", CORE,
            "        if self.cseq + 1 >= 2**31:", "        if self.cseq + 1 >= 2**32:",
            ("8.1.1.5",),
@@ -171,12 +177,12 @@ CATALOGUE: tuple[Mutant, ...] = (
            "    if len(number) > 10:", ("20.16",)),
     # ---- RFC 3261 §10.2: registration ----------------------------------------------------------
     Mutant("G01", "RFC 3261 §10.2.2", "a removal carries Expires: 0", CORE,
-           "    if plan.expires is not None:\n        items.append((\"Expires\"",
-           "    if plan.expires:\n        items.append((\"Expires\"", ("10.2",)),
+           "    if plan.expires is not None:\n        after.append((\"Expires\"",
+           "    if plan.expires:\n        after.append((\"Expires\"", ("10.2",)),
     Mutant("G02", "RFC 3261 §10.2.2", "'*' only alone", CORE,
-           '        items.append(("Contact", "*"))',
-           '        items.append(("Contact", "*"))\n'
-           '        items.append(("Contact", f"<{config.aor}>"))', ("10.2.2",)),
+           '        after.append(("Contact", "*"))',
+           '        after.append(("Contact", "*"))\n'
+           '        after.append(("Contact", f"<{config.aor}>"))', ("10.2.2",)),
     Mutant("G03", "RFC 3261 §10.2.4 / §19.1.4", "our expiry is our own contact's", CLASSIFY,
            "        if isinstance(contact.uri, SipUri) and uri_equal(contact.uri, ours):",
            "        if isinstance(contact.uri, SipUri):", ("10.2.1", "10.2.4")),

@@ -19,6 +19,7 @@ from sipfsm.auth import DigestClient
 from sipfsm.core.classify import Asked, classify_response, public_address
 from sipfsm.core.inputs import (
     BindingExpired,
+    Challenge,
     ChallengeAnswered,
     ChallengeRefused,
     Input,
@@ -51,14 +52,16 @@ from sipfsm.core.registration import (
     Notify,
     Output,
     RegisterPlan,
+    RegisterTemplate,
     RegistrationModel,
     RegistrationState,
     Resolve,
     Send,
     StartTimer,
-    build_register,
+    assemble_register,
     contact_uri,
     merge_intents,
+    register_template,
 )
 from sipfsm.core.values import (
     KNOWN_STATUS_CODES,
@@ -190,11 +193,13 @@ class _Attempt:
     def on_timeout(self, tx: NonInviteClientTransaction) -> None:
         if self.client._attempt is self:
             self.client._attempt = None
+            self.client._template = None
             self.client._feed(_TIMEOUT)
 
     def on_transport_error(self, tx: NonInviteClientTransaction, error: Exception) -> None:
         if self.client._attempt is self:
             self.client._attempt = None
+            self.client._template = None
             if isinstance(error, DestinationUnreachable):
                 self.client._feed(TargetUnreachable(str(error)))
             else:
@@ -208,8 +213,8 @@ class RegistrationClient:
     __slots__ = (
         "_attempt", "_auto_contact_cache", "_busy", "_clock", "_core", "_digest",
         "_expiry_timer", "_inputs", "_layer", "_observer", "_random", "_refresh_timer",
-        "_resolver", "_retry_timer", "_timers", "clock_offset", "config", "last_response",
-        "public_address",
+        "_resolver", "_retry_timer", "_template", "_timers", "clock_offset", "config",
+        "last_response", "public_address",
     )
 
     machine = REGISTRATION_MACHINE
@@ -254,6 +259,9 @@ class RegistrationClient:
         # The last automatic contact (reused while the transport and local address are the
         # same; the URI says both, so no tuple is kept beside it).
         self._auto_contact_cache: SipUri | None = None
+        # The rows of the REGISTER in flight (but CSeq and credentials), for the resubmission
+        # answering its challenge; dropped at any other final outcome (none kept while idle).
+        self._template: RegisterTemplate | None = None
 
     # ---- public commands ---------------------------------------------------------------
 
@@ -420,6 +428,7 @@ class RegistrationClient:
 
     def _abandon(self, output: Abandon) -> None:
         self._attempt = None
+        self._template = None
 
     # ---- outputs --------------------------------------------------------------------------
 
@@ -436,7 +445,8 @@ class RegistrationClient:
         if self._digest is not None:
             authorization = self._digest.authorization_headers("REGISTER",
                                                                str(plan.request_uri))
-        request = build_register(plan, self.config, uris, authorization)
+        template = self._template = register_template(plan, self.config, uris, self._template)
+        request = assemble_register(plan, template, authorization)
         bound = self._core.bound
         asked = Asked(plan.kind, uris, plan.expires,
                       tuple([uri for _, uri, _ in bound]) if bound else (),
@@ -486,6 +496,8 @@ class RegistrationClient:
         if self.config.keep_last_response:
             self.last_response = response
         classified = classify_response(response, asked)
+        if not isinstance(classified, Challenge):
+            self._template = None  # (only a challenge's answer reuses it)
         public = classified.public if isinstance(classified, Success) else public_address(response)
         if public is not None:
             self.public_address = _shared_address(public)

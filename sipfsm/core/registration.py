@@ -324,6 +324,9 @@ class Intent:
 
 
 _QUERY = Intent(IntentKind.QUERY)
+# The kinds, read as module constants (an Enum member read off its class is a slow lookup).
+_REGISTER_KIND = IntentKind.REGISTER
+_UNREGISTER_KIND = IntentKind.UNREGISTER
 
 
 def merge_intents(queue: tuple[Intent, ...], new: Intent) -> tuple[Intent, ...]:
@@ -739,10 +742,10 @@ class RegistrationModel:
         return self.queue[0] if self.queue else (self.intent or _QUERY)
 
     def next_is_register(self) -> bool:
-        return self._next_intent().kind is IntentKind.REGISTER
+        return self._next_intent().kind is _REGISTER_KIND
 
     def next_is_unregister(self) -> bool:
-        return self._next_intent().kind is IntentKind.UNREGISTER
+        return self._next_intent().kind is _UNREGISTER_KIND
 
     retry_is_register = next_is_register
     retry_is_unregister = next_is_unregister
@@ -811,7 +814,7 @@ class RegistrationModel:
         self.contact_missing = 0
         self.redirect_set = _one(self.registrar_uri)
         self.redirect_index = 0
-        if intent.kind is IntentKind.REGISTER:
+        if intent.kind is _REGISTER_KIND:
             self.contacts = intent.contacts or self.contacts
             if intent.expires is not None:
                 self.expires = intent.expires
@@ -821,13 +824,13 @@ class RegistrationModel:
         """Updating to other contacts registers the new set, then removes the dropped ones
         with their own REGISTER (Expires: 0): no moment without a binding."""
         new = contacts if contacts is not None else self.contacts
-        intents = [Intent(IntentKind.REGISTER, contacts=new, expires=expires)]
+        intents = [Intent(_REGISTER_KIND, contacts=new, expires=expires)]
         if contacts is not None:
             dropped = tuple(
                 ContactSpec(uri=uri) for _, uri, _ in self.bound
                 if not any(c.uri is not None and uri_equal(c.uri, uri) for c in new))
             if dropped:
-                intents.append(Intent(IntentKind.UNREGISTER, contacts=dropped))
+                intents.append(Intent(_UNREGISTER_KIND, contacts=dropped))
         return intents
 
     def _command_intents(self) -> list[Intent]:
@@ -835,9 +838,9 @@ class RegistrationModel:
         if isinstance(command, (Register, UpdateContacts)):
             return self._register_intents(command.contacts, command.expires)
         if isinstance(command, UnregisterOwn):
-            return [Intent(IntentKind.UNREGISTER, contacts=command.contacts)]
+            return [Intent(_UNREGISTER_KIND, contacts=command.contacts)]
         if isinstance(command, UnregisterAll):
-            return [Intent(IntentKind.UNREGISTER, remove_all=True)]
+            return [Intent(_UNREGISTER_KIND, remove_all=True)]
         return [_QUERY]
 
     def begin_register(self) -> None:
@@ -859,7 +862,7 @@ class RegistrationModel:
 
     def begin_refresh(self) -> None:
         # §10.2.4: a refresh re-sends our own contacts only.
-        self._begin(Intent(IntentKind.REGISTER, contacts=self.contacts))
+        self._begin(Intent(_REGISTER_KIND, contacts=self.contacts))
 
     def begin_retry(self) -> None:
         # A command given while waiting replaces the retried intent.
@@ -926,9 +929,9 @@ class RegistrationModel:
         self.cseq += 1
         contacts: tuple[ContactSpec, ...]
         expires: int | None
-        if intent.kind is IntentKind.REGISTER:
+        if intent.kind is _REGISTER_KIND:
             contacts, expires = self.contacts, self.expires
-        elif intent.kind is IntentKind.UNREGISTER:
+        elif intent.kind is _UNREGISTER_KIND:
             expires = 0
             if intent.remove_all:
                 contacts = ()
@@ -1301,38 +1304,89 @@ def build_register(plan: RegisterPlan, config: RegistrationConfig,
                    authorization: Sequence[tuple[str, str]] = ()) -> Request:
     """The REGISTER a :class:`RegisterPlan` describes (§10.2), with ``contacts`` the URIs of its
     contacts (automatic ones filled in) and ``authorization`` the digest client's headers."""
+    return assemble_register(plan, register_template(plan, config, contacts), authorization)
+
+
+Row = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterTemplate:
+    """The rows of a REGISTER but its CSeq and credentials, checked and normalised, and what
+    they were made from (``key``): a driver keeps the one of the REGISTER in flight, so that the
+    resubmission answering a challenge (§22.2: the same request, CSeq + 1, with credentials)
+    reuses them.  Every REGISTER of one intent has the same rows but those two."""
+
+    key: tuple[Any, ...]
+    before: tuple[Row, ...]  # up to Call-ID
+    after: tuple[Row, ...]  # after CSeq: Contact, Expires, Supported, User-Agent
+
+
+def _template_key(plan: RegisterPlan, config: RegistrationConfig,
+                  contacts: Sequence[SipUri]) -> tuple[Any, ...]:
+    return (config, plan.request_uri, plan.call_id, plan.from_tag, plan.kind, plan.contacts,
+            plan.expires, plan.remove_all, tuple(contacts))
+
+
+def register_template(plan: RegisterPlan, config: RegistrationConfig,
+                      contacts: Sequence[SipUri],
+                      kept: RegisterTemplate | None = None) -> RegisterTemplate:
+    """The template of ``plan`` (see :class:`RegisterTemplate`): ``kept`` when it was made from
+    the same plan (but its CSeq), configuration and contact URIs, else a new one."""
+    key = _template_key(plan, config, contacts)
+    if kept is not None and kept.key == key:
+        return kept
     from_uri = config.from_uri or config.aor
-    items: list[tuple[str, str]] = [
+    before: list[Row] = [
         _MAX_FORWARDS_ROW,
         ("To", f"<{config.aor}>"),
         ("From", f"<{from_uri}>;tag={plan.from_tag}"),
         ("Call-ID", plan.call_id),
-        ("CSeq", f"{plan.cseq} REGISTER"),
     ]
     # §8.1.1.1 / §8.1.2: the outbound proxy is a pre-existing one-URI route set.
     if config.outbound_proxy is not None or config.route_set:
-        items[0:0] = [("Route", f"<{uri}>") for uri in (
+        before[0:0] = [("Route", f"<{uri}>") for uri in (
             *((config.outbound_proxy,) if config.outbound_proxy is not None else ()),
             *config.route_set)]
     # RFC 5626 §4.2 / RFC 5627 §4.1: +sip.instance (and reg-id) on each contact of ours.
     instance = (contact_parameters(config.instance_id, config.reg_id)
                 if config.instance_id is not None or config.reg_id is not None else "")
-    if plan.kind is IntentKind.REGISTER:
+    after: list[Row] = []
+    if plan.kind is _REGISTER_KIND:
         for uri, spec in zip(contacts, plan.contacts, strict=True):
             q = f";q={spec.q:.3g}" if spec.q is not None else ""  # §10.2.1.2
-            items.append(("Contact", f"<{uri}>{q}{instance}"))
+            after.append(("Contact", f"<{uri}>{q}{instance}"))
     elif plan.remove_all:
-        items.append(("Contact", "*"))  # §10.2.2: alone, and with Expires: 0
+        after.append(("Contact", "*"))  # §10.2.2: alone, and with Expires: 0
     else:
-        items.extend(("Contact", f"<{uri}>{instance}") for uri in contacts)
+        after.extend(("Contact", f"<{uri}>{instance}") for uri in contacts)
     if plan.expires is not None:
-        items.append(("Expires", str(plan.expires)))  # seed: Expires header, no Contact param
+        after.append(("Expires", str(plan.expires)))  # seed: Expires header, no Contact param
     if SUPPORTED_OPTION_TAGS:
-        items.append(_SUPPORTED_ROW)
+        after.append(_SUPPORTED_ROW)
     if config.user_agent:
-        items.append(("User-Agent", config.user_agent))
-    items += authorization
-    return Request("REGISTER", plan.request_uri, _header_rows(items), b"")
+        after.append(("User-Agent", config.user_agent))
+    return RegisterTemplate(key, _header_rows(before), _header_rows(after))
+
+
+def assemble_register(plan: RegisterPlan, template: RegisterTemplate,
+                      authorization: Sequence[tuple[str, str]] = ()) -> Request:
+    """The REGISTER of ``plan`` from its template: the CSeq and the credentials added."""
+    rows = (*template.before, ("CSeq", f"{plan.cseq} REGISTER"), *template.after,
+            *authorization)
+    headers = (_checked_rows(rows, len(template.before), len(template.after))
+               if authorization or type(plan.cseq) is not int else Headers._trusted(rows))
+    return Request("REGISTER", plan.request_uri, headers, b"")
+
+
+def _checked_rows(rows: tuple[Row, ...], before: int, after: int) -> Headers:
+    """The headers of ``rows`` whose template part (``before`` rows, the CSeq, ``after`` rows)
+    is already checked: the rest is checked as :func:`_header_rows` checks."""
+    for name, value in rows[before:before + 1] + rows[before + 1 + after:]:
+        if (name not in _CANONICAL_NAMES or "\r" in value or "\n" in value
+                or value != value.strip(" \t")):
+            return Headers(rows)  # normalises, or raises LocalProtocolError as it does
+    return Headers._trusted(rows)
 
 
 # Rows every REGISTER carries alike (made once).
@@ -1346,12 +1400,12 @@ _CANONICAL_NAMES = frozenset({
     "User-Agent", "Authorization", "Proxy-Authorization"})
 
 
-def _header_rows(items: list[tuple[str, str]]) -> Headers:
-    """``Headers(items)`` for rows named in canonical spelling: the same check (no CR or LF in a
-    value) and normalisation (surrounding blanks stripped), without looking each name up again:
-    a REGISTER is built for every request.  Any other row takes ``Headers`` itself."""
+def _header_rows(items: list[tuple[str, str]]) -> tuple[Row, ...]:
+    """The rows ``Headers(items)`` keeps, for rows named in canonical spelling: the same check
+    (no CR or LF in a value) and normalisation (surrounding blanks stripped), without looking
+    each name up again.  Any other row takes ``Headers`` itself."""
     for name, value in items:
         if (name not in _CANONICAL_NAMES or "\r" in value or "\n" in value
                 or value != value.strip(" \t")):
-            return Headers(items)  # normalises, or raises LocalProtocolError as it does
-    return Headers._trusted(tuple(items))
+            return Headers(items)._rows()  # normalises, or raises LocalProtocolError as it does
+    return tuple(items)

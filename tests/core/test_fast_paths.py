@@ -6,6 +6,8 @@ extensions read from a response that carries them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +18,9 @@ from sipfsm.core.inputs import Success
 from sipfsm.core.registration import (
     RegisterPlan,
     RegistrationModel,
+    assemble_register,
     build_register,
+    register_template,
     contact_uri,
     initial_state,
 )
@@ -302,3 +306,48 @@ def test_the_parsers_table_answers_what_the_headers_answer(rows: list[tuple[str,
     for name in _ASKED_NAMES:
         assert (name in present) == (name in headers), name
     assert _contact_rows(headers) == headers.get_lines("Contact")
+
+
+_CONFIGS = [RegistrationConfig(aor=_sip("sip:alice@example.com")),
+            RegistrationConfig(aor=_sip("sip:alice@example.com"), user_agent="ua 2",
+                               instance_id="urn:uuid:00000000-0000-0000-0000-000000000001",
+                               reg_id=1)]
+_CONTACT_URIS = [_sip("sip:alice@192.0.2.7:5070"), _sip("sip:alice@192.0.2.8;transport=tcp")]
+
+
+@st.composite
+def _register_plans(draw: st.DrawFn) -> tuple[RegisterPlan, tuple[SipUri, ...]]:
+    """Plans that differ from each other in one field or several, often in none but CSeq."""
+    count = draw(st.integers(0, 2))
+    specs = tuple(ContactSpec(q=draw(st.sampled_from([None, 0.5]))) for _ in range(count))
+    plan = RegisterPlan(draw(st.sampled_from([_sip("sip:example.com"), _sip("sip:b.example")])),
+                        draw(st.sampled_from(["c1", "c2"])), draw(st.integers(1, 2**31 - 2)),
+                        draw(st.sampled_from(["f1", "f2"])), draw(st.sampled_from(IntentKind)),
+                        specs, draw(st.sampled_from([None, 0, 600, 3600])), draw(st.booleans()))
+    uris = tuple(draw(st.sampled_from(_CONTACT_URIS)) for _ in range(count))
+    return plan, uris
+
+
+@pytest.mark.requirement("RFC3261-10.2-REQUIRED-HEADERS")
+@settings(max_examples=300, deadline=None)
+@given(first=_register_plans(), second=_register_plans(), configs=st.tuples(
+           st.sampled_from(_CONFIGS), st.sampled_from(_CONFIGS)),
+       authorization=st.sampled_from([[], [("Authorization", 'Digest username="alice"')],
+                                      [("Proxy-Authorization", " spaced ")]]))
+def test_a_kept_register_template_builds_what_building_afresh_builds(
+        first: tuple[RegisterPlan, tuple[SipUri, ...]],
+        second: tuple[RegisterPlan, tuple[SipUri, ...]],
+        configs: tuple[RegistrationConfig, RegistrationConfig],
+        authorization: list[tuple[str, str]]) -> None:
+    """The driver keeps the REGISTER's rows (but CSeq and credentials) for the resubmission
+    answering a challenge: whatever the next plan, what it builds with the kept template is what
+    building it afresh gives, and the template is reused exactly when only the CSeq changed."""
+    (plan, uris), (then, then_uris) = first, second
+    kept = register_template(plan, configs[0], uris)
+    template = register_template(then, configs[1], then_uris, kept)
+    made = assemble_register(then, template, authorization)
+    fresh = build_register(then, configs[1], then_uris, authorization)
+    assert made == fresh and made.to_bytes() == fresh.to_bytes()
+    only_cseq = (configs[0] == configs[1] and uris == then_uris
+                 and dataclasses.replace(plan, cseq=then.cseq) == then)
+    assert (template is kept) == only_cseq
