@@ -351,3 +351,56 @@ def test_a_kept_register_template_builds_what_building_afresh_builds(
     only_cseq = (configs[0] == configs[1] and uris == then_uris
                  and dataclasses.replace(plan, cseq=then.cseq) == then)
     assert (template is kept) == only_cseq
+
+
+_OUR_CONTACT = _sip("sip:alice@192.0.2.7:5060")
+_GRUU_CONTACT = _sip("sip:gruu@192.0.2.7:5060")  # "gruu" in our own contact, as written
+_OTHER_CONTACT = _sip("sip:alice@192.0.2.9:5060")
+_200_CONTACT_ROWS = [
+    "Contact: <sip:alice@192.0.2.7:5060>;expires=600",
+    "Contact: <sip:gruu@192.0.2.7:5060>;expires=600",
+    "Contact: <sip:alice@192.0.2.7:5060>;expires=0",
+    "Contact: <sip:alice@192.0.2.7:5060>;expires=99999999999",
+    "Contact: <sip:alice@192.0.2.7:5060> ;expires=600",
+    "Contact: <sip:alice@192.0.2.7:5060>;expires=600;pub-gruu=\"sip:a@b;gr=1\"",
+    "Contact: <sip:alice@192.0.2.7:5060;gruu>;expires=600",
+    "Contact: <sip:alice@192.0.2.9:5060>;expires=60",
+    "m: <sip:alice@192.0.2.7:5060>;expires=600",
+    "Contact: <sip:alice@192.0.2.7:5060>;expires=600, <sip:bob@192.0.2.8>;expires=60",
+]
+_200_OTHER_ROWS = [
+    "Expires: 300", "Date: Sat, 13 Nov 2010 23:29:00 GMT", "Service-Route: <sip:sr@b;lr>",
+    'Authentication-Info: nextnonce="n2"', "Path: <sip:edge@b;lr>", "Flow-Timer: 120",
+    "Require: outbound", "Server: x", "X-Other: y", "Contact: <sip:carol@192.0.2.10>",
+]
+
+
+@pytest.mark.requirement("RFC3261-10.2.1-SUBSEQUENT-REGISTRATIONS")
+@settings(max_examples=500, deadline=None)
+@given(contact=st.sampled_from(["", *_200_CONTACT_ROWS]),
+       others=st.lists(st.sampled_from(_200_OTHER_ROWS), max_size=2, unique=True),
+       kind=st.sampled_from([IntentKind.REGISTER, IntentKind.REGISTER, IntentKind.UNREGISTER,
+                             IntentKind.QUERY]),
+       bindings=st.booleans(),
+       contacts=st.sampled_from([(_OUR_CONTACT,), (_OUR_CONTACT,), (_GRUU_CONTACT,),
+                                 (_OUR_CONTACT, _OTHER_CONTACT), ()]),
+       instance=st.sampled_from([None, None, "urn:uuid:00000000-0000-0000-0000-000000000001"]),
+       via=st.sampled_from(["", ";received=198.51.100.1;rport=4000", ";rport"]))
+def test_the_usual_200_read_the_short_way_is_what_the_general_reading_gives(
+        contact: str, others: list[str], kind: IntentKind, bindings: bool,
+        contacts: tuple[SipUri, ...], instance: str | None, via: str) -> None:
+    from sipfsm.core.classify import _success, _usual_success
+
+    rows = [row for row in (contact, *others) if row]
+    lines = ["SIP/2.0 200 OK", f"Via: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bKa{via}",
+             "From: <sip:alice@example.com>;tag=1", "To: <sip:alice@example.com>;tag=2",
+             "Call-ID: c1", "CSeq: 4 REGISTER", *rows, "Content-Length: 0", "", ""]
+    response = parse("\r\n".join(lines).encode())
+    assert isinstance(response, Response)
+    asked = Asked(kind, contacts=contacts, expires=600, bindings=bindings, instance=instance)
+    short = _usual_success(response, asked)
+    if short is not None:
+        assert short == _success(response, asked)
+    if (rows == [_200_CONTACT_ROWS[0]] and kind is IntentKind.REGISTER
+            and contacts == (_OUR_CONTACT,) and instance is None):
+        assert short is not None  # the usual 200 takes the short way
