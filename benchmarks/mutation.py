@@ -272,6 +272,11 @@ CATALOGUE: tuple[Mutant, ...] = (
            "                    realm = challenge.realm",
            "                if spec is not None:\n                    realm = challenge.realm",
            ("RFC 8760 §3",)),
+    Mutant("D12", "RFC 7616 §3.3 / RFC 3261 §22.1", "a challenge of a shape already read is "
+           "answered with its own nonce", CHALLENGE,
+           "                return Challenge(shape.scheme, shape.realm, nonce, shape.opaque,",
+           "                return Challenge(shape.scheme, shape.realm, shape.nonce, shape.opaque,",
+           ("22", "RFC 7616 §3.3")),
     # ---- RFC 3261 §19.1.4 URI comparison (used to find our binding in the 200) -----------------
     Mutant("U01", "RFC 3261 §19.1.4", "a port present in only one URI makes them differ", URI,
            "    if a.scheme != b.scheme or a.port != b.port:",

@@ -155,15 +155,55 @@ def _build(scheme: str, values: dict[str, str], token68: str | None = None) -> C
     )
 
 
+# Challenges of the common shape already read, by their text with the nonce's value left out:
+# a registrar's challenges differ in the nonce only (often), so the next one is the same
+# Challenge with another nonce, read without scanning it again.  Shared by every client.
+_SHAPES: dict[str, Challenge] = {}
+_SHAPES_ENTRIES = 256
+_QUOTED_TEXT = re.compile(r'[^"\\\x00-\x1f\x7f]*')  # a quoted value of the common shape
+
+
+def _nonce_span(value: str) -> tuple[int, int] | None:
+    """Where the value of the first ``nonce="..."`` in ``value`` is, when that text follows a
+    blank or a comma (the start of a parameter named ``nonce``, if it is outside any quoted
+    value: :func:`_scan_simple` checks that before it keeps a shape)."""
+    start = value.find('nonce="')
+    if start < 1 or value[start - 1] not in " ,":
+        return None
+    start += 7
+    end = value.find('"', start)
+    return None if end < 0 else (start, end)
+
+
 def _scan_simple(value: str) -> Challenge | None:
     """The one Digest challenge in ``value`` when it has the common shape, else ``None``."""
+    span = _nonce_span(value)
+    if span is not None:
+        start, end = span
+        shape = _SHAPES.get(value[:start] + value[end:])
+        if shape is not None:
+            nonce = value[start:end]
+            if _QUOTED_TEXT.fullmatch(nonce) is not None:
+                # The text of a challenge of the common shape, with another nonce as a quoted
+                # value of the same shape: that challenge, with this nonce.
+                return Challenge(shape.scheme, shape.realm, nonce, shape.opaque, shape.domain,
+                                 shape.stale, shape.algorithm, shape.qop, shape.charset,
+                                 shape.userhash, shape.extra, shape.token68)
     if _SIMPLE_RE.fullmatch(value) is None:
         return None
     items = _SIMPLE_ITEM_RE.findall(value, 7)
     values = {name.lower(): quoted or token for name, quoted, token in items}
     if len(values) != len(items):
         return None  # a name given twice: the general parser says so
-    return _build("Digest", values)
+    challenge = _build("Digest", values)
+    if span is not None and value.count('"', 0, span[0] - 1) % 2 == 0:
+        # The nonce="..." found is outside every quoted value: it is the nonce parameter.
+        start, end = span
+        if challenge.nonce == value[start:end]:
+            if len(_SHAPES) >= _SHAPES_ENTRIES:
+                _SHAPES.clear()
+            _SHAPES[value[:start] + value[end:]] = challenge
+    return challenge
 
 
 def parse_challenges(values: str | Iterable[str]) -> list[Challenge]:

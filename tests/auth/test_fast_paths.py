@@ -9,7 +9,7 @@ import pickle
 import traceback
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sipfsm.auth import ChallengeError, DigestClient, StaticCredentials, parse_challenges
@@ -287,3 +287,32 @@ def test_the_first_challenge_takes_the_short_way_to_the_same_state(
     header = "Authorization" if status == 401 else "Proxy-Authorization"
     assert _outcome(fast, lambda: fast.handle_challenge(status, [text])) == _outcome(
         general, lambda: general._handle_challenge(status, header, [text], {}))
+
+
+# ---- a registrar's next challenge: the shape already read, another nonce -------------------
+
+NONCES = st.one_of(st.sampled_from(["", "n2", "Z0aH3mdGh9LTmJtq9Jz3aH8n==", 'a"b', "a\\b", "x, y",
+                                    ', nonce="', 'nonce="', "caf\u00e9", "tab\there", "\x7f"]),
+                   st.text(max_size=8))
+KEPT_SHAPES = st.sampled_from([
+           'Digest realm="sipfsm.test", nonce="Z0aH3mdGh9LTmJtq9Jz3aH8nYzQ1ZjEwMGU=", qop="auth"',
+           'Digest nonce="n", realm="r", opaque="o", algorithm=SHA-256',
+           'Digest realm="a, nonce=", nonce="n"', 'Digest realm="a, nonce=", nonce=", nonce="',
+           'Digest realm="r",nonce="n",nonce="m"',
+           'Digest opaque="x nonce=", nonce="n", realm="r"', 'Digest xnonce="n", nonce="n"',
+           'Digest realm="r", Nonce="n"'])
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=st.one_of(KEPT_SHAPES, KEPT_SHAPES, challenge_texts()), nonce=NONCES)
+def test_a_challenge_like_one_read_before_reads_as_the_general_parser_reads_it(
+        text: str, nonce: str) -> None:
+    """The scanner keeps each shape it read (the text without the nonce's value); a challenge of
+    a kept shape with another nonce is read as the general parser reads it."""
+    parsed(text)  # read once: its shape is kept
+    start = text.find('nonce="')
+    again = (text if start < 0 else
+             text[:start + 7] + nonce + text[text.find('"', start + 7):]
+             if text.find('"', start + 7) >= 0 else text)
+    assert parsed(again) == general(again)
+    assert parsed(text) == general(text)
