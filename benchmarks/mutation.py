@@ -61,6 +61,10 @@ class Mutant:
     # Not empty: why the mutant is *equivalent* (no behaviour of the client changes, so no
     # check can catch it).  Still applied and run, reported apart, not counted in the rate.
     equivalent: str = ""
+    # Not empty: pytest paths that JUDGE this mutant instead of ``sipfsm conformance`` (which
+    # checks the client, never ``sipfsm audit``): killed when those tests fail.  Used by the
+    # audit's mutants (ids A..), whose rules judge OTHER clients' traffic.
+    judged_by: tuple[str, ...] = ()
 
 
 REG = "sipfsm/registration.py"
@@ -282,6 +286,105 @@ CATALOGUE: tuple[Mutant, ...] = (
            "    if a.scheme != b.scheme or a.port != b.port:",
            "    if a.scheme != b.scheme or (a.port or 5060) != (b.port or 5060):",
            ("19.1.4", "10.2.1")),
+    # ---- HAUD: the audit (sipfsm/audit/**) judging OTHER clients' traffic ---------------------
+    # `sipfsm conformance` checks sipfsm's own client and never runs the audit, so these are
+    # judged by the audit's tests (judged_by): killed when tests/audit fails on the mutant.
+    Mutant("A01", "RFC 3261 §8.1.1.7", "the branch begins with exactly \"z9hG4bK\"",
+           "sipfsm/audit/rules.py",
+           "if t.branch and not t.branch.startswith(MAGIC_COOKIE):",
+           "if t.branch and not t.branch.lower().startswith(MAGIC_COOKIE.lower()):",
+           judged_by=("tests/audit",)),
+    Mutant("A02", "RFC 3261 §8.1.1.5", "CSeq MUST be less than 2**31", "sipfsm/audit/rules.py",
+           "    if t.cseq >= MAX_CSEQ:", "    if t.cseq > MAX_CSEQ:", judged_by=("tests/audit",)),
+    Mutant("A03", "RFC 3261 §8.1.1.6", "Max-Forwards SHOULD be 70 (not: at least 70)",
+           "sipfsm/audit/rules.py",
+           '    if value is not None and value.strip() != "70":',
+           '    if value is not None and value.strip().isdigit() and int(value) < 70:',
+           judged_by=("tests/audit",)),
+    Mutant("A04", "RFC 3261 §17.1.2.2", "Timer E doubles (MIN(2*T1, T2) ...), not + T1",
+           "sipfsm/audit/rules.py", "            interval = min(2 * interval, T2)",
+           "            interval = min(interval + T1, T2)", judged_by=("tests/audit",)),
+    Mutant("A05", "RFC 3261 §17.1.2.2", "Timer F = 64*T1", "sipfsm/audit/rules.py",
+           "TIMER_F = 64 * T1", "TIMER_F = 32 * T1", judged_by=("tests/audit",)),
+    Mutant("A06", "RFC 3261 §17.1.2.2", "Completed: no retransmission after the final response",
+           "sipfsm/audit/rules.py", "and s.time - final[0].time < 0.01)]",
+           "and s.time - final[0].time < 1.0)]", judged_by=("tests/audit",)),
+    Mutant("A07", "RFC 3261 §10.2", "CSeq incremented BY ONE for each REGISTER of a Call-ID",
+           "sipfsm/audit/rules.py",
+           "    if t.cseq != previous.cseq + 1:\n        yield _hit(reg, f\"CSeq {t.cseq} follows",
+           "    if t.cseq <= previous.cseq:\n        yield _hit(reg, f\"CSeq {t.cseq} follows",
+           judged_by=("tests/audit",)),
+    Mutant("A08", "RFC 3261 §10.2", "no new REGISTER before the final response OR the timeout "
+           "(Timer F)", "sipfsm/audit/rules.py",
+           "now - start < TIMER_F - IN_FLIGHT_SLACK:", "now - start < T2:",
+           judged_by=("tests/audit",)),
+    Mutant("A09", "RFC 3261 §21.5.4", "Retry-After of a 503 holds off every REGISTER to that "
+           "registrar (any Call-ID)", "sipfsm/audit/rules.py",
+           "    for other in _all_registrations_of(ctx, reg):\n        for earlier in "
+           "other.transactions:\n            final = earlier.final\n            if final is None "
+           "or final[1].status != 503",
+           "    for other in [reg]:\n        for earlier in "
+           "other.transactions:\n            final = earlier.final\n            if final is None "
+           "or final[1].status != 503", judged_by=("tests/audit",)),
+    Mutant("A10", "RFC 3261 §10.2.8 / §10.2.1.1", "after 423, each contact's expiry (its expires "
+           "param before the Expires header) >= Min-Expires", "sipfsm/audit/rules.py",
+           "        expiry = _contact_expiry(contact, t.request)\n        if expiry is not None "
+           "and 0 < expiry < minimum:",
+           "        expiry = _header_expires(t.request)\n        if expiry is not None "
+           "and 0 < expiry < minimum:", judged_by=("tests/audit",)),
+    Mutant("A11", "RFC 7616 §3.3 / RFC 2617 §3.2.1", "stale=TRUE is case-insensitive",
+           "sipfsm/audit/rules.py", 'if (_value(p, "stale") or "").lower() == "true"',
+           'if (_value(p, "stale") or "") == "true"', judged_by=("tests/audit",)),
+    Mutant("A12", "RFC 7616 §3.4", "nc counts up: the same nc with the same nonce is a reuse",
+           "sipfsm/audit/rules.py", "if counts and int(nc, 16) <= max(counts):",
+           "if counts and int(nc, 16) < max(counts):", judged_by=("tests/audit",)),
+    Mutant("A13", "RFC 7616 §3.3", "qop in a challenge is a comma-separated LIST of options",
+           "sipfsm/audit/rules.py",
+           '        offered = [q.strip() for q in offered_text.split(",") if q.strip()]',
+           "        offered = [offered_text.strip()]", judged_by=("tests/audit",)),
+    Mutant("A14", "RFC 7616 §3.4", "qop is a token in credentials (not quoted)",
+           "sipfsm/audit/rules.py", '    never_quote = ("algorithm", "qop", "nc")',
+           '    never_quote = ("algorithm", "nc")', judged_by=("tests/audit",)),
+    Mutant("A15", "RFC 7616 §3.4", "opaque is a quoted-string in credentials",
+           "sipfsm/audit/rules.py",
+           '    must_quote = ("username", "realm", "nonce", "response", "cnonce", "opaque")',
+           '    must_quote = ("username", "realm", "nonce", "response", "cnonce")',
+           judged_by=("tests/audit",)),
+    Mutant("A16", "RFC 3261 §22.3", "a 407 is answered in Proxy-Authorization, a 401 in "
+           "Authorization", "sipfsm/audit/rules.py",
+           '    offered = {(answer, _value(p, "realm")) for answer, p in _challenges(final[1])}\n'
+           '    given = {(name, _value(p, "realm"))',
+           '    offered = {("", _value(p, "realm")) for answer, p in _challenges(final[1])}\n'
+           '    given = {("", _value(p, "realm"))', judged_by=("tests/audit",)),
+    Mutant("A17", "RFC 2617 §3.2.2.5 / RFC 3261 §19.1.4", "digest-uri = the Request-URI (an "
+           "equal URI written otherwise is the same)", "sipfsm/audit/rules.py",
+           "                same = uri_equal(parse_uri(uri), t.request.uri)",
+           "                same = parse_uri(uri) is t.request.uri", judged_by=("tests/audit",)),
+    Mutant("A18", "RFC 3261 §22 / RFC 2617 §1.2", "Basic is forbidden whatever the scheme's case",
+           "sipfsm/audit/rules.py", '        if scheme.lower() == "basic":',
+           '        if scheme == "Basic":', judged_by=("tests/audit",)),
+    Mutant("A19", "RFC 7616 §3.4.2", "-sess: H(A1) = H(H(user:realm:pw) : nonce : cnonce)",
+           "sipfsm/audit/digest_ref.py", """        ha1 = h(f"{ha1}:{nonce}:{cnonce or ''}")""",
+           """        ha1 = h(f"{ha1}:{cnonce or ''}:{nonce}")""", judged_by=("tests/audit",)),
+    Mutant("A20", "RFC 7616 §3.4.3", "auth-int: A2 = Method:uri:H(entity-body)",
+           "sipfsm/audit/digest_ref.py", '        ha2 = h(f"{method}:{uri}:{body_hash}")',
+           '        ha2 = h(f"{method}:{uri}")', judged_by=("tests/audit",)),
+    Mutant("A21", "capture reader (TCP)", "a TCP retransmission overlapping new data keeps the "
+           "new bytes", "sipfsm/audit/readers.py",
+           "            if overlap >= len(payload):\n                return []",
+           "            if overlap >= 0:\n                return []", judged_by=("tests/audit",)),
+    Mutant("A22", "report / CLI exit", "a MUST NOT violated is as fatal as a MUST (exit 1)",
+           "sipfsm/audit/model.py", 'MUST_LEVELS = ("MUST", "MUST NOT")', 'MUST_LEVELS = ("MUST",)',
+           judged_by=("tests/audit",)),
+    Mutant("A23", "capture reader (Linux cooked v2)", "SLL2 frames are read with their own "
+           "20-byte header", "sipfsm/audit/readers.py",
+           "            ip = dpkt.sll2.SLL2(packet).data",
+           "            ip = dpkt.sll.SLL(packet).data", judged_by=("tests/audit",)),
+    Mutant("A24", "RFC 3261 §17.1.2.2", "Timer E runs over UDP only (not over TLS/SCTP either)",
+           "sipfsm/audit/rules.py",
+           '    if t.transport != "UDP" or t.start is None:\n        return\n    final = t.final',
+           '    if t.transport == "TCP" or t.start is None:\n        return\n    final = t.final',
+           judged_by=("tests/audit",)),
 )
 
 CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these
@@ -391,10 +494,29 @@ def _tests(copy: Path, timeout: float) -> int | None:
     return 0 if done[0] == 0 else 1
 
 
+def _judged_by_tests(copy: Path, paths: Sequence[str],
+                     timeout: float) -> tuple[str, list[str], str]:
+    """(status, failing test ids, detail) of pytest on ``paths`` in ``copy`` (stops at the
+    first failure): the verdict of a mutant that ``sipfsm conformance`` cannot see."""
+    done = _bounded([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                     "-rf", "--tb=no", *paths], cwd=copy, timeout=timeout)
+    if done is None:
+        return TIMEOUT, [], f"pytest {' '.join(paths)} ran over {timeout:.0f} s (not a kill)"
+    code, stdout, _ = done
+    failing = [line.split(" ", 1)[1].split(" - ", 1)[0] for line in stdout.splitlines()
+               if line.startswith("FAILED ")]
+    if code == 0:
+        return SURVIVED, [], ""
+    if code == 1 and failing:
+        return KILLED, failing, ""
+    return ERROR, [], f"pytest exit {code}: " + (stdout.strip().splitlines() or ["no output"])[-1]
+
+
 def run_mutant(mutant: Mutant, *, root: Path = ROOT, examples: int = 25,
                timeout: float = 180.0, quick: bool = False, tests: bool = False) -> Result:
     """Apply ``mutant`` to a copy of the package and run ``sipfsm conformance`` on it
-    (``quick``: only the mutant's sections), within ``timeout`` seconds."""
+    (``quick``: only the mutant's sections), within ``timeout`` seconds; a mutant with
+    ``judged_by`` is judged by those tests instead."""
     start = time.monotonic()
     text, bug = applied(mutant, root)
     if text is None:
@@ -404,6 +526,11 @@ def run_mutant(mutant: Mutant, *, root: Path = ROOT, examples: int = 25,
         copy = Path(tmp)
         _copy(root, copy)
         (copy / mutant.path).write_text(text, encoding="utf-8")
+        if mutant.judged_by:
+            status, records, detail = _judged_by_tests(copy, mutant.judged_by, timeout)
+            result = Result(mutant, status, records, detail=detail)
+            result.seconds = time.monotonic() - start
+            return result
         status, records, detail = _conformance(
             copy, examples=examples, timeout=timeout,
             sections=mutant.sections if quick else ())
