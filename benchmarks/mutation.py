@@ -442,8 +442,9 @@ def _copy(root: Path, into: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", ".hypothesis")
     shutil.copytree(root / "sipfsm", into / "sipfsm", ignore=ignore)
     shutil.copytree(root / "spec", into / "spec", ignore=ignore)
-    if (root / "tests").is_dir():
-        shutil.copytree(root / "tests", into / "tests", ignore=ignore)
+    for tree in ("tests", "examples"):  # examples/: tests run the worked examples
+        if (root / tree).is_dir():
+            shutil.copytree(root / tree, into / tree, ignore=ignore)
     for name in ("pyproject.toml",):
         if (root / name).exists():
             shutil.copy2(root / name, into / name)
@@ -549,6 +550,18 @@ def baseline(root: Path = ROOT, *, examples: int = 25, timeout: float = 180.0) -
     if status in (TIMEOUT, ERROR):
         return [f"({status}: {detail})"]
     return records
+
+
+def baseline_tests(paths: Sequence[str], root: Path = ROOT, *,
+                   timeout: float = 180.0) -> list[str]:
+    """Tests among ``paths`` failing on the unmutated copy (must be none: a judge that fails
+    without a mutant would count every mutant killed)."""
+    with tempfile.TemporaryDirectory(prefix="sipfsm-mutant-baseline-") as tmp:
+        _copy(root, Path(tmp))
+        status, failing, detail = _judged_by_tests(Path(tmp), paths, timeout)
+    if status in (TIMEOUT, ERROR):
+        return [f"({status}: {detail})"]
+    return failing
 
 
 def describe(r: Result) -> str:
@@ -681,12 +694,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"catalogue bug: {bug}")
         print(f"{len(chosen)} mutants, {sum(bool(m.equivalent) for m in chosen)} equivalent")
         return 1 if bugs else 0
-    if not args.no_baseline:
+    if not args.no_baseline and any(not m.judged_by for m in chosen):
         broken = baseline(examples=args.examples, timeout=args.timeout)
         if broken:
             print(f"baseline: the unmutated copy already fails {', '.join(broken)}")
             return 1
         print("baseline: every applicable record passes on the unmutated copy")
+    for paths in sorted({m.judged_by for m in chosen if m.judged_by and not args.no_baseline}):
+        failing = baseline_tests(paths, timeout=args.timeout)
+        if failing:
+            print(f"baseline: the unmutated copy already fails {', '.join(failing)}")
+            return 1
+        print(f"baseline: pytest {' '.join(paths)} passes on the unmutated copy")
     results = []
     for m in chosen:  # one at a time: the machine is shared
         results.append(run_mutant(m, examples=args.examples, timeout=args.timeout,

@@ -34,6 +34,10 @@ _SIPP_HEADER = re.compile(
 )
 _START_LINE = re.compile(rb"^(?:[A-Za-z]+ \S+ SIP/2\.0|SIP/2\.0 \d{3}(?: [^\r\n]*)?)\r?$", re.M)
 _CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\d+)", re.I | re.M)
+_VIA_TRANSPORT = re.compile(
+    rb"^(?:via|v)[ \t]*:[ \t]*SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*([A-Za-z]+)", re.I | re.M
+)
+_REQUEST_START = re.compile(rb"^[A-Za-z]+ [^ \r\n]+ SIP/")
 
 
 class _Builder:
@@ -245,8 +249,11 @@ def _read_text(data: bytes, name: str, builder: _Builder) -> None:
         raw = _normalise(data[start:end])
         is_request = not raw.startswith(b"SIP/2.0 ")
         source, destination = ("client", "server") if is_request else ("server", "client")
-        builder.add(raw, time=None, transport="UDP", source=source, destination=destination,
-                    where=f"{name}:{data.count(_NL, 0, start) + 1}")
+        # Plain text does not say how a message travelled: take what its top Via declares.
+        declared = _VIA_TRANSPORT.search(raw)
+        transport = declared.group(1).decode("ascii") if declared else "UDP"
+        builder.add(raw, time=None, transport=transport, source=source,
+                    destination=destination, where=f"{name}:{data.count(_NL, 0, start) + 1}")
 
 
 # -- pcap / pcapng --------------------------------------------------------------------------------
@@ -257,18 +264,24 @@ def _address(host: str, port: int) -> str:
 
 
 def _looks_like_sip(payload: bytes) -> bool:
+    """SIP/2.0 in the first line, or a request line naming another SIP version (kept: the
+    audit reports a REGISTER that does not parse, it does not skip it)."""
     first = payload.lstrip(b"\r\n")[:200].split(b"\n", 1)[0]
-    return b"SIP/2.0" in first
+    return b"SIP/2.0" in first or _REQUEST_START.match(first) is not None
 
 
 class _TcpStream:
     """One direction of a TCP connection: reassembly by sequence number, then framing."""
+
+    KEEP = 1 << 20  # bytes of a stream kept to show what could not be framed
 
     def __init__(self) -> None:
         self.next_seq: int | None = None
         self.pending: dict[int, bytes] = {}
         self.framer = ByteStreamFramer()
         self.dead = False
+        self.seen = bytearray()  # the in-order bytes so far (up to KEEP)
+        self.unframed: list[bytes] = []  # messages cut from the stream after framing failed
 
     def feed(self, seq: int, payload: bytes, syn: bool) -> list[bytes]:
         if syn:
@@ -293,10 +306,21 @@ class _TcpStream:
             more = self.pending.pop(self.next_seq)
             data += more
             self.next_seq = (self.next_seq + len(more)) & 0xFFFFFFFF
+        if len(self.seen) < self.KEEP:
+            self.seen += data
         try:
             return self.framer.feed(bytes(data))
-        except (ParseError, RemoteProtocolError):
-            self.dead = True  # not SIP, or broken framing: stop reading this stream
+        except (ParseError, RemoteProtocolError) as exc:
+            # Not SIP, or broken framing (RFC 3261 §18.3: no Content-Length): stop reading this
+            # stream, but hand on what it held from the failing message on, cut at start lines,
+            # so that the rules see the message that broke it.
+            self.dead = True
+            failed_at = getattr(exc, "offset", None)
+            rest = bytes(self.seen[failed_at:]) if isinstance(failed_at, int) else b""
+            starts = [m.start() for m in _START_LINE.finditer(rest)]
+            if starts and not rest[:starts[0]].strip(b"\r\n"):
+                self.unframed = [rest[a:b] for a, b in zip(starts, [*starts[1:], len(rest)],
+                                                             strict=True)]
             return []
 
 
@@ -346,7 +370,10 @@ def _read_capture(data: bytes, name: str, builder: _Builder) -> None:
                 destination = _address(dst_ip, transport_layer.dport)
                 stream = streams.setdefault((source, destination), _TcpStream())
                 syn = bool(transport_layer.flags & dpkt.tcp.TH_SYN)
-                for raw in stream.feed(transport_layer.seq, bytes(transport_layer.data), syn):
+                framed = stream.feed(transport_layer.seq, bytes(transport_layer.data), syn)
+                framed += stream.unframed
+                stream.unframed = []
+                for raw in framed:
                     if _looks_like_sip(raw):
                         builder.add(raw, time=float(timestamp), transport="TCP", source=source,
                                     destination=destination, where=where)

@@ -8,6 +8,8 @@ the engine adds the record's level and section.  Numbers come from the RFC text,
 * RFC 3261 §17.1.1.1 / §17.1.2.2: T1 = 500 ms, T2 = 4 s, Timer F = 64*T1 = 32 s; Timer E starts
   at T1 and doubles up to T2 on unreliable transports; none on reliable ones.
 * RFC 3261 §8.1.1.7: the branch of a request from an RFC 3261 client starts with ``z9hG4bK``.
+* RFC 3261 §18.1.1: a request larger than 1300 bytes (the path MTU unknown) goes over a
+  congestion-controlled transport; §18.3: Content-Length is present on stream transports.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7, written from the RFC (not import
 MAX_CSEQ = 2**31  # RFC 3261 §8.1.1.5: "MUST be less than 2**31"
 IMMEDIATE_AFTER_TIMEOUT = 1.0  # a new REGISTER sooner than this after Timer F is "at once"
 IN_FLIGHT_SLACK = 1.0  # a REGISTER this close before Timer F counts as after the timeout
+UDP_SIZE_LIMIT = 1300  # RFC 3261 §18.1.1: "larger than 1300 bytes and the path MTU is unknown"
+STREAM_TRANSPORTS = ("TCP", "TLS", "SCTP", "WS", "WSS")  # RFC 3261 §18.3 "stream-oriented"
 _DELTA_SECONDS = re.compile(r"^[0-9]+$")
 _NC = re.compile(r"^[0-9a-f]{8}$")
 
@@ -303,6 +307,56 @@ def _expires_value(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
             return
 
 
+@_rule("RFC3581-3-RPORT-NO-VALUE", "message")
+def _rport_flag(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
+    for sent in reg.transactions[i].sends:
+        message = sent.message
+        try:
+            vias = message.vias if isinstance(message, Request) else []
+        except ParseError:
+            return  # the grammar finding, or the Via rules, judge a Via that does not parse
+        if vias and vias[0].has_rport and vias[0].params.get("rport") is not None:
+            yield _hit(reg, f"top Via has rport={vias[0].params.get('rport')} (a request's "
+                            "rport is a flag without a value)", sent)
+            return
+
+
+@_rule("RFC3261-20.42-VIA-TRANSPORT", "message")
+def _via_transport(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
+    for sent in reg.transactions[i].sends:
+        message = sent.message
+        try:
+            vias = message.vias if isinstance(message, Request) else []
+        except ParseError:
+            return
+        if vias and sent.transport in ("UDP", *STREAM_TRANSPORTS) \
+                and vias[0].transport != sent.transport:
+            yield _hit(reg, f"sent over {sent.transport} with a top Via naming "
+                            f"{vias[0].transport}", sent)
+            return
+
+
+@_rule("RFC3261-18.1.1-SIZE-CONGESTION-CONTROLLED", "message")
+def _udp_size(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
+    for sent in reg.transactions[i].sends:
+        if sent.transport == "UDP" and len(sent.raw) > UDP_SIZE_LIMIT:
+            yield _hit(reg, f"REGISTER of {len(sent.raw)} bytes sent over UDP (over 1300 bytes "
+                            "with the path MTU unknown: TCP or another congestion-controlled "
+                            "transport)", sent)
+            return
+
+
+@_rule("RFC3261-18.3-CONTENT-LENGTH-STREAM", "message")
+def _stream_content_length(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
+    for sent in reg.transactions[i].sends:
+        message = sent.message
+        if sent.transport in STREAM_TRANSPORTS and isinstance(message, Request) \
+                and "Content-Length" not in message.headers:
+            yield _hit(reg, f"REGISTER sent over {sent.transport} without Content-Length",
+                       sent)
+            return
+
+
 # -- digest (message rules with the challenge they answer) -----------------------------------
 
 
@@ -449,6 +503,14 @@ def _opaque(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
         opaque = _value(challenge[2], "opaque")
         if opaque is not None and _value(params, "opaque") != opaque:
             yield _hit(reg, f"{name} does not return the challenge's opaque unchanged",
+                       challenge[0], t.first)
+            return
+        # RFC 2617 §3.2.2: "The values of the opaque and algorithm fields must be those
+        # supplied"; an absent algorithm means MD5 on both sides.
+        offered = (_value(challenge[2], "algorithm") or "MD5").upper()
+        used = (_value(params, "algorithm") or "MD5").upper()
+        if challenge[2] and used != offered:
+            yield _hit(reg, f"{name} algorithm={used} is not the challenge's {offered}",
                        challenge[0], t.first)
             return
 
@@ -599,7 +661,7 @@ def _no_retransmit_after_final(ctx: Context, reg: Registration, i: int) -> Itera
 @_rule("RFC3261-17.1.2.2-TIMER-E-START", "sequence")
 def _no_retransmit_reliable(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
     t = reg.transactions[i]
-    if t.transport in ("TCP", "TLS", "SCTP", "WS", "WSS") and len(t.sends) > 1:
+    if t.transport in STREAM_TRANSPORTS and len(t.sends) > 1:
         yield _hit(reg, f"CSeq {t.cseq} retransmitted over {t.transport} (no Timer E on a "
                         "reliable transport)", *t.sends)
 

@@ -30,10 +30,13 @@ def _ip(src: str, dst: str, proto: int, payload: Any) -> Any:
 
 
 def frames(records: list[dict[str, Any]], *, client: str, server: str, tcp: bool = False,
-           segment: int = 0, reorder: bool = False) -> list[tuple[float, bytes]]:
+           segment: int = 0, reorder: bool = False, overlap: int = 0,
+           link: str = "ethernet") -> list[tuple[float, bytes]]:
     """Ethernet frames carrying each record's message, from the client's or the server's side.
     TCP: one connection (SYN both ways first), messages cut into ``segment``-byte pieces, the
-    first two pieces of each message swapped when ``reorder``."""
+    first two pieces of each message swapped when ``reorder``; with ``overlap``, every piece
+    but the first starts ``overlap`` bytes early (a retransmission repacketised with new data).
+    ``link``: ``ethernet``, ``sll`` (Linux cooked v1) or ``sll2`` (v2) headers."""
     out: list[tuple[float, bytes]] = []
     epoch = EPOCH
     seq = {client: 1000, server: 5000}
@@ -51,8 +54,14 @@ def frames(records: list[dict[str, Any]], *, client: str, server: str, tcp: bool
             layer.ulen = 8 + len(payload)
             proto = dpkt.ip.IP_PROTO_UDP
         ip, ethertype = _ip(h1, h2, proto, layer)
-        eth = dpkt.ethernet.Ethernet(src=b"\x00" * 6, dst=b"\x00" * 6, type=ethertype, data=ip)
-        out.append((epoch + time, bytes(eth)))
+        if link == "sll":
+            frame: Any = dpkt.sll.SLL(ethtype=ethertype, data=ip)
+        elif link == "sll2":
+            frame = dpkt.sll2.SLL2(ethtype=ethertype, data=ip)
+        else:
+            frame = dpkt.ethernet.Ethernet(src=b"\x00" * 6, dst=b"\x00" * 6, type=ethertype,
+                                           data=ip)
+        out.append((epoch + time, bytes(frame)))
 
     if tcp and records:
         t0 = float(records[0]["time"]) - 0.001
@@ -65,7 +74,8 @@ def frames(records: list[dict[str, Any]], *, client: str, server: str, tcp: bool
             emit(float(record["time"]), src, dst, data)
             continue
         size = segment or len(data)
-        pieces = [(seq[src] + i, data[i:i + size]) for i in range(0, len(data), size)]
+        pieces = [(seq[src] + i - (overlap if i else 0), data[i - (overlap if i else 0):i + size])
+                  for i in range(0, len(data), size)]
         if reorder and len(pieces) > 1:
             pieces[0], pieces[1] = pieces[1], pieces[0]
         for start, piece in pieces:
@@ -75,9 +85,12 @@ def frames(records: list[dict[str, Any]], *, client: str, server: str, tcp: bool
     return out
 
 
-def write_pcap(path: Path, packets: list[tuple[float, bytes]]) -> Path:
+LINKTYPES = {"ethernet": 1, "sll": 113, "sll2": 276}  # tcpdump.org link-layer header types
+
+
+def write_pcap(path: Path, packets: list[tuple[float, bytes]], link: str = "ethernet") -> Path:
     with path.open("wb") as handle:
-        writer = dpkt.pcap.Writer(handle, linktype=dpkt.pcap.DLT_EN10MB)
+        writer = dpkt.pcap.Writer(handle, linktype=LINKTYPES[link])
         for time, frame in packets:
             writer.writepkt(frame, ts=time)
     return path

@@ -38,6 +38,7 @@ class Msg:
     time: float
     sent: bool = True  # sent by the client
     transport: str = "UDP"
+    content_length: bool = True  # False: no Content-Length row at all
 
     def header(self, name: str) -> str | None:
         for n, v in self.headers:
@@ -61,7 +62,8 @@ class Msg:
         return self
 
     def text(self) -> str:
-        lines = [self.start, *(f"{n}: {v}" for n, v in self.headers), "Content-Length: 0"]
+        lines = [self.start, *(f"{n}: {v}" for n, v in self.headers),
+                 *(["Content-Length: 0"] if self.content_length else [])]
         return "\r\n".join(lines) + "\r\n\r\n"
 
     def record(self) -> dict[str, Any]:
@@ -75,7 +77,8 @@ class Msg:
         }
 
     def copy(self, time: float) -> Msg:
-        return Msg(self.start, list(self.headers), time, self.sent, self.transport)
+        return Msg(self.start, list(self.headers), time, self.sent, self.transport,
+                   self.content_length)
 
 
 @dataclass

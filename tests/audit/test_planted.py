@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -418,6 +419,126 @@ def refreshes_others() -> Trace:
     return t
 
 
+# -- the wire rules of §18 / RFC 3581 -----------------------------------------------------------
+
+
+def rport_with_value() -> Trace:
+    t = base()
+    for m in _both(t, 1):
+        if m.sent:
+            m.set("Via", "SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKb2;rport=5062")
+    return t
+
+
+def via_names_another_transport() -> Trace:
+    t = base(transport="TCP")
+    for m in _both(t, 2):
+        if m.sent:
+            m.set("Via", "SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKb3")
+    return t
+
+
+def too_big_for_udp() -> Trace:
+    """RFC 3261 §18.1.1: 1300 bytes is the limit; this REGISTER is 1301 bytes long."""
+    t = base()
+    m = _nth(t, 2)
+    m.headers.append(("User-Agent", ""))
+    m.set("User-Agent", "x" * (1301 - len(m.text().encode())))
+    assert len(m.text().encode()) == 1301
+    return t
+
+
+def no_content_length_over_tcp() -> Trace:
+    t = base(transport="TCP")
+    _nth(t, 3).content_length = False
+    return t
+
+
+def algorithm_not_echoed() -> Trace:
+    t = base()
+    _nth(t, 1).set("Authorization", credentials(CHALLENGE.replace("MD5", "SHA-256")))
+    return t
+
+
+# -- sharper cases: a rule's boundary, case and list forms (the mutants A01-A24) ----------------
+
+
+def branch_cookie_wrong_case() -> Trace:
+    t = base()
+    for m in _both(t, 1):
+        m.set("Via", "SIP/2.0/UDP 192.0.2.10:5062;branch=z9hg4bkb2")
+    return t
+
+
+def cseq_reaches_2_pow_31() -> Trace:
+    """CSeq 2**31 - 3 .. 2**31: only the last one, exactly 2**31, breaks "less than 2**31"."""
+    t = base()
+    for m in t.messages:
+        number, method = (m.header("CSeq") or "").split()
+        m.set("CSeq", f"{int(number) + 2**31 - 4} {method}")
+    return t
+
+
+def max_forwards_71() -> Trace:
+    t = base()
+    _nth(t, 1).set("Max-Forwards", "71")
+    return t
+
+
+def gives_up_before_timer_f() -> Trace:
+    """No answer, and a new REGISTER 5 s later: neither a final response nor Timer F."""
+    t = Trace()
+    r1 = t.register(0.0, 1)
+    for when in (0.5, 1.5, 3.5):
+        t.retransmit(r1, when)
+    r2 = t.register(5.0, 2)
+    t.respond(r2, 5.01, 200, "OK", ("Contact", f"{CONTACT};expires=60"))
+    return t
+
+
+def retry_423_contact_param_too_short() -> Trace:
+    """The Expires header is long enough, the contact's own expires param (which wins) not."""
+    t = Trace()
+    r1 = t.register(0.0, 1, expires="30")
+    t.respond(r1, 0.01, 423, "Interval Too Brief", ("Min-Expires", "60"))
+    r2 = t.register(0.02, 2, expires="3600", contact=CONTACT + ";expires=45")
+    t.respond(r2, 0.03, 200, "OK", ("Contact", f"{CONTACT};expires=45"))
+    return t
+
+
+def _quoting(param: str, quoted: bool) -> Callable[[], Trace]:
+    def build() -> Trace:
+        t = base()
+        m = _nth(t, 1)
+        value = m.header("Authorization") or ""
+        if quoted:  # a token written as a quoted-string
+            new = re.sub(rf"\b{param}=([^\s,\"]+)", rf'{param}="\1"', value, count=1)
+        else:  # a quoted-string written bare
+            new = re.sub(rf'\b{param}="([^"]*)"', rf"{param}=\1", value, count=1)
+        assert new != value, (param, value)
+        m.set("Authorization", new)
+        return t
+
+    build.__name__ = f"{param}_{'quoted' if quoted else 'unquoted'}"
+    return build
+
+
+def proxy_challenge_answered_in_authorization() -> Trace:
+    t = base()
+    for m in t.messages:
+        if m.header("WWW-Authenticate"):
+            m.set("WWW-Authenticate", None).set("Proxy-Authenticate", CHALLENGE)
+            m.start = "SIP/2.0 407 Proxy Authentication Required"
+    return t
+
+
+def basic_upper_case() -> Trace:
+    t = base()
+    _nth(t, 2).set("Authorization", "BASIC YWxpY2U6c2VjcmV0")
+    return t
+
+
+
 PLANTED: list[tuple[str, Callable[[], Trace]]] = [
     ("RFC3261-10.2-REQUEST-URI-DOMAIN", request_uri_userinfo),
     ("RFC3261-10.2-TO-AOR-SIP-URI", to_tel),
@@ -467,6 +588,21 @@ PLANTED: list[tuple[str, Callable[[], Trace]]] = [
     ("RFC3261-10.2.4-REFRESH-BEFORE-EXPIRY", refresh_too_late),
     ("RFC3261-10.2.4-REFRESH-BEFORE-EXPIRY", refresh_by_other_binding),
     ("RFC3261-10.2.4-NO-REFRESH-OTHERS", refreshes_others),
+    ("RFC3581-3-RPORT-NO-VALUE", rport_with_value),
+    ("RFC3261-20.42-VIA-TRANSPORT", via_names_another_transport),
+    ("RFC3261-18.1.1-SIZE-CONGESTION-CONTROLLED", too_big_for_udp),
+    ("RFC3261-18.3-CONTENT-LENGTH-STREAM", no_content_length_over_tcp),
+    ("RFC7616-3.3-OPAQUE-ECHO", algorithm_not_echoed),
+    ("RFC3261-8.1.1.7-BRANCH-COOKIE", branch_cookie_wrong_case),
+    ("RFC3261-8.1.1.5-CSEQ-RANGE", cseq_reaches_2_pow_31),
+    ("RFC3261-8.1.1.6-MAX-FORWARDS-70", max_forwards_71),
+    ("RFC3261-10.2-ONE-REGISTER-IN-FLIGHT", gives_up_before_timer_f),
+    ("RFC3261-10.2.8-423-RETRY", retry_423_contact_param_too_short),
+    *(("RFC7616-3.4-CREDENTIALS-QUOTING", _quoting(p, False))
+      for p in ("username", "realm", "nonce", "response", "cnonce", "opaque")),
+    *(("RFC7616-3.4-CREDENTIALS-QUOTING", _quoting(p, True)) for p in ("algorithm", "qop")),
+    ("RFC3261-22.3-CREDENTIALS-PER-REALM", proxy_challenge_answered_in_authorization),
+    ("RFC3261-22-NO-BASIC", basic_upper_case),
 ]
 
 
