@@ -385,6 +385,9 @@ CATALOGUE: tuple[Mutant, ...] = (
            '    if t.transport != "UDP" or t.start is None:\n        return\n    final = t.final',
            '    if t.transport == "TCP" or t.start is None:\n        return\n    final = t.final',
            judged_by=("tests/audit",)),
+    Mutant("A25", "RFC 3261 §18.1.1", "over 1300 bytes (path MTU unknown) -> TCP; not the "
+           "1500-byte Ethernet MTU", "sipfsm/audit/rules.py",
+           "UDP_SIZE_LIMIT = 1300", "UDP_SIZE_LIMIT = 1500", judged_by=("tests/audit",)),
 )
 
 CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these
