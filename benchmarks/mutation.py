@@ -9,6 +9,12 @@ A mutant that does not apply is a *catalogue bug*, printed as such ("catalogue b
 not found" when the code moved, "broken" when the patch does not compile) and the exit status
 is 1: never skipped, never counted as killed.
 
+Mutants of ``sipfsm audit`` (ids A..) break the audit's rules and readers, which judge OTHER
+clients' traffic; ``sipfsm conformance`` checks sipfsm's own client and never runs them.  Such a
+mutant names the tests that judge it (``judged_by``, here ``tests/audit``): it is killed when
+those tests fail on the mutated copy (pytest ``-x``), and the baseline first checks they pass
+on the unmutated one.  Every other mutant is judged by ``sipfsm conformance`` as before.
+
 Verdicts: ``killed`` (some applicable record of ``sipfsm conformance`` fails), ``survived``,
 ``timeout`` (the run outlasted ``--timeout``: NOT a kill), ``error`` (no checklist came out),
 ``stale`` / ``broken`` (catalogue bugs).  A mutant marked ``equivalent`` changes no behaviour
