@@ -1238,19 +1238,32 @@ class RegistrationModel:
 
     def rewrite_contact(self) -> None:
         """RFC 3581 (``rewrite_contact``): once the registrar says it saw us at another address,
-        register automatic contacts with that address (and remove the old ones)."""
+        register automatic contacts with that address (and remove the old ones) -- again each
+        time that address changes (a NAT binding that moved, as sofia-sip's check_register.c
+        register_1_2_2_3 expects), since a contact made from it is still an automatic one."""
         public = self.input.public
         if (not self.config.rewrite_contact or public is None
-                or not any(spec.uri is None for spec in self.contacts)):
+                or not any(_automatic(spec) for spec in self.contacts)):
             return
         current = [uri for uri in self.input.sent
                    if (uri.host, uri.port or 5060) != (public.host, public.port)]
         if not current:
             return
         uri = contact_uri(self.config.aor.user or "", public, self.last_target)
-        rewritten = tuple(ContactSpec(uri=uri, q=spec.q) if spec.uri is None else spec
+        rewritten = tuple(RewrittenContact(uri=uri, q=spec.q) if _automatic(spec) else spec
                           for spec in self.contacts)
-        self.raised.append(Register(rewritten))
+        if rewritten != self.contacts:
+            self.raised.append(Register(rewritten))
+
+
+@dataclass(frozen=True, slots=True)
+class RewrittenContact(ContactSpec):
+    """An automatic contact (``ContactSpec.uri`` None) rewritten to the address the registrar
+    saw (``RegistrationConfig.rewrite_contact``): still ours to rewrite when that changes."""
+
+
+def _automatic(spec: ContactSpec) -> bool:
+    return spec.uri is None or type(spec) is RewrittenContact
 
 
 def _is_ip_literal(host: str) -> bool:
