@@ -63,10 +63,12 @@ def natted(then: Answer, received: str, rport: int) -> Answer:
     return answer
 
 
-def digest_challenge(realm: str, nonce: str, *, proxy: bool = False) -> tuple[str, str]:
+def digest_challenge(realm: str, nonce: str, *, proxy: bool = False, algorithm: str = "MD5",
+                     extra: str = "") -> tuple[str, str]:
     """One challenge header row (RFC 7616 §3.3): WWW-Authenticate, or Proxy-Authenticate."""
     name = "Proxy-Authenticate" if proxy else "WWW-Authenticate"
-    return name, f'Digest realm="{realm}", nonce="{nonce}", algorithm=MD5, qop="auth"'
+    return name, (f'Digest realm="{realm}", nonce="{nonce}", algorithm={algorithm}, '
+                  f'qop="auth"{extra}')
 
 
 @dataclass
@@ -105,17 +107,21 @@ def digest_params(value: str) -> dict[str, str]:
 
 
 def digest_answers(value: str, *, method: str, username: str, password: str,
-                   realm: str, nonce: str) -> bool:
+                   realm: str, nonce: str, algorithm: str = "MD5") -> bool:
     """True when ``value`` (Authorization / Proxy-Authorization) answers the challenge
-    (``realm``, ``nonce``, MD5, qop=auth) with the right response, computed here from RFC 2617
-    §3.2.2.1 (RFC 3261 §22.4): KD(H(A1), nonce:nc:cnonce:qop:H(A2))."""
+    (``realm``, ``nonce``, ``algorithm`` MD5 or SHA-256, qop=auth) with the right response,
+    computed here from RFC 2617 §3.2.2.1 / RFC 7616 §3.4.1 (RFC 3261 §22.4):
+    KD(H(A1), nonce:nc:cnonce:qop:H(A2))."""
     import hashlib
 
     def h(text: str) -> str:
-        return hashlib.md5(text.encode()).hexdigest()
+        return hashlib.new({"MD5": "md5", "SHA-256": "sha256"}[algorithm],
+                           text.encode()).hexdigest()
 
     p = digest_params(value)
     if (p.get("username"), p.get("realm"), p.get("nonce")) != (username, realm, nonce):
+        return False
+    if p.get("algorithm", "MD5").upper() != algorithm:
         return False
     ha1 = h(f"{username}:{realm}:{password}")
     ha2 = h(f"{method}:{p['uri']}")
