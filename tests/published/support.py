@@ -22,14 +22,15 @@ def echo_contacts(*, param: int | None = None, header: int | None = None,
                   extra: Iterable[str] = (), code: int = 200, reason: str | None = None,
                   host: str | None = None, include_ours: bool = True) -> Answer:
     """A 2xx (``code``) built the way the suites' test registrars build theirs: the request's
-    own Contacts (``include_ours``), their host:port replaced by ``host`` when given (PJSIP's
+    own Contacts (``include_ours``; none when the request removes them, ``Expires: 0``, as
+    regc_test.c's registrar skips them), their host:port replaced by ``host`` when given (PJSIP's
     "registrar modifies Contact header"), each with ``;expires=param`` when ``param`` is given;
     then ``extra`` Contact values (other UAs' bindings); then ``Expires: header`` if given."""
     other = tuple(extra)
 
     def answer(request: Request) -> Sequence[Response]:
         rows: list[tuple[str, str]] = []
-        if include_ours:
+        if include_ours and request.expires != 0:  # a removal leaves nothing of ours listed
             for contact in request.contacts:
                 uri = contact.uri
                 text = str(uri)

@@ -173,6 +173,26 @@ def test_register_1_2_1_register_behind_nat() -> None:
     assert world.client.state == "registered"
 
 
+@pytest.mark.requirement("RFC3261-10.2.4-NO-REFRESH-OTHERS")
+def test_register_1_2_1_nat_with_an_explicit_contact_beside() -> None:
+    """register_1_2_1 with a second, application-given contact (as test_register.c NUA-2.3.2
+    gives one): only the automatic contact moves to the public address; the given one is
+    registered as given; once moved, the following 200s (same public address) start no further
+    REGISTER -- a refresh stays one REGISTER per interval, no loop."""
+    given = ContactSpec(_uri("sip:b@198.51.100.7:5060"))
+    world = SimWorld(per_transaction([], default=natted(_ok, PUBLIC_IP, PUBLIC_PORT)),
+                     config=_nat_config(contacts=(given, ContactSpec()), expires=600))
+    world.client.register()
+    world.run(5)
+    public = f"sip:alice@{PUBLIC_IP}:{PUBLIC_PORT}"
+    assert set(world.client.bound_contacts) == {"sip:b@198.51.100.7:5060", public}
+    settled = len(world.sent_registers())
+    world.run(2 * 3600)  # two refresh intervals
+    later = world.sent_registers()[settled:]
+    assert 1 <= len(later) <= 3
+    assert all(set(contact_uris(r)) == {"sip:b@198.51.100.7:5060", public} for r in later)
+
+
 @pytest.mark.requirement("RFC3261-22.2-REORIGINATE-401")
 def test_register_1_2_2_1_authenticate_behind_nat() -> None:
     """check_register.c ``register_1_2_2_1`` / make_auth_natted_register(): the 401 already
