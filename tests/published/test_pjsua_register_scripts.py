@@ -25,7 +25,7 @@ from sipfsm.message import parse_uri
 from sipfsm.registration import Failed, FailureReason, Registered, RegistrationConfig
 from sipfsm.testing import SimWorld, default_config, per_transaction, status
 
-from .support import RealmCredentials, digest_answers, digest_params, echo_contacts
+from .support import RealmCredentials, digest_answers, digest_params, echo_contacts, natted
 
 W = "WWW-Authenticate"
 
@@ -279,3 +279,75 @@ def test_uas_auth_two_algo() -> None:
     assert digest_answers(answer, method="REGISTER", username="a", password="secret",
                           realm="sip.linphone.org", nonce="PARV4gAAAADgw3asAADW8zsi5BEAAAAA",
                           algorithm="SHA-256")
+
+
+@pytest.mark.requirement("RFC3581-3-RPORT-INCLUDE")
+def test_uas_register_ip_change() -> None:
+    """scripts-sipp/uas-register-ip-change.xml (pjsua with its default ``--auto-update-nat``):
+    every response's Via says another public address -- 100 Trying 1.1.1.1:1111, 401
+    2.2.2.2:2222, 401 ``stale=true`` 3.3.3.3:3333, 200 4.4.4.4:4444; after the re-REGISTER, 401
+    5.5.5.5:5555, 401 ``stale=true`` 6.6.6.6:6666, then 200s saying 8.8.8.8:8888 ("IP CHANGE FOR
+    200/OK").  Only a 2xx tells where the registered binding is reached from: the client moves
+    its contact to 4.4.4.4:4444 after the first 200, to 8.8.8.8:8888 after the next, and then
+    stays; no REGISTER ever carries an address taken from a 100 or a 401.  (sipfsm's
+    ``rewrite_contact``; removals of the replaced contacts go by their own REGISTER with
+    ``Expires: 0``.  The script's challenges carry no nonce -- see test_203; here they do.)"""
+
+    def via_says(answer: object, host: str, port: int):  # type: ignore[no-untyped-def]
+        return natted(answer, host, port)  # type: ignore[arg-type]
+
+    def trying_then(challenge: object, host: str, port: int):  # type: ignore[no-untyped-def]
+        def answer(request):  # type: ignore[no-untyped-def]
+            return [*natted(status(100), "1.1.1.1", 1111)(request),
+                    *natted(challenge, host, port)(request)]  # type: ignore[arg-type]
+        return answer
+
+    def challenge(nonce: str, stale: bool = False):  # type: ignore[no-untyped-def]
+        text = f'Digest realm="test", nonce="{nonce}", qop="auth"' + (", stale=true" if stale
+                                                                      else "")
+        return status(401, headers=[(W, text)])
+
+    ok = echo_contacts(param=3600)
+    script = [trying_then(challenge("n1"), "2.2.2.2", 2222),
+              via_says(challenge("n2", stale=True), "3.3.3.3", 3333),
+              via_says(ok, "4.4.4.4", 4444),
+              via_says(challenge("n3"), "5.5.5.5", 5555),
+              via_says(challenge("n4", stale=True), "6.6.6.6", 6666)]
+    world = SimWorld(per_transaction(script, default=via_says(ok, "8.8.8.8", 8888)),
+                     config=default_config(rewrite_contact=True),
+                     credentials=StaticCredentials("a", "secret"))
+    world.client.register()
+    world.run(60)
+    assert list(world.client.bound_contacts) == ["sip:alice@8.8.8.8:8888"]
+    hosts = [(c.uri.host, r.expires) for r in world.sent_registers()  # type: ignore[union-attr]
+             for c in r.contacts]
+    assert {host for host, _ in hosts} == {"192.0.2.10", "4.4.4.4", "8.8.8.8"}
+    registered = [host for host, expires in hosts if expires]
+    assert registered.index("4.4.4.4") < registered.index("8.8.8.8")
+    assert ("192.0.2.10", 0) in hosts and ("4.4.4.4", 0) in hosts
+    world.run(600)
+    assert list(world.client.bound_contacts) == ["sip:alice@8.8.8.8:8888"]
+
+
+@pytest.mark.requirement("RFC3581-3-RPORT-INCLUDE")
+def test_uas_register_ip_change_port_only() -> None:
+    """scripts-sipp/uas-register-ip-change-port-only.xml: a 401 then 200s whose Via says
+    ``received=1.1.1.1;rport=1111``; later 200s say the same IP with ``rport=2222`` (the NAT kept
+    the address, moved the port).  The client moves its contact to 1.1.1.1:1111, then to
+    1.1.1.1:2222, and stays there.  RFC 3581 §4: rport is the source port the server saw -- a
+    changed port alone is a changed address."""
+    script = per_transaction(
+        [natted(status(401, headers=[(W, 'Digest realm="test", nonce="n1", qop="auth"')]),
+                "1.1.1.1", 1111)],
+        default=natted(echo_contacts(param=60), "1.1.1.1", 1111))
+    world = SimWorld(script, config=default_config(rewrite_contact=True, expires=60),
+                     credentials=StaticCredentials("a", "secret"))
+    world.client.register()
+    world.run(5)
+    assert list(world.client.bound_contacts) == ["sip:alice@1.1.1.1:1111"]
+    script.default = natted(echo_contacts(param=60), "1.1.1.1", 2222)
+    world.run(120)  # a refresh or two
+    assert list(world.client.bound_contacts) == ["sip:alice@1.1.1.1:2222"]
+    moved = [r for r in world.sent_registers()
+             if r.expires and "sip:alice@1.1.1.1:2222" in [str(c.uri) for c in r.contacts]]
+    assert moved
