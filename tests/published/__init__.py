@@ -12,4 +12,6 @@ user's decisions):
 * test_resiprocate_dum.py       resiprocate/resiprocate tfm/tfdum/dumTests.cxx
 * test_liblinphone_register.py  BelledonneCommunications/liblinphone tester/register_tester.c,
                                 baresip/re test/sipreg.c
+* test_belle_sip_register.py    BelledonneCommunications/belle-sip
+                                tester/belle_sip_register_tester.c
 """
