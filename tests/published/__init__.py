@@ -12,6 +12,8 @@ user's decisions):
 * test_resiprocate_dum.py       resiprocate/resiprocate tfm/tfdum/dumTests.cxx
 * test_liblinphone_register.py  BelledonneCommunications/liblinphone tester/register_tester.c,
                                 baresip/re test/sipreg.c
+* test_asterisk_outbound_registration.py asterisk/testsuite
+                                tests/channels/pjsip/registration/outbound/
 * test_belle_sip_register.py    BelledonneCommunications/belle-sip
                                 tester/belle_sip_register_tester.c
 """
