@@ -394,6 +394,114 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("A25", "RFC 3261 §18.1.1", "over 1300 bytes (path MTU unknown) -> TCP; not the "
            "1500-byte Ethernet MTU", "sipfsm/audit/rules.py",
            "UDP_SIZE_LIMIT = 1300", "UDP_SIZE_LIMIT = 1500", judged_by=("tests/audit",)),
+    # ---- HREG: registration client (RFC 3261 §10, §8.1 for REGISTER, 423, 3xx, 5xx +
+    # Retry-After, unregister, refresh timing; RFC 3327 / 5627 / 5626 as REGISTER uses them) -----
+    Mutant("G20", "RFC 3261 §22.2 / §8.1.3.5", "every REGISTER challenged is answered with "
+           "credentials (the bound on answers is per request, not per client lifetime)", CORE,
+           "        self.challenge_retries = 0\n        self.contact_missing = 0\n",
+           "        self.contact_missing = 0\n", ("22", "8.1.3.5")),
+    Mutant("G21", "RFC 3261 §10.2.1 / §10.2.4", "refresh before the SHORTEST granted expiry of "
+           "our contacts", CORE,
+           "        shortest = min([granted for _, _, granted in self.bound])\n"
+           "        self.out.append(StartTimer(",
+           "        shortest = max([granted for _, _, granted in self.bound])\n"
+           "        self.out.append(StartTimer(", ("10.2.1",)),
+    Mutant("G22", "RFC 3261 §10.2.4 / §20.19", "a contact without an expires parameter takes "
+           "the 200's Expires header", CLASSIFY,
+           "            return header if header is not None else asked\n",
+           "            return asked\n", ("10.2.1", "10.2.4")),
+    Mutant("G23", "RFC 3261 §10.2.1.1 / §10.2.4", "no expiry in the 200: the interval asked for, "
+           "not a default", CLASSIFY,
+           "            return header if header is not None else asked\n",
+           "            return header if header is not None else 3600\n", ("10.2.1", "10.2.4")),
+    Mutant("G24", "RFC 3261 §10.2.2 / §10.3 step 8", "the usual 200 granting expires=0 to our "
+           "contact holds no binding of ours (short way = general way)", CLASSIFY,
+           '    if expiry is None or expiry <= 0 or "gruu" in row.lower():',
+           '    if expiry is None or expiry < 0 or "gruu" in row.lower():', ("10.2.1",)),
+    Mutant("G25", "RFC 3261 §7.3.1 / §10.2.4", "several Contact rows are one list: the short "
+           "way only for a 200 with one row of each name", CLASSIFY,
+           "    if (first is None or headers._multi is not None or asked.kind is not _REGISTER_KIND",
+           "    if (first is None or asked.kind is not _REGISTER_KIND", ("10.2.1", "10.2.4")),
+    Mutant("G26", "RFC 3261 §20.33", "Retry-After's delay is its delta-seconds, not the "
+           ";duration parameter", CLASSIFY,
+           "    return value.seconds if value is not None else None\n",
+           "    return (value.duration or value.seconds) if value is not None else None\n",
+           ("21.5",)),
+    Mutant("G27", "RFC 3261 §8.1.3.2 / §21.5", "an unknown 5xx is a 500 (transient: retried)",
+           CLASSIFY, "        if effective in TRANSIENT_STATUS:",
+           "        if status in TRANSIENT_STATUS:", ("8.1.3.2",)),
+    Mutant("G28", "RFC 3261 §10.2", "CSeq + 1 for each REGISTER with the same Call-ID, a "
+           "redirected one too", CORE,
+           "        self.redirect_index += 1\n        self.registrar_uri = ",
+           "        self.redirect_index += 1\n        self.cseq = 0\n        self.registrar_uri = ",
+           ("10.2", "8.1.3.4")),
+    Mutant("G29", "RFC 3261 §8.1.3.4", "the redirected request reuses To, From (tag) and "
+           "Call-ID", CORE,
+           "        self.redirect_index += 1\n        self.registrar_uri = ",
+           "        self.redirect_index += 1\n        self.from_tag = self.random.token(64)\n"
+           "        self.registrar_uri = ", ("8.1.3.4",)),
+    Mutant("G30", "RFC 3261 §8.1.3.4", "copy the entire target URI but method-param and headers",
+           CLASSIFY, 'params=Params((k, v) for k, v in uri.params.items() if k != "method"))',
+           "params=Params(uri.params.items()))", ("8.1.3.4",)),
+    Mutant("G31", "RFC 3261 §8.1.3.4 / §19.1.4", "a sips: target is copied whole (never "
+           "downgraded to sip:)", CLASSIFY,
+           '        if not isinstance(uri, SipUri) or uri.scheme != "sip" or uri.user',
+           '        if not isinstance(uri, SipUri) or uri.user', ("8.1.3.4",)),
+    Mutant("G32", "RFC 3261 §10.2.2", "Contact: * removes every binding, ours included (no "
+           "refresh afterwards)", CORE,
+           "        if intent.remove_all:\n            return ()\n",
+           "        if intent.remove_all:\n            return self.bound\n", ("10.2.2",)),
+    Mutant("G33", "RFC 3261 §10.2.8 / §20.23", "after a 423, later REGISTERs (refreshes) ask "
+           "for at least Min-Expires", CORE,
+           "        self._begin(Intent(_REGISTER_KIND, contacts=self.contacts))",
+           "        self._begin(Intent(_REGISTER_KIND, contacts=self.contacts,\n"
+           "                           expires=self.config.expires))", ("10.2.8",)),
+    Mutant("G34", "RFC 5626 §4.5", "the wait is between 50 % and 100 % of wait-time", VALUES,
+           "        return random.uniform(upper / 2, upper)",
+           "        return random.uniform(0.0, upper)", ("RFC 5626 §4.5",)),
+    Mutant("G35", "RFC 5626 §4.5", "wait-time = min(max-time, base-time * 2^consecutive-"
+           "failures), the first failure counting 1", CORE,
+           "        backoff = self.config.backoff.delay(self.failures, self.random)\n",
+           "        backoff = self.config.backoff.delay(self.failures - 1, self.random)\n",
+           ("RFC 5626 §4.5",)),
+    Mutant("G36", "RFC 3261 §8.1.3.5 / §22.2", "the answer to a challenge keeps From (tag), "
+           "To and Call-ID", CORE,
+           "        self.challenge_retries += 1\n",
+           "        self.challenge_retries += 1\n        self.from_tag = self.random.token(64)\n",
+           ("8.1.3.5", "22")),
+    Mutant("G37", "RFC 3261 §18.1.1 / §19.1.1", "a contact reached over TCP says "
+           ";transport=tcp", CORE,
+           '        params = EMPTY_PARAMS if name == "udp" else',
+           '        params = EMPTY_PARAMS if name in ("udp", "tcp") else', ("10.2.1",)),
+    Mutant("G38", "RFC 3261 §10.2.4 / §8.1.3.4", "refreshes keep the Request-URI a 3xx gave "
+           "(the registrar that holds the binding)", CORE,
+           "        self.redirect_set = _one(self.registrar_uri)\n",
+           "        self.registrar_uri = self._configured_registrar()\n"
+           "        self.redirect_set = _one(self.registrar_uri)\n", ("10.2.4",)),
+    Mutant("O20", "RFC 3327 §5.1", "the Path of the 200 is reported (the short way too)",
+           CLASSIFY, '"Authentication-Info", "Path",', '"Authentication-Info",',
+           ("RFC 3327",)),
+    Mutant("O21", "RFC 5627 §4.1", "the GRUUs are those of OUR binding (by contact or "
+           "+sip.instance)", "sipfsm/outbound/registration.py",
+           "        if not mine and (instance is None or _instance_of(contact) != instance):\n",
+           "        if False:\n", ("RFC 5627",)),
+    Mutant("O22", "RFC 5627 §4.1", "pub-gruu and temp-gruu are told apart",
+           "sipfsm/outbound/registration.py",
+           '        pub = pub or _unquote(contact.params.get("pub-gruu"))',
+           '        pub = pub or _unquote(contact.params.get("temp-gruu"))', ("RFC 5627",)),
+    Mutant("O23", "RFC 3327 §5.1", "the Path values in the order the 200 lists them",
+           "sipfsm/outbound/registration.py",
+           "            path = tuple(str(p.uri) for p in response.paths)",
+           "            path = tuple(reversed([str(p.uri) for p in response.paths]))",
+           ("RFC 3327",)),
+    Mutant("O24", "RFC 5626 §4.2 / RFC 5627 §4.1", "+sip.instance is the URN in angle "
+           "brackets inside a quoted string", "sipfsm/outbound/registration.py",
+           "    text = f';+sip.instance=\"<{instance}>\"'",
+           "    text = f';+sip.instance=\"{instance}\"'", ("RFC 5626",)),
+    Mutant("O25", "RFC 5626 §4.2 / RFC 5627 §4.1", "a REGISTER removing our binding carries "
+           "its +sip.instance (and reg-id) too", CORE,
+           '        after.extend(("Contact", f"<{uri}>{instance}") for uri in contacts)',
+           '        after.extend(("Contact", f"<{uri}>") for uri in contacts)', ("RFC 5626",)),
 )
 
 CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these
