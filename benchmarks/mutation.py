@@ -420,7 +420,8 @@ CATALOGUE: tuple[Mutant, ...] = (
            '    if expiry is None or expiry < 0 or "gruu" in row.lower():', ("10.2.1",)),
     Mutant("G25", "RFC 3261 §7.3.1 / §10.2.4", "several Contact rows are one list: the short "
            "way only for a 200 with one row of each name", CLASSIFY,
-           "    if (first is None or headers._multi is not None or asked.kind is not _REGISTER_KIND",
+           "    if (first is None or headers._multi is not None or asked.kind is not "
+           "_REGISTER_KIND",
            "    if (first is None or asked.kind is not _REGISTER_KIND", ("10.2.1", "10.2.4")),
     Mutant("G26", "RFC 3261 §20.33", "Retry-After's delay is its delta-seconds, not the "
            ";duration parameter", CLASSIFY,
@@ -478,6 +479,10 @@ CATALOGUE: tuple[Mutant, ...] = (
            "        self.redirect_set = _one(self.registrar_uri)\n",
            "        self.registrar_uri = self._configured_registrar()\n"
            "        self.redirect_set = _one(self.registrar_uri)\n", ("10.2.4",)),
+    Mutant("G39", "RFC 3261 §10.2.1.2 / §25.1", "a contact's q goes on the wire as a qvalue "
+           "(at most three decimals, no exponent)", CORE,
+           '    return f"{q:.3f}".rstrip("0").rstrip(".")',
+           '    return f"{q:.3g}"', ("10.2.1",)),
     Mutant("O20", "RFC 3327 §5.1", "the Path of the 200 is reported (the short way too)",
            CLASSIFY, '"Authentication-Info", "Path",', '"Authentication-Info",',
            ("RFC 3327",)),

@@ -1367,7 +1367,7 @@ def register_template(plan: RegisterPlan, config: RegistrationConfig,
     after: list[Row] = []
     if plan.kind is _REGISTER_KIND:
         for uri, spec in zip(contacts, plan.contacts, strict=True):
-            q = f";q={spec.q:.3g}" if spec.q is not None else ""  # §10.2.1.2
+            q = f";q={_qvalue(spec.q)}" if spec.q is not None else ""  # §10.2.1.2
             after.append(("Contact", f"<{uri}>{q}{instance}"))
     elif plan.remove_all:
         after.append(("Contact", "*"))  # §10.2.2: alone, and with Expires: 0
@@ -1380,6 +1380,13 @@ def register_template(plan: RegisterPlan, config: RegistrationConfig,
     if config.user_agent:
         after.append(("User-Agent", config.user_agent))
     return RegisterTemplate(key, _header_rows(before), _header_rows(after))
+
+
+def _qvalue(q: float) -> str:
+    """§25.1: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ): ``q`` (0 to 1)
+    rounded to three decimals, trailing zeros dropped (never an exponent, never a fourth
+    decimal: a registrar refuses those with a 400)."""
+    return f"{q:.3f}".rstrip("0").rstrip(".")
 
 
 def assemble_register(plan: RegisterPlan, template: RegisterTemplate,
