@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sipfsm.conformance.checks_registration import transactions
 from sipfsm.conformance.harness import (
     CLIENT,
+    REGISTRAR,
     ScriptedRegistrar,
     World,
     default_config,
@@ -28,7 +29,7 @@ from sipfsm.conformance.harness import (
 )
 from sipfsm.conformance.registry import check, expect
 from sipfsm.message import Request, Response, SipUri, parse_uri
-from sipfsm.ports import HostPort
+from sipfsm.ports import HostPort, Target
 from sipfsm.registration import (
     ContactSpec,
     Failed,
@@ -451,6 +452,34 @@ def a_removal_names_our_instance_too(reg_id: int, own: bool) -> None:
                    f"Contact {request.headers.get('Contact')} (Expires {request.expires})")
             expect("RFC5626-4.2-INSTANCE-AND-REG-ID", rid == str(reg_id),
                    f"Contact {request.headers.get('Contact')} (Expires {request.expires})")
+
+
+# --------------------------------------------------------------------------------------------
+# §10.2.1 + RFC 3263 §4.1: a contact reached over TCP says so
+# --------------------------------------------------------------------------------------------
+
+
+@check("RFC3261-10.2.1-CONTACT-FOR-AOR")
+@given(st.sampled_from(["UDP", "TCP"]), st.integers(0, 2**16))
+def an_automatic_contact_names_the_transport_it_listens_on(transport: str, seed: int) -> None:
+    """The Contact is the address requests for the AOR are to be sent to (§10.2.1), and a
+    sender picks the transport from it: RFC 3263 §4.1, "if no transport protocol is specified,
+    but the TARGET is a numeric IP address, the client SHOULD use UDP for a SIP URI".  So a
+    contact registered over TCP (a TCP address of ours) carries ``;transport=tcp``, one over
+    UDP none, in the REGISTER and in every refresh."""
+    world = World(transport=transport, seed=seed, config=default_config(
+        expires=300, registrar_target=Target(transport, REGISTRAR.host, REGISTRAR.port)))
+    world.client.register()
+    world.run(400)
+    regs = world.sent_registers()
+    rule = "RFC3261-10.2.1-CONTACT-FOR-AOR"
+    expect(rule, len(regs) >= 2, f"{len(regs)} REGISTERs over {transport} in 400 s")
+    want = None if transport == "UDP" else transport.lower()
+    for request in regs:
+        for contact in request.contacts:
+            uri = contact.uri
+            expect(rule, isinstance(uri, SipUri) and uri.transport == want,
+                   f"Contact {uri} registered over {transport}")
 
 
 # --------------------------------------------------------------------------------------------
