@@ -483,6 +483,10 @@ CATALOGUE: tuple[Mutant, ...] = (
            "(at most three decimals, no exponent)", CORE,
            '    return f"{q:.3f}".rstrip("0").rstrip(".")',
            '    return f"{q:.3g}"', ("10.2.1",)),
+    Mutant("G40", "RFC 3261 §10.2", "To is the AOR registered, From the one responsible "
+           "(a third-party registration keeps them apart)", CORE,
+           '        ("To", f"<{config.aor}>"),\n',
+           '        ("To", f"<{from_uri}>"),\n', ("10.2",)),
     Mutant("O20", "RFC 3327 §5.1", "the Path of the 200 is reported (the short way too)",
            CLASSIFY, '"Authentication-Info", "Path",', '"Authentication-Info",',
            ("RFC 3327",)),

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from sipfsm.conformance.checks_registration import transactions
 from sipfsm.conformance.harness import (
+    AOR,
     CLIENT,
     REGISTRAR,
     ScriptedRegistrar,
@@ -47,6 +48,37 @@ def _sip(text: str) -> SipUri:
 
 OURS = f"sip:alice@{CLIENT.host}:{CLIENT.port}"  # the automatic contact of the harness client
 OTHER_UA = "sip:bob@198.51.100.9:5062"
+
+# --------------------------------------------------------------------------------------------
+# §10.2: To is the AOR registered, From the party responsible
+# --------------------------------------------------------------------------------------------
+
+
+@check("RFC3261-10.2-FROM-AOR", "RFC3261-10.2-TO-AOR-SIP-URI")
+@given(st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True),
+       st.sampled_from(["example.com", "example.org", "admin.example.net"]))
+def a_third_party_registration_keeps_to_and_from_apart(user: str, domain: str) -> None:
+    """§10.2: "To: The To header field contains the address of record whose registration is
+    to be created, queried, or modified" and "The From header field contains the
+    address-of-record of the person responsible for the registration. The value is the same as
+    the To header field unless the request is a third-party registration": with a responsible
+    party configured, every REGISTER (refreshes and the removal too) has To = the AOR and
+    From = that party."""
+    responsible = _sip(f"sip:{user}@{domain}")
+    world = World(lambda r, reg: ok_echo(r, expires=300),
+                  config=default_config(from_uri=responsible, expires=300))
+    world.client.register()
+    world.run(400)
+    world.client.unregister()
+    world.run(10)
+    regs = world.sent_registers()
+    expect("RFC3261-10.2-FROM-AOR", len(regs) >= 3, f"{len(regs)} REGISTERs")
+    for request in regs:
+        expect("RFC3261-10.2-TO-AOR-SIP-URI", str(request.to.uri) == AOR,
+               f"To {request.to.uri}: the AOR registered is {AOR}")
+        expect("RFC3261-10.2-FROM-AOR", str(request.from_.uri) == str(responsible),
+               f"From {request.from_.uri}: the party responsible is {responsible}")
+
 
 # --------------------------------------------------------------------------------------------
 # §8.1.3.5 / §22.2: a registrar that challenges every REGISTER (a nonce used once)
