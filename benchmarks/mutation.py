@@ -511,6 +511,157 @@ CATALOGUE: tuple[Mutant, ...] = (
            "its +sip.instance (and reg-id) too", CORE,
            '        after.extend(("Contact", f"<{uri}>{instance}") for uri in contacts)',
            '        after.extend(("Contact", f"<{uri}>") for uri in contacts)', ("RFC 5626",)),
+    # ---- HTXN: transaction, transport, DNS, outbound flows, generated dispatch (sipfsm/fsm.py) --
+    # RFC 3261 §17.1.2.2 / §17.1.4 / §18.1.1: the transaction and its transport errors
+    Mutant("T20", "RFC 3261 §18.1.1 / §17.1.4", "a request that fell back from TCP to UDP is "
+           "no longer 'moved to TCP': a UDP transport error then informs the TU", TXCORE,
+           "        self.moved_to_tcp = False\n        self.reliable = False\n",
+           "        self.reliable = False\n", ("18.1.1", "17.1.4")),
+    Mutant("T21", "RFC 3261 §17.1.4 / §18.4", "a transport error for a destination fails the "
+           "transactions sending there (host AND port)", TX,
+           "            if (t.transport.upper(), t.host.lower(), t.port) == key and",
+           "            if (t.transport.upper(), t.host.lower()) == key[:2] and",
+           ("17.1.4",)),
+    Mutant("T22", "RFC 3261 §17.1.4 / §18.1.1", "a transport error over TCP does not fail the "
+           "transaction that now sends over UDP (after the size fall-back)", TX,
+           "            if (t.transport.upper(), t.host.lower(), t.port) == key and",
+           "            if (t.host.lower(), t.port) == key[1:] and", ("17.1.4", "18.1.1")),
+    Mutant("T23", "RFC 3261 §18.1.1 / §17.1.2.2", "after the UDP fall-back the transaction is "
+           "over an unreliable transport (retransmits the same request)", TXCORE,
+           "        self.moved_to_tcp = False\n        self.reliable = False\n",
+           "        self.moved_to_tcp = False\n", ("18.1.1", "17.1.2")),
+    Mutant("T24", "RFC 3261 §17.1.2.2", "Completed: retransmissions of the final response are "
+           "absorbed, not passed to the TU", TXCORE,
+           '    {"trigger": "final", "source": COMPLETED, "dest": None},',
+           '    {"trigger": "final", "source": COMPLETED, "dest": None, "after": "_pass_final"},',
+           ("17.1.2",)),
+    Mutant("T25", "RFC 3261 §18.1.1", "a request moved to TCP for its size goes to the same "
+           "host and port", TX,
+           '        target = Target("TCP", tx.target.host, tx.target.port)',
+           '        target = Target("TCP", tx.target.host, 5060)', ("18.1.1",)),
+    # RFC 3261 §17.1.3 / §18.1.2 / §8.1.3.3 / RFC 3581: matching responses
+    Mutant("M20", "RFC 3261 §17.1.3 / §20.16", "the CSeq method must match the request's; "
+           "the method part of CSeq is case-sensitive", TX,
+           "        if tx is None or cseq is None or cseq.method != tx.method:",
+           "        if tx is None or cseq is None or cseq.method.upper() != tx.method.upper():",
+           ("17.1.3",)),
+    Mutant("M21", "RFC 3261 §18.1.2", "a sent-by is ours only with our port too", TX,
+           "            if mine.port == port and (mine.host == via.host or "
+           "_same_host(mine.host, via.host)):",
+           "            if mine.host == via.host or _same_host(mine.host, via.host):",
+           ("18.1.2",)),
+    Mutant("M22", "RFC 3261 §18.1.1 / §18.1.2", "a sent-by without a port means 5061 for TLS "
+           "(5060 for UDP, TCP, SCTP)", TX,
+           '    return 5061 if via.transport == "TLS" else 5060  # §18.1.1 default ports',
+           '    return 5060  # §18.1.1 default ports', ("18.1.2",)),
+    Mutant("M23", "RFC 3581 §4 / RFC 3261 §18.1.2", "the sent-by check reads the sent-by port, "
+           "not the rport the server filled in", TX,
+           "        port = via.port\n        if port is None:\n            port = _via_port(via)",
+           "        port = via.rport or via.port\n        if port is None:\n"
+           "            port = _via_port(via)", ("18.1.2", "RFC 3581 §4")),
+    Mutant("M24", "RFC 3261 §8.1.3.3", "more than one Via *value* (two in one row too) is "
+           "discarded", TX, "        if len(vias) > 1:",
+           '        if len(message.headers.get_lines("Via")) > 1:', ("8.1.3.3",)),
+    Mutant("M25", "RFC 3261 §18.1.2", "a response matched by branch is still discarded when "
+           "its sent-by is not ours", TX,
+           "        if tx is not None:\n            mine = tx.sent_by\n",
+           "        if tx is not None:\n            return True\n            mine = tx.sent_by\n",
+           ("18.1.2",)),
+    # RFC 3261 §18.1.1 / §8.1.1.7 / RFC 3581 §3: the Via the client inserts
+    Mutant("V20", "RFC 3261 §18.1.1", "the size rule measures the request as sent (top Via "
+           "included)", TX,
+           "        if len(tx._data) > self.udp_size_limit:\n            tx = self._apply_size_rule",
+           "        if len(request.to_bytes()) > self.udp_size_limit:\n"
+           "            tx = self._apply_size_rule", ("18.1.1",)),
+    Mutant("V21", "RFC 3581 §3", "the client's rport has no value", TX,
+           'return f"SIP/2.0/{self._transport.name} {self.sent_by};branch={self.branch};rport"',
+           'return f"SIP/2.0/{self._transport.name} {self.sent_by};branch={self.branch};'
+           'rport={self.sent_by.port}"', ("RFC 3581 §3",)),
+    Mutant("V22", "RFC 3261 §18.1.1", "moved to another transport, the top Via's sent-by is "
+           "that transport's", TX,
+           "        self.sent_by = transport.local_address()\n",
+           "        self.sent_by = next(iter(self._layer._transports.values())).local_address()\n",
+           ("18.1.1",)),
+    # RFC 3263 §4.1-§4.2 / RFC 2782 / RFC 3403: locating the registrar
+    Mutant("N01", "RFC 2782 (Usage rules)", "select the first RR whose running sum is greater "
+           "than OR EQUAL to the random number", "sipfsm/aio/resolver.py",
+           "                if running >= pick:", "                if running > pick:",
+           ("RFC 2782",)),
+    Mutant("N02", "RFC 2782 (Usage rules)", "weight-0 records are placed at the beginning of "
+           "the list", "sipfsm/aio/resolver.py",
+           "        unordered = [r for r in group if r.weight == 0] + "
+           "[r for r in group if r.weight != 0]",
+           "        unordered = [r for r in group if r.weight != 0] + "
+           "[r for r in group if r.weight == 0]", ("RFC 2782",)),
+    Mutant("N03", "RFC 3263 §4.1 / RFC 3403 §4.1", "NAPTR flags are case-insensitive ('S' is "
+           "'s')", "sipfsm/aio/resolver.py",
+           '        if record.flags.lower() != "s" or record.regexp:',
+           '        if record.flags != "s" or record.regexp:', ("RFC 3263 §4.1",)),
+    Mutant("N04", "RFC 3263 §4.1 / RFC 3403", "NAPTR: the lowest order first, preference only "
+           "within an order", "sipfsm/aio/resolver.py",
+           "    chosen = [(record, transport) for record, transport in usable "
+           "if record.order == lowest]",
+           "    chosen = list(usable)", ("RFC 3263 §4.1",)),
+    Mutant("N05", "RFC 3263 §4.1", "a numeric TARGET (or a name with a port) without a "
+           "transport parameter: UDP for a SIP URI", "sipfsm/aio/resolver.py",
+           '        fallback = "TLS" if secure else ("UDP" if "UDP" in self.transports '
+           'else self.transports[0])',
+           '        fallback = "TLS" if secure else self.transports[0]', ("RFC 3263 §4.1",)),
+    Mutant("N06", "RFC 3263 §4.2", "a name with an explicit port (even 5060) is looked up "
+           "with A/AAAA only", "sipfsm/aio/resolver.py",
+           "        if port is not None:\n            return await self._address_targets(host, "
+           "port, chosen)",
+           "        if port not in (None, 5060):\n            return await "
+           "self._address_targets(host, port, chosen)", ("RFC 3263 §4.2",)),
+    # RFC 5626 §4.4 / §4.5 and RFC 5389: outbound flows and keep-alives
+    Mutant("T30", "RFC 5626 §4.4.2", "a changed XOR-MAPPED-ADDRESS fails *this* flow: a new "
+           "flow starts with no mapping remembered", "sipfsm/outbound/flow.py",
+           "        flow.retransmits = ()\n        flow.mapped = None\n",
+           "        flow.retransmits = ()\n", ("RFC 5626 §4.4",)),
+    Mutant("T31", "RFC 5389 §7.3 / RFC 5626 §4.4.2", "a STUN response is taken only with the "
+           "transaction id of the request", "sipfsm/outbound/flow.py",
+           "        if flow.state is not FlowState.PROBING or transaction_id != "
+           "flow.transaction_id:",
+           "        if flow.state is not FlowState.PROBING:", ("RFC 5626 §4.4",)),
+    Mutant("T32", "RFC 5626 §4.5", "a successful registration ends the run of consecutive "
+           "failures", "sipfsm/outbound/flow.py",
+           "            flow.failures = 0  # §4.5", "            pass  # §4.5",
+           ("RFC 5626 §4.5",)),
+    Mutant("T33", "RFC 5626 §4.4.1", "the CRLF keep-alive ping is a double CRLF",
+           "sipfsm/aio/keepalive.py", 'CRLF_PING = b"\\r\\n\\r\\n"', 'CRLF_PING = b"\\r\\n"',
+           ("RFC 5626 §4.4",)),
+    Mutant("T34", "RFC 5626 §4.4.2", "only a CHANGE of the mapped address fails the flow (the "
+           "first response sets it)", "sipfsm/outbound/flow.py",
+           "        if mapped is not None and flow.mapped is not None and mapped != flow.mapped:",
+           "        if mapped is not None and mapped != flow.mapped:", ("RFC 5626 §4.4",)),
+    Mutant("T35", "RFC 5626 §4.5", "base-time 90 s while some flow is still up (a flow being "
+           "probed is up), 30 s when all failed", "sipfsm/outbound/flow.py",
+           "            f.state not in (FlowState.UP, FlowState.PROBING) for f in "
+           "self._flows.values())",
+           "            f.state is not FlowState.UP for f in self._flows.values())",
+           ("RFC 5626 §4.5",)),
+    # the generated dispatch (sipfsm/fsm.py) must run the tables as `transitions` does
+    Mutant("T40", "RFC 3261 §17.1.2.2 / §10.2 (tables)", "a row runs only when ALL its "
+           "conditions hold", "sipfsm/fsm.py",
+           '                tests = " and ".join(', '                tests = " or ".join(',
+           ("17.1.2", "10.2")),
+    Mutant("T41", "RFC 3261 §10.2 (tables)", "leaving a state runs its on_exit (e.g. the "
+           "refresh timer cancelled)", "sipfsm/fsm.py",
+           "                exits = tuple(resolve(f) for f in states[t.source].on_exit)\n",
+           "                exits = ()\n", ("10.2",)),
+    Mutant("T42", "RFC 3261 §17.1.2.2 / §10.2 (tables)", "on_enter runs before the row's "
+           "after callbacks", "sipfsm/fsm.py",
+           "                enters + tuple(resolve(f) for f in t.after),",
+           "                tuple(resolve(f) for f in t.after) + enters,", ("17.1.2", "10.2")),
+    Mutant("T43", "RFC 3261 §17.1.2.2 (tables)", "only the first row whose conditions hold "
+           "runs", "sipfsm/fsm.py",
+           '            lines.append(f"{indent}return True")\n',
+           '            lines.append(f"{indent}pass")\n', ("17.1.2",)),
+    Mutant("T44", "RFC 3261 §17.1.2.2 / §10.2 (tables)", "the rows of a (trigger, state) are "
+           "tried in the table's order", "sipfsm/fsm.py",
+           "        for t in candidates:\n            exits: tuple[Any, ...] = ()",
+           "        for t in reversed(candidates):\n            exits: tuple[Any, ...] = ()",
+           ("17.1.2", "10.2")),
 )
 
 CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these
