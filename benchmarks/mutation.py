@@ -553,7 +553,7 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("M22", "RFC 3261 §18.1.1 / §18.1.2", "a sent-by without a port means 5061 for TLS "
            "(5060 for UDP, TCP, SCTP)", TX,
            '    return 5061 if via.transport == "TLS" else 5060  # §18.1.1 default ports',
-           '    return 5060  # §18.1.1 default ports', ("18.1.2",)),
+           '    return 5060  # §18.1.1 default ports', ("18.1.1", "18.1.2")),
     Mutant("M23", "RFC 3581 §4 / RFC 3261 §18.1.2", "the sent-by check reads the sent-by port, "
            "not the rport the server filled in", TX,
            "        port = via.port\n        if port is None:\n            port = _via_port(via)",

@@ -44,6 +44,11 @@ from sipfsm.ports import Target
 from sipfsm.sim import SeededRandom
 
 
+# A client's transports in its order of preference (RFC 3263 §4.1's defaults do not follow it).
+CLIENT_TRANSPORT_ORDERS = [("UDP", "TCP"), ("TCP", "UDP"), ("TLS", "TCP", "UDP"),
+                           ("TCP", "TLS", "UDP")]
+
+
 def _without_srv(zone: Zone) -> dict[tuple[str, str], Sequence[str] | BaseException]:
     return {k: v for k, v in zone.items() if k[1] != "SRV"}
 
@@ -59,14 +64,16 @@ def _without_srv(zone: Zone) -> dict[tuple[str, str], Sequence[str] | BaseExcept
     st.none() | st.integers(1, 65535),
     st.none() | st.sampled_from(["udp", "TCP"]),
     st.booleans(),
+    st.sampled_from(CLIENT_TRANSPORT_ORDERS),
 )
 def numeric_target_is_used_as_is_without_dns(
-    host: str, port: int | None, transport: str | None, secure: bool
+    host: str, port: int | None, transport: str | None, secure: bool, transports: tuple[str, ...]
 ) -> None:
     """An IP literal (IPv6 with or without brackets) is the one target, at the URI's port or
     the default one (5060, 5061 for TLS), UDP for SIP and TLS for SIPS unless a transport is
-    given; the DNS backend is never asked.  UDP with a SIPS URI is refused."""
-    dns_resolver, backend = resolver({})
+    given, whatever the client's order of preference among its transports; the DNS backend is
+    never asked.  UDP with a SIPS URI is refused."""
+    dns_resolver, backend = resolver({}, transports=transports)
     if secure and transport == "udp":
         with raises(ResolveError, match="SIPS"):
             locate(dns_resolver, host, port=port, transport=transport, secure=secure)
@@ -106,12 +113,14 @@ def numeric_target_needs_no_dnspython() -> None:
 
 
 @check("RFC3263-4.2-EXPLICIT-PORT-A-AAAA-RESOLVER", "RFC3263-4.1-EXPLICIT-PORT-TRANSPORT-RESOLVER")
-@example(5060)
-@given(st.integers(1, 65535))
-def name_with_port_uses_a_and_aaaa_only(port: int) -> None:
+@example(5060, ("UDP", "TCP"))
+@given(st.integers(1, 65535), st.sampled_from(CLIENT_TRANSPORT_ORDERS))
+def name_with_port_uses_a_and_aaaa_only(port: int, transports: tuple[str, ...]) -> None:
     """A name with a port (even 5060) is looked up with A and AAAA only, although NAPTR and
-    SRV records exist; every address is a target at that port, UDP for SIP, TLS for SIPS."""
-    dns_resolver, backend = resolver({**SRV_ZONE, (DOMAIN, "NAPTR"): EXAMPLE_NAPTR})
+    SRV records exist; every address is a target at that port, UDP for SIP (whatever the
+    client's order of preference among its transports), TLS for SIPS."""
+    dns_resolver, backend = resolver({**SRV_ZONE, (DOMAIN, "NAPTR"): EXAMPLE_NAPTR},
+                                     transports=transports)
     targets = locate(dns_resolver, DOMAIN, port=port)
     a_aaaa, transport = ("RFC3263-4.2-EXPLICIT-PORT-A-AAAA-RESOLVER",
                          "RFC3263-4.1-EXPLICIT-PORT-TRANSPORT-RESOLVER")

@@ -82,6 +82,17 @@ def make_request(number: int = 1, method: str = "REGISTER", *, padding: int = 0)
     return Request(method, parse_uri("sip:example.com"), Headers(rows))
 
 
+# What a response changed as ``mutate`` says breaks: the record that says it is not ours.
+_NOT_OURS = {
+    "wrong-branch": "RFC3261-17.1.3-MATCH-BRANCH",
+    "wrong-method": "RFC3261-17.1.3-MATCH-METHOD",
+    "method-case": "RFC3261-17.1.3-MATCH-METHOD",
+    "foreign-sent-by": "RFC3261-18.1.2-FOREIGN-SENT-BY",
+    "foreign-port": "RFC3261-18.1.2-FOREIGN-SENT-BY",
+    "extra-via": "RFC3261-8.1.3.3-MULTIPLE-VIAS",
+    "vias-in-one-row": "RFC3261-8.1.3.3-MULTIPLE-VIAS",
+}
+
 MUTATIONS = (
     "none",
     "received-rport",  # RFC 3581 §4 server additions: still ours, still matching
@@ -90,6 +101,9 @@ MUTATIONS = (
     "extra-via",
     "foreign-sent-by",
     "no-via",
+    "method-case",  # §20.16: "The method part of CSeq is case-sensitive"
+    "foreign-port",  # §18.1.2: our host, another port: not a sent-by we insert
+    "vias-in-one-row",  # §8.1.3.3: two Via values, written in one header row
 )
 VALID_MUTATIONS = ("none", "received-rport")
 
@@ -112,6 +126,17 @@ def mutate(response: Response, mutation: str) -> bytes:
         headers = headers.with_replaced("Via", str(dataclasses.replace(via, host="203.0.113.9")))
     elif mutation == "no-via":
         headers = headers.without("Via")
+    elif mutation == "method-case":
+        method = response.cseq.method
+        other = method.lower() if method != method.lower() else method.upper()
+        headers = headers.with_replaced("CSeq", f"{response.cseq.number} {other}")
+    elif mutation == "foreign-port":
+        port = via.port if via.port is not None else 5060
+        headers = headers.with_replaced(
+            "Via", str(dataclasses.replace(via, port=port + 1 if port < 65535 else port - 1)))
+    elif mutation == "vias-in-one-row":
+        headers = headers.with_replaced(
+            "Via", f"{via}, SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKproxy1")
     return response.with_headers(headers).to_bytes()
 
 
@@ -308,11 +333,7 @@ class TransactionMachineTest(RuleBasedStateMachine):
         expect(rule, False, f"sent at {got}, RFC 3261 §17.1.2.2 says {sends}")
 
     def _foreign_rule(self) -> str:
-        return {"wrong-branch": "RFC3261-17.1.3-MATCH-BRANCH",
-                "wrong-method": "RFC3261-17.1.3-MATCH-METHOD",
-                "foreign-sent-by": "RFC3261-18.1.2-FOREIGN-SENT-BY",
-                "extra-via": "RFC3261-8.1.3.3-MULTIPLE-VIAS",
-                "no-via": "RFC3261-18.1.2-STRAY-TO-CORE"}.get(
+        return {"no-via": "RFC3261-18.1.2-STRAY-TO-CORE", **_NOT_OURS}.get(
             self.foreign[-1] if self.foreign else "", "RFC3261-18.1.2-PASS-TO-TRANSACTION")
 
     @invariant()
@@ -781,12 +802,6 @@ def responses_up_to_the_maximum_datagram_size_are_handled(
 
 # ---- §17.1.3 / §18.1.2 / §8.1.3.3: responses that are not ours, while the transaction lives ----
 
-_NOT_OURS = {
-    "wrong-branch": "RFC3261-17.1.3-MATCH-BRANCH",
-    "wrong-method": "RFC3261-17.1.3-MATCH-METHOD",
-    "foreign-sent-by": "RFC3261-18.1.2-FOREIGN-SENT-BY",
-    "extra-via": "RFC3261-8.1.3.3-MULTIPLE-VIAS",
-}
 
 
 @check(*sorted(set(_NOT_OURS.values())))
@@ -872,3 +887,121 @@ def proceeding_retransmits_every_t2(t1: float, t2: float, provisional_after: int
            len(got) == len(sends) and all(abs(a - b) < 1e-6 for a, b in zip(got, sends,
                                                                              strict=False)),
            f"sent at {got}, §17.1.2.2 says {sends}")
+
+
+# ---- §18.1.1 / §18.1.2: a sent-by without a port --------------------------------------------------
+
+# RFC 3261 §18.1.1, written from the RFC: "It is 5060 for UDP, TCP and SCTP, 5061 for TLS."
+RFC_DEFAULT_SENT_BY_PORT = {"UDP": 5060, "TCP": 5060, "SCTP": 5060, "TLS": 5061}
+
+
+@check("RFC3261-18.1.1-SENT-BY-DEFAULT-PORT", "RFC3261-18.1.2-FOREIGN-SENT-BY")
+@settings(deadline=None)
+@given(name=st.sampled_from(sorted(RFC_DEFAULT_SENT_BY_PORT)),
+       port=st.sampled_from([5060, 5061, 5062, 15060]), status=st.sampled_from([180, 200, 403]))
+def a_port_less_sent_by_means_the_transports_default_port(name: str, port: int,
+                                                          status: int) -> None:
+    """A response whose top Via is ours with the port left out is ours (passed to the
+    transaction) exactly when our sent-by port is the default port of the Via's transport
+    (5060 for UDP, TCP and SCTP, 5061 for TLS); otherwise it is silently discarded."""
+    clock = Scheduler()
+    local = HostPort(CLIENT.host, port)
+    transport = ScriptedTransport(clock, name, local)
+    dropped: list[Dropped] = []
+    layer = TransactionLayer(transport, clock, SeededRandom(8), observer=dropped.append)
+    owner = RecordingOwner(clock)
+    tx = layer.send_request(make_request(), Target(name, SERVER.host, SERVER.port), owner)
+    sent = _sent(transport)
+    response = response_to(sent, status)
+    via = response.vias[0]
+    assert via.port == port  # the client wrote its port (RFC3261-18.1.1-SENT-BY)
+    portless = response.with_headers(
+        response.headers.with_replaced("Via", str(dataclasses.replace(via, port=None))))
+    assert portless.vias[0].port is None
+    layer.receive(portless.to_bytes(), SERVER, transport)
+    ours = port == RFC_DEFAULT_SENT_BY_PORT[name]
+    heard = [e.kind for e in owner.events]
+    rule = ("RFC3261-18.1.1-SENT-BY-DEFAULT-PORT" if port in (5060, 5061)
+            else "RFC3261-18.1.2-FOREIGN-SENT-BY")
+    expect(rule, heard == (["provisional" if status < 200 else "final"] if ours else []),
+           f"SIP/2.0/{name} without a port, our sent-by port {port}: the owner heard {heard}")
+    expect(rule, tx.state == ((PROCEEDING if status < 200 else COMPLETED) if ours else TRYING),
+           f"SIP/2.0/{name} without a port, our sent-by port {port}: state {tx.state}")
+    expect(rule, len(dropped) == (0 if ours else 1), f"dropped {dropped}")
+
+
+# ---- §17.1.4: whom a transport error reported later concerns ------------------------------------
+
+_HOSTS = ("192.0.2.1", "192.0.2.2")
+_PORTS = (5060, 5062)
+error_targets = st.builds(Target, st.sampled_from(["UDP", "TCP"]), st.sampled_from(_HOSTS),
+                          st.sampled_from(_PORTS))
+
+
+@check("RFC3261-17.1.4-TRANSPORT-ERROR")
+@settings(deadline=None)
+@given(targets=st.lists(error_targets, min_size=1, max_size=6),
+       reported=st.lists(error_targets, min_size=1, max_size=3))
+def a_transport_error_fails_exactly_the_transactions_sending_there(
+    targets: list[Target], reported: list[Target]
+) -> None:
+    """Transactions to several destinations (transport, host, port); each transport error the
+    transport reports for a destination fails the live transactions sending to that very
+    destination -- once, straight to Terminated -- and no other: another port, another host
+    or another transport to the same host and port is another destination."""
+    clock = Scheduler()
+    udp = ScriptedTransport(clock, "UDP", CLIENT)
+    tcp = ScriptedTransport(clock, "TCP", _TCP_LOCAL)
+    layer = TransactionLayer({"UDP": udp, "TCP": tcp}, clock, SeededRandom(9))
+    owner = RecordingOwner(clock)
+    txs = [layer.send_request(make_request(i + 1), t, owner) for i, t in enumerate(targets)]
+    run_bounded(clock, 0.1)
+    failed: set[int] = set()
+    for where in reported:
+        layer.transport_error(where, TransportError("ICMP port unreachable"))
+        failed |= {i for i, t in enumerate(targets) if t == where}
+        for i, tx in enumerate(txs):
+            told = [e.kind for e in owner.events if e.tx is tx]
+            want = ["transport_error"] if i in failed else []
+            expect("RFC3261-17.1.4-TRANSPORT-ERROR", told == want,
+                   f"after errors for {reported[:reported.index(where) + 1]}: the "
+                   f"transaction to {targets[i]} told {told}, RFC 3261 §17.1.4 says {want}")
+            expect("RFC3261-17.1.4-TRANSPORT-ERROR",
+                   tx.state == (TERMINATED if i in failed else TRYING),
+                   f"the transaction to {targets[i]} is {tx.state}")
+
+
+@check("RFC3261-17.1.4-TRANSPORT-ERROR", "RFC3261-18.1.1-SIZE-UDP-FALLBACK")
+@settings(deadline=None)
+@given(padding=st.integers(_LIMIT_PADDING + 1, 3000), at_once=st.booleans(),
+       late_tcp_error=st.booleans(), udp_error_after=st.floats(0.0, 10.0))
+def after_the_udp_fall_back_a_udp_error_fails_the_transaction(
+    padding: int, at_once: bool, late_tcp_error: bool, udp_error_after: float
+) -> None:
+    """A request moved to TCP for its size whose TCP attempt fails is retried over UDP once
+    (§18.1.1); from then on it is a UDP transaction: a TCP error reported late for the
+    abandoned connection does not concern it, and a transport error for its UDP destination
+    informs the TU and terminates it (§17.1.4) -- no second fall-back."""
+    clock, udp, tcp, layer, owner = _size_rig(13)
+    if at_once:
+        tcp.fail_next()
+    tx = layer.send_request(make_request(padding=padding), UDP_TARGET_FOR_SIZE, owner)
+    if not at_once:
+        run_bounded(clock, 0.05)
+        layer.transport_error(TCP_TARGET_FOR_SIZE, TransportError("TCP reset"))
+    assert len(tcp.sent) == 1 and len(udp.sent) == 1, (tcp.sent, udp.sent)
+    assert tx.state == TRYING and owner.events == []
+    if late_tcp_error:
+        layer.transport_error(TCP_TARGET_FOR_SIZE, TransportError("TCP reset, again"))
+        expect("RFC3261-17.1.4-TRANSPORT-ERROR", owner.events == [] and tx.state == TRYING,
+               f"a TCP error after the fall-back to UDP: {owner.events}, {tx.state}")
+    run_bounded(clock, clock.now + udp_error_after)
+    if tx.state != TRYING:
+        return  # Timer F came first
+    sends = len(udp.sent)
+    layer.transport_error(UDP_TARGET_FOR_SIZE, TransportError("ICMP port unreachable"))
+    rule = ("RFC3261-18.1.1-SIZE-UDP-FALLBACK" if len(udp.sent) > sends
+            else "RFC3261-17.1.4-TRANSPORT-ERROR")
+    expect(rule, [e.kind for e in owner.events] == ["transport_error"] and tx.state == TERMINATED,
+           f"a UDP error after the fall-back: {owner.events}, {tx.state}, "
+           f"{len(udp.sent) - sends} more UDP sends")
