@@ -527,7 +527,7 @@ CATALOGUE: tuple[Mutant, ...] = (
            "            if (t.transport.upper(), t.host.lower(), t.port) == key and",
            "            if (t.host.lower(), t.port) == key[1:] and", ("17.1.4", "18.1.1")),
     Mutant("T23", "RFC 3261 §18.1.1 / §17.1.2.2", "after the UDP fall-back the transaction is "
-           "over an unreliable transport (retransmits the same request)", TXCORE,
+           "over an unreliable transport (Completed: Timer K = T4)", TXCORE,
            "        self.moved_to_tcp = False\n        self.reliable = False\n",
            "        self.moved_to_tcp = False\n", ("18.1.1", "17.1.2")),
     Mutant("T24", "RFC 3261 §17.1.2.2", "Completed: retransmissions of the final response are "
@@ -586,13 +586,13 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("N01", "RFC 2782 (Usage rules)", "select the first RR whose running sum is greater "
            "than OR EQUAL to the random number", "sipfsm/aio/resolver.py",
            "                if running >= pick:", "                if running > pick:",
-           ("RFC 2782",)),
+           ("RFC 2782 (Usage rules, Weight)",)),
     Mutant("N02", "RFC 2782 (Usage rules)", "weight-0 records are placed at the beginning of "
            "the list", "sipfsm/aio/resolver.py",
            "        unordered = [r for r in group if r.weight == 0] + "
            "[r for r in group if r.weight != 0]",
            "        unordered = [r for r in group if r.weight != 0] + "
-           "[r for r in group if r.weight == 0]", ("RFC 2782",)),
+           "[r for r in group if r.weight == 0]", ("RFC 2782 (Usage rules, Weight)",)),
     Mutant("N03", "RFC 3263 §4.1 / RFC 3403 §4.1", "NAPTR flags are case-insensitive ('S' is "
            "'s')", "sipfsm/aio/resolver.py",
            '        if record.flags.lower() != "s" or record.regexp:',

@@ -43,7 +43,6 @@ from sipfsm.conformance.registry import check, expect
 from sipfsm.ports import Target
 from sipfsm.sim import SeededRandom
 
-
 # A client's transports in its order of preference (RFC 3263 §4.1's defaults do not follow it).
 CLIENT_TRANSPORT_ORDERS = [("UDP", "TCP"), ("TCP", "UDP"), ("TLS", "TCP", "UDP"),
                            ("TCP", "TLS", "UDP")]
@@ -283,6 +282,9 @@ def _usable(record: NaptrRecord, secure: bool, transports: set[str]) -> bool:
     st.booleans(),
     st.sets(st.sampled_from(["UDP", "TCP", "TLS", "SCTP"]), min_size=1),
 )
+# NAPTR flags are case-insensitive (RFC 3403 §4.1): "S" is the "s" RFC 3263 asks for.
+@example([NaptrRecord(10, 10, "S", "SIP+D2T", "", "_sip._tcp.example.com"),
+          NaptrRecord(10, 20, "s", "SIP+D2U", "", "_sip._udp.example.com")], False, {"UDP", "TCP"})
 def naptr_selection_properties(
     records: list[NaptrRecord], secure: bool, transports: set[str]
 ) -> None:
@@ -434,6 +436,10 @@ def order_srv_is_a_permutation_by_ascending_priority(
 
 @check("RFC2782-USAGE-WEIGHT-ORDER-RESOLVER")
 @given(srv_sets, fractions)
+# The draw at the bottom of the range, 0: the weight-0 record placed at the beginning is the
+# first whose running sum (0) is greater than or equal to it.
+@example([SrvRecord(0, 10, 5060, "ten.example.com"), SrvRecord(0, 0, 5060, "zero.example.com"),
+          SrvRecord(0, 5, 5060, "five.example.com")], [0.0, 0.0, 0.0])
 def order_srv_follows_the_weighted_selection_algorithm(
     records: list[SrvRecord], picks: list[float]
 ) -> None:

@@ -289,3 +289,181 @@ def xor_mapped_address_as_rfc5389(tid: bytes, host: str, port: int) -> None:
     key = bytes.fromhex("2112a442") + (tid if address.version == 6 else b"")
     assert bytes(a ^ b for a, b in zip(value[4:], key, strict=True)) == address.packed
     assert decode_stun(data).mapped_address == (str(address), port)
+
+
+# -- the sharper cases: a new flow, a stray STUN response, a flow being probed, the ping bytes ----
+
+
+def _probe(flows: FlowSet) -> tuple[float, SendKeepAlive]:
+    """Fire flow 1's next keep-alive; (when, the keep-alive)."""
+    due = flows.next_deadline()
+    assert due is not None
+    (probe,) = [o for o in flows.tick(due) if isinstance(o, SendKeepAlive)]
+    return due, probe
+
+
+@check("RFC5626-4.4.2-MAPPED-ADDRESS-CHANGE")
+@given(st.ip_addresses(v=4).map(str), st.integers(1, 65535), st.ip_addresses(v=4).map(str),
+       st.integers(1, 65535), st.sampled_from(["mapping", "no-response"]))
+def a_new_flow_starts_with_no_mapped_address(host: str, port: int, host2: str, port2: int,
+                                             failure: str) -> None:
+    """The XOR-MAPPED-ADDRESS is compared within one flow: after a flow fails (a changed
+    mapping, or no STUN response) and a new flow is registered, the new flow's first response
+    sets its mapping, whatever the old flow's was, and keeps it up; a change on the new flow
+    fails it again."""
+    flows = _one_flow("UDP", [])
+    flows.start(0.0)
+    flows.registered(1, 0.0)
+    now, probe = _probe(flows)
+    flows.stun_response(1, now, probe.transaction_id, ("198.51.100.1", 1000))
+    now, probe = _probe(flows)
+    if failure == "mapping":
+        flows.stun_response(1, now, probe.transaction_id, ("198.51.100.2", 2000))
+    else:
+        while flows.state(1) is FlowState.PROBING:
+            due = flows.next_deadline()
+            assert due is not None
+            now = due
+            flows.tick(now)
+    assert flows.state(1) is FlowState.REGISTERING
+    flows.registered(1, now + 1.0)  # the new flow
+    now, probe = _probe(flows)
+    flows.stun_response(1, now, probe.transaction_id, (host, port))
+    expect("RFC5626-4.4.2-MAPPED-ADDRESS-CHANGE", flows.state(1) is FlowState.UP,
+           f"the new flow's first STUN response ({host}:{port}) failed it: {flows.history(1)}")
+    now, probe = _probe(flows)
+    flows.stun_response(1, now, probe.transaction_id, (host2, port2))
+    changed = (host, port) != (host2, port2)
+    expect("RFC5626-4.4.2-MAPPED-ADDRESS-CHANGE",
+           flows.state(1) is (FlowState.REGISTERING if changed else FlowState.UP),
+           f"{host}:{port} then {host2}:{port2} on the new flow: {flows.state(1)}")
+
+
+@check("RFC5626-4.4.2-STUN-RETRANSMIT")
+@given(st.binary(min_size=12, max_size=12), st.integers(0, 6))
+def only_the_requests_transaction_id_answers_a_stun_keepalive(stray: bytes,
+                                                              retransmissions: int) -> None:
+    """A Binding response whose transaction id is not the keep-alive's (late, stray or forged)
+    answers nothing: the keep-alive transaction goes on retransmitting with its own id and
+    fails the flow 39.5 s after the first request; the response with its own id answers it."""
+    flows = _one_flow("UDP", [])
+    flows.start(0.0)
+    flows.registered(1, 0.0)
+    first, probe = _probe(flows)
+    if stray == probe.transaction_id:
+        stray = bytes(b ^ 0xFF for b in stray)
+    offsets = [0.5, 1.5, 3.5, 7.5, 15.5, 31.5]  # RFC 5389 §7.2.1, RTO 500 ms, Rc 7
+    now = first
+    for offset in offsets[:retransmissions]:
+        now = first + offset
+        flows.tick(now)
+    flows.stun_response(1, now + 0.01, stray, ("198.51.100.9", 9))
+    expect("RFC5626-4.4.2-STUN-RETRANSMIT", flows.state(1) is FlowState.PROBING,
+           f"a response with another transaction id ended the keep-alive: {flows.history(1)}")
+    if retransmissions % 2:
+        flows.stun_response(1, now + 0.02, probe.transaction_id, ("198.51.100.9", 9))
+        expect("RFC5626-4.4.2-STUN-RETRANSMIT", flows.state(1) is FlowState.UP,
+               "the response with the keep-alive's own transaction id did not answer it")
+        return
+    resent = [o for t in offsets[retransmissions:] for o in flows.tick(first + t)
+              if isinstance(o, SendKeepAlive)]
+    expect("RFC5626-4.4.2-STUN-RETRANSMIT",
+           len(resent) == len(offsets) - retransmissions
+           and all(o.transaction_id == probe.transaction_id for o in resent),
+           f"{len(resent)} retransmissions after the stray response")
+    flows.tick(first + 39.5)
+    expect("RFC5626-4.4.2-STUN-RETRANSMIT", flows.state(1) is FlowState.REGISTERING,
+           f"no answer by 39.5 s, yet the flow is {flows.state(1)}")
+
+
+@check("RFC5626-4.5-FLOW-RECOVERY-BACKOFF")
+@given(st.integers(2, 4), st.booleans(), fractions)
+def a_flow_being_probed_is_still_up_for_the_backoff(flow_count: int, answered: bool,
+                                                    draw: float) -> None:
+    """base-time is 90 s while some other flow is up -- also while its keep-alive awaits its
+    answer (a keep-alive in flight does not make a flow failed) -- and 30 s when every flow has
+    failed."""
+    targets = [Target("TCP", f"192.0.2.{i + 1}", 5060) for i in range(flow_count)]
+    random = _BackoffScript([draw] * 16)
+    flows = FlowSet(targets, random)
+    flows.start(0.0)
+    for reg_id in flows.reg_ids[1:]:
+        flows.registered(reg_id, 0.0)
+    pings = [o for o in flows.tick(95.0) if isinstance(o, SendKeepAlive)]  # 95-120 s: 95
+    assert {p.reg_id for p in pings} == set(flows.reg_ids[1:]), pings
+    if answered:
+        for ping in pings:
+            flows.pong(ping.reg_id, 95.5)
+    flows.register_failed(1, 96.0, "503")
+    expect("RFC5626-4.5-FLOW-RECOVERY-BACKOFF", random.backoffs[-1:] == [(90.0, 180.0)],
+           f"other flows {'up' if answered else 'awaiting their pong'}: wait drawn from "
+           f"{random.backoffs[-1:]}, RFC 5626 §4.5 (base-time 90 s, one failure): 90 .. 180")
+    for reg_id in flows.reg_ids[1:]:
+        flows.flow_lost(reg_id, 97.0, "reset")
+        flows.register_failed(reg_id, 97.0, "connect refused")
+    flows.tick(96.0 + 180.0)  # flow 1 tries again ...
+    flows.register_failed(1, 96.0 + 180.0, "503")  # ... and fails, every flow down
+    expect("RFC5626-4.5-FLOW-RECOVERY-BACKOFF", random.backoffs[-1:] == [(60.0, 120.0)],
+           f"every flow failed: wait drawn from {random.backoffs[-1:]}, RFC 5626 §4.5 "
+           "(base-time 30 s, two failures): 60 .. 120")
+
+
+@check("RFC5626-4.4.1-PONG-TIMEOUT")
+def the_ping_is_a_double_crlf_and_a_single_crlf_is_the_pong() -> None:
+    """Over a real TCP connection on 127.0.0.1: the ping the client writes is exactly CRLF CRLF
+    (RFC 5626 §3.5.1 / §4.4.1), a single CRLF back is taken as the pong, and the connection
+    still carries SIP afterwards."""
+    import asyncio
+
+    from sipfsm.aio.keepalive import KeepAliveTcpTransport
+    from sipfsm.conformance.aio_support import RecordingReceiver, register, run
+
+    async def scenario() -> None:
+        got: list[bytes] = []
+        arrived = asyncio.Event()
+
+        async def edge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += await reader.read(4096)  # the REGISTER's head
+            while True:
+                chunk = await reader.read(4096)
+                if not chunk:
+                    break
+                got.append(chunk)
+                arrived.set()
+                if b"".join(got) == b"\r\n\r\n":
+                    writer.write(b"\r\n")
+                    await writer.drain()
+
+        server = await asyncio.start_server(edge, "127.0.0.1", 0)
+        port = int(server.sockets[0].getsockname()[1])
+        pongs: list[Target] = []
+        target = Target("TCP", "127.0.0.1", port)
+        try:
+            tcp = await KeepAliveTcpTransport.open_keepalive(
+                RecordingReceiver(), on_pong=pongs.append, listen=False)
+            try:
+                tcp.send(register(), target)
+                for _ in range(200):
+                    if tcp.connected(target):
+                        break
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.05)
+                assert tcp.send_ping(target)
+                await asyncio.wait_for(arrived.wait(), 2.0)
+                await asyncio.sleep(0.1)  # anything more the client wrote arrives too
+                expect("RFC5626-4.4.1-PONG-TIMEOUT", b"".join(got) == b"\r\n\r\n",
+                       f"the ping on the wire is {b''.join(got)!r}, RFC 5626: CRLF CRLF")
+                for _ in range(100):
+                    if pongs:
+                        break
+                    await asyncio.sleep(0.01)
+                expect("RFC5626-4.4.1-PONG-TIMEOUT", pongs == [target],
+                       f"a single CRLF back is the pong: on_pong got {pongs}")
+            finally:
+                await tcp.aclose()
+        finally:
+            server.close()
+
+    run(scenario())

@@ -25,6 +25,14 @@ from hypothesis.stateful import (
 
 from sipfsm.conformance.harness import run_bounded
 from sipfsm.conformance.registry import check, expect
+from sipfsm.core.transaction import (
+    Final,
+    Provisional,
+    StartTimer,
+    TimerE,
+    TransportFailed,
+    UseUdp,
+)
 from sipfsm.errors import TransportError
 from sipfsm.message import Headers, Request, Response, parse, parse_uri
 from sipfsm.ports import HostPort, Target
@@ -46,6 +54,8 @@ from sipfsm.transaction import (
     NonInviteClientTransaction,
     TimerValues,
     TransactionLayer,
+    TransactionState,
+    step,
 )
 
 __all__ = ["TransactionMachineTest", "make_request", "mutate", "rfc_timeline"]
@@ -889,7 +899,7 @@ def proceeding_retransmits_every_t2(t1: float, t2: float, provisional_after: int
            f"sent at {got}, §17.1.2.2 says {sends}")
 
 
-# ---- §18.1.1 / §18.1.2: a sent-by without a port --------------------------------------------------
+# ---- §18.1.1 / §18.1.2: a sent-by without a port ------------------------------------------------
 
 # RFC 3261 §18.1.1, written from the RFC: "It is 5060 for UDP, TCP and SCTP, 5061 for TLS."
 RFC_DEFAULT_SENT_BY_PORT = {"UDP": 5060, "TCP": 5060, "SCTP": 5060, "TLS": 5061}
@@ -1005,3 +1015,44 @@ def after_the_udp_fall_back_a_udp_error_fails_the_transaction(
     expect(rule, [e.kind for e in owner.events] == ["transport_error"] and tx.state == TERMINATED,
            f"a UDP error after the fall-back: {owner.events}, {tx.state}, "
            f"{len(udp.sent) - sends} more UDP sends")
+
+
+# ---- the pure table (sipfsm.core.transaction.step, what an auditor replays) after a fall-back ----
+
+
+@check("RFC3261-17.1.2.2-TIMER-K", "RFC3261-18.1.1-SIZE-UDP-FALLBACK")
+@settings(deadline=None)
+@given(t1=t1_values, t2=t2_values, t4=t4_values, retransmissions=st.integers(0, 3),
+       provisional=st.booleans())
+def the_pure_step_after_the_udp_fall_back_runs_udp_timers(
+    t1: float, t2: float, t4: float, retransmissions: int, provisional: bool
+) -> None:
+    """The table's pure ``step`` (no driver), from a request moved to TCP for its size: a TCP
+    failure retries it over UDP (Timer E at T1), and from then on it is an unreliable-transport
+    transaction: Timer E doubles to T2 (T2 in Proceeding), and Completed waits Timer K = T4."""
+    values = TimerValues(t1=t1, t2=t2, t4=t4)
+    clock = Scheduler()
+    transport = ScriptedTransport(clock, "UDP", CLIENT)
+    layer = TransactionLayer(transport, clock, SeededRandom(3), timer_values=values)
+    layer.send_request(make_request(), Target("UDP", SERVER.host, SERVER.port),
+                       RecordingOwner(clock))
+    sent = _sent(transport)
+    state = TransactionState(TRYING, reliable=True, interval=t1, moved_to_tcp=True,
+                             udp_fallback=True, timer_values=values)
+    state, out = step(state, TransportFailed(TransportError("TCP reset")))
+    fallback = "RFC3261-18.1.1-SIZE-UDP-FALLBACK"
+    expect(fallback, state.name == TRYING and UseUdp() in out and StartTimer("E", t1) in out,
+           f"after the TCP failure: {state.name}, {out}")
+    interval = t1
+    for _ in range(retransmissions):
+        state, out = step(state, TimerE())
+        interval = t2 if state.name == PROCEEDING else min(2 * interval, t2)
+        expect("RFC3261-17.1.2.2-TIMER-E-DOUBLING", StartTimer("E", interval) in out,
+               f"Timer E after the fall-back: {out}, RFC 3261 §17.1.2.2 says {interval}")
+    if provisional:
+        state, out = step(state, Provisional(response_to(sent, 180)))
+    state, out = step(state, Final(response_to(sent, 200)))
+    timers = [o for o in out if isinstance(o, StartTimer)]
+    expect("RFC3261-17.1.2.2-TIMER-K", state.name == COMPLETED and timers == [StartTimer("K", t4)],
+           f"Completed over UDP after the fall-back starts {timers}; RFC 3261 §17.1.2.2: "
+           f"Timer K = T4 = {t4} for an unreliable transport")
