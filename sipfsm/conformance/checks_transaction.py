@@ -1056,3 +1056,68 @@ def the_pure_step_after_the_udp_fall_back_runs_udp_timers(
     expect("RFC3261-17.1.2.2-TIMER-K", state.name == COMPLETED and timers == [StartTimer("K", t4)],
            f"Completed over UDP after the fall-back starts {timers}; RFC 3261 §17.1.2.2: "
            f"Timer K = T4 = {t4} for an unreliable transport")
+
+
+# ---- §17.1.2.2: a Terminated transaction is destroyed before anyone hears of it -----------------
+
+
+class _InspectingOwner(RecordingOwner):
+    """Notes, at each outcome, what is left of the transaction: its state, whether the layer
+    still holds it, how many timers are pending."""
+
+    def __init__(self, clock: Scheduler, layer: TransactionLayer) -> None:
+        super().__init__(clock)
+        self.layer = layer
+        self.seen: list[tuple[str, str, bool, int]] = []
+
+    def _note(self, kind: str, tx: NonInviteClientTransaction) -> None:
+        clock = self.clock
+        assert isinstance(clock, Scheduler)
+        self.seen.append((kind, tx.state, self.layer.get(tx.branch) is tx, clock.pending()))
+
+    def on_timeout(self, tx: NonInviteClientTransaction) -> None:
+        self._note("timeout", tx)
+        super().on_timeout(tx)
+
+    def on_transport_error(self, tx: NonInviteClientTransaction,
+                           error: Exception) -> None:
+        self._note("transport_error", tx)
+        super().on_transport_error(tx, error)
+
+
+@check("RFC3261-17.1.2.2-DESTROY", "RFC3261-17.1.2.2-TIMER-K-TERMINATED")
+@settings(deadline=None)
+@given(reliable=st.booleans(), ending=st.sampled_from(["timeout", "send-fails", "reported"]),
+       provisional=st.booleans(), t1=t1_values)
+def a_terminated_transaction_is_destroyed_before_the_tu_hears(
+    reliable: bool, ending: str, provisional: bool, t1: float
+) -> None:
+    """When Timer F fires or the transport fails, the transaction enters Terminated, where it
+    "MUST be destroyed immediately": by the time the TU is told, the layer no longer holds it
+    and none of its timers is pending."""
+    clock = Scheduler()
+    name = "TCP" if reliable else "UDP"
+    transport = ScriptedTransport(clock, name, CLIENT)
+    layer = TransactionLayer(transport, clock, SeededRandom(6),
+                             timer_values=TimerValues(t1=t1))
+    owner = _InspectingOwner(clock, layer)
+    target = Target(name, SERVER.host, SERVER.port)
+    if ending == "send-fails":
+        transport.fail_next()
+    tx = layer.send_request(make_request(), target, owner)
+    if provisional and ending != "send-fails":
+        layer.receive(response_to(_sent(transport), 180, source=CLIENT).to_bytes(), SERVER,
+                      transport)
+    if ending == "reported":
+        run_bounded(clock, t1 / 2)
+        layer.transport_error(target, TransportError("ICMP port unreachable"))
+    run_bounded(clock, 64 * t1 + 1.0)
+    want = "timeout" if ending == "timeout" else "transport_error"
+    expect("RFC3261-17.1.2.2-DESTROY", [s[:2] for s in owner.seen] == [(want, TERMINATED)],
+           f"the TU heard {owner.seen}")
+    for kind, _, held, pending in owner.seen:
+        expect("RFC3261-17.1.2.2-DESTROY", not held,
+               f"told of the {kind} while the layer still holds the Terminated transaction")
+        expect("RFC3261-17.1.2.2-TIMER-K-TERMINATED", pending == 0,
+               f"told of the {kind} with {pending} of its timers still pending")
+    assert tx.state == TERMINATED and len(layer) == 0
