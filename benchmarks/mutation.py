@@ -567,6 +567,10 @@ CATALOGUE: tuple[Mutant, ...] = (
            "        if tx is not None:\n            mine = tx.sent_by\n",
            "        if tx is not None:\n            return True\n            mine = tx.sent_by\n",
            ("18.1.2",)),
+    Mutant("M26", "RFC 3261 §18.1.2 / §7.3.1", "a sent-by host name is compared "
+           "case-insensitively", TX,
+           "def _same_host(a: str, b: str) -> bool:\n    if a.lower() == b.lower():",
+           "def _same_host(a: str, b: str) -> bool:\n    if a == b:", ("18.1.2",)),
     # RFC 3261 §18.1.1 / §8.1.1.7 / RFC 3581 §3: the Via the client inserts
     Mutant("V20", "RFC 3261 §18.1.1", "the size rule measures the request as sent (top Via "
            "included)", TX,
@@ -613,6 +617,10 @@ CATALOGUE: tuple[Mutant, ...] = (
            "port, chosen)",
            "        if port not in (None, 5060):\n            return await "
            "self._address_targets(host, port, chosen)", ("RFC 3263 §4.2",)),
+    Mutant("N07", "RFC 3263 §4.1 / RFC 3261 §26.2.2", "a SIPS URI with transport=tcp is "
+           "resolved for TLS over TCP", "sipfsm/aio/resolver.py",
+           '            if name in ("TCP", "TLS"):', '            if name == "TLS":',
+           ("RFC 3263 §4.1",)),
     # RFC 5626 §4.4 / §4.5 and RFC 5389: outbound flows and keep-alives
     Mutant("T30", "RFC 5626 §4.4.2", "a changed XOR-MAPPED-ADDRESS fails *this* flow: a new "
            "flow starts with no mapping remembered", "sipfsm/outbound/flow.py",
@@ -640,6 +648,11 @@ CATALOGUE: tuple[Mutant, ...] = (
            "self._flows.values())",
            "            f.state is not FlowState.UP for f in self._flows.values())",
            ("RFC 5626 §4.5",)),
+    Mutant("T36", "RFC 5626 §4.4", "the registrar's Flow-Timer bounds the keep-alive period "
+           "(a locally configured period does not override it)", "sipfsm/outbound/flow.py",
+           "    period = flow_timer if flow_timer is not None else settings.keepalive",
+           "    period = settings.keepalive if settings.keepalive is not None else flow_timer",
+           ("RFC 5626 §4.4",)),
     # the generated dispatch (sipfsm/fsm.py) must run the tables as `transitions` does
     Mutant("T40", "RFC 3261 §17.1.2.2 / §10.2 (tables)", "a row runs only when ALL its "
            "conditions hold", "sipfsm/fsm.py",

@@ -81,12 +81,14 @@ def stun_keepalives_every_24_to_29_seconds(script: list[float]) -> None:
 
 @check("RFC5626-4.4-FLOW-TIMER")
 @given(st.sampled_from(["UDP", "TCP", "TLS"]), st.integers(5, 3600),
-       st.lists(fractions, min_size=3, max_size=3))
+       st.lists(fractions, min_size=3, max_size=3), st.none() | st.integers(1, 7200))
 def flow_timer_bounds_the_keepalive_period(transport: str, flow_timer: int,
-                                           script: list[float]) -> None:
+                                           script: list[float], keepalive: int | None) -> None:
     """With a Flow-Timer of F seconds, keep-alives go at least every F seconds, at a random
-    80-100 % of F."""
-    flows = _one_flow(transport, [f for s in script for f in (s, 0.5)])
+    80-100 % of F -- also when a keep-alive period is configured locally (the registrar's
+    Flow-Timer is what the flow must honour)."""
+    settings = {} if keepalive is None else {"keepalive": float(keepalive)}
+    flows = _one_flow(transport, [f for s in script for f in (s, 0.5)], **settings)
     times = _keepalive_times(flows, 50.0, 3, flow_timer=float(flow_timer))
     gaps = [b - a for a, b in zip([50.0, *times], times, strict=False)]
     assert all(0.8 * flow_timer - 1e-6 <= gap <= flow_timer + 1e-6 for gap in gaps)

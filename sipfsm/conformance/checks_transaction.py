@@ -11,6 +11,7 @@ transport.  After every step the transaction must agree with :func:`rfc_timeline
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass
 
 from hypothesis import given, settings
@@ -1121,3 +1122,53 @@ def a_terminated_transaction_is_destroyed_before_the_tu_hears(
         expect("RFC3261-17.1.2.2-TIMER-K-TERMINATED", pending == 0,
                f"told of the {kind} with {pending} of its timers still pending")
     assert tx.state == TERMINATED and len(layer) == 0
+
+
+# ---- §18.1.2: our sent-by, written another way ---------------------------------------------------
+
+
+def _respelled(host: str, flips: list[bool]) -> str:
+    """``host`` as another element could write it and still mean it: a name in another case
+    (host names are case-insensitive, RFC 3261 §7.3.1 / §19.1.4), an IPv6 literal expanded
+    or in capitals."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "".join(c.swapcase() if flip else c
+                       for c, flip in zip(host, flips + [True] * len(host), strict=False))
+    if address.version == 6:
+        return address.exploded.upper() if flips[:1] == [True] else address.exploded
+    return host
+
+
+@check("RFC3261-18.1.2-FOREIGN-SENT-BY", "RFC3261-18.1.2-PASS-TO-TRANSACTION")
+@settings(deadline=None)
+@given(host=st.sampled_from(["ua1.Example.COM", "client.example.org", "2001:db8::a",
+                             "2001:DB8:0:0::10"]),
+       flips=st.lists(st.booleans(), min_size=1, max_size=20), reliable=st.booleans(),
+       status=st.sampled_from([180, 200, 401]))
+def our_sent_by_written_another_way_is_still_ours(host: str, flips: list[bool],
+                                                  reliable: bool, status: int) -> None:
+    """A response whose top-Via sent-by is ours written another way -- the host name in
+    another case, the IPv6 address in another form -- corresponds to the value we insert: it
+    is passed to the transaction, not discarded."""
+    clock = Scheduler()
+    name = "TCP" if reliable else "UDP"
+    local = HostPort(host, 5060)
+    transport = ScriptedTransport(clock, name, local)
+    dropped: list[Dropped] = []
+    layer = TransactionLayer(transport, clock, SeededRandom(12), observer=dropped.append)
+    owner = RecordingOwner(clock)
+    tx = layer.send_request(make_request(), Target(name, SERVER.host, SERVER.port), owner)
+    response = response_to(_sent(transport), status)
+    via = response.vias[0]
+    respelled = response.with_headers(response.headers.with_replaced(
+        "Via", str(dataclasses.replace(via, host=_respelled(via.host, flips)))))
+    layer.receive(respelled.to_bytes(), SERVER, transport)
+    heard = [e.kind for e in owner.events]
+    expect("RFC3261-18.1.2-FOREIGN-SENT-BY", dropped == [],
+           f"sent-by {respelled.vias[0].sent_by} (ours: {local}) was discarded: {dropped}")
+    expect("RFC3261-18.1.2-PASS-TO-TRANSACTION",
+           heard == ["provisional" if status < 200 else "final"],
+           f"our sent-by written as {respelled.vias[0].sent_by}: the owner heard {heard}")
+    assert tx.state == (PROCEEDING if status < 200 else COMPLETED)
