@@ -675,6 +675,127 @@ CATALOGUE: tuple[Mutant, ...] = (
            "        for t in candidates:\n            exits: tuple[Any, ...] = ()",
            "        for t in reversed(candidates):\n            exits: tuple[Any, ...] = ()",
            ("17.1.2", "10.2")),
+    # ---- HAUTH: the Digest client (RFC 3261 §22, RFC 7616, RFC 8760), incl. its short paths --
+    Mutant("D20", "RFC 3261 §22.3", "a 407 is answered in Proxy-Authorization", CLIENT,
+           'HEADER_FOR_STATUS = {401: "Authorization", 407: "Proxy-Authorization"}',
+           'HEADER_FOR_STATUS = {401: "Authorization", 407: "Authorization"}',
+           ("22.3",)),
+    Mutant("D21", "RFC 3261 §22.3 / §8.1.3.5", "a 407's challenges are its Proxy-Authenticate "
+           "values", CLASSIFY,
+           "            values = (response.www_authenticate if effective == 401",
+           "            values = (response.www_authenticate if effective in (401, 407)",
+           ("22.3",)),
+    Mutant("D22", "RFC 7616 §3.3", "stale is a case-insensitive flag (stale=TRUE is true)",
+           CHALLENGE, 'stale is not None and stale.lower() == "true",',
+           'stale == "true",', ("RFC 7616 §3.3",)),
+    Mutant("D23", "RFC 7616 §3.3 / §3.4.4", "userhash is a case-insensitive flag", CHALLENGE,
+           'userhash is not None and userhash.lower() == "true",', 'userhash == "true",',
+           ("RFC 7616 §3.4",)),
+    Mutant("D24", "RFC 7235 §2.1 / RFC 3261 §25.1", "the auth-scheme is case-insensitive "
+           "(digest = Digest)", CHALLENGE,
+           '        if self.scheme != "Digest" and not self.is_digest:',
+           '        if self.scheme != "Digest":', ("22",)),
+    Mutant("D25", "RFC 7235 §2.1", "auth-param names are case-insensitive (general parser)",
+           "sipfsm/auth/params.py",
+           "        name = name.lower()\n        if quoted_value is not None:",
+           "        if quoted_value is not None:", ("RFC 7616 §3.3",)),
+    Mutant("D26", "RFC 7235 §2.1", "auth-param names are case-insensitive (the one-step "
+           "scanner of the common shape)", CHALLENGE,
+           "    values = {name.lower(): quoted or token for name, quoted, token in items}",
+           "    values = {name: quoted or token for name, quoted, token in items}",
+           ("RFC 7616 §3.3",)),
+    Mutant("D27", "RFC 7616 §4", "charset's only value UTF-8 is matched case-insensitively",
+           CHALLENGE, '        if self.charset is not None and self.charset.upper() != "UTF-8":',
+           '        if self.charset is not None and self.charset != "UTF-8":',
+           ("RFC 7616 §4",)),
+    Mutant("D28", "RFC 7616 §3.4 / §3.5", "a new nonce (nextnonce) restarts nc at 00000001",
+           CLIENT, "        self.nc = 0\n        self._session_key: Secret | None = None",
+           '        self.nc = getattr(self, "nc", 0)\n'
+           "        self._session_key: Secret | None = None", ("RFC 7616 §3.5",)),
+    Mutant("D29", "RFC 7616 §3.3 / §3.4", "after stale=true the new nonce's nc starts at 1",
+           CLIENT,
+           "            responder = Responder._checked(header, challenge, spec, credentials, "
+           "previous)\n",
+           "            responder = Responder._checked(header, challenge, spec, credentials, "
+           "previous)\n            if previous is not None:\n"
+           "                responder.nc = previous.nc\n", ("RFC 7616 §3.3",)),
+    Mutant("D30", "RFC 3261 §22.1", "the first challenge's short way marks the next request "
+           "as its answer (so a second challenge is a rejection)", CLIENT,
+           "                        self._resubmission_pending = True\n                        "
+           "return",
+           "                        self._resubmission_pending = False\n                        "
+           "return", ("22.1",)),
+    Mutant("D31", "RFC 7616 §3.3", "the challenge shapes cache: a challenge is its whole text "
+           "(not the text before its nonce)", CHALLENGE,
+           "        shape = _SHAPES.get(value[:start] + value[end:])",
+           "        shape = next((s for k, s in _SHAPES.items() if k.startswith(value[:start])),"
+           " None)", ("RFC 7616 §3.3",)),
+    Mutant("D32", "RFC 3261 §25.1 / RFC 7616 §3.3", "a quoted nonce is unescaped (quoted-pair) "
+           "on the shapes cache's way too", CHALLENGE,
+           "            if _QUOTED_TEXT.fullmatch(nonce) is not None:",
+           "            if True:", ("RFC 7616 §3.3",)),
+    Mutant("D33", "RFC 7616 §3.4 / RFC 3261 §25.1", "the nonce goes back as a quoted-string, "
+           "\\ and \" escaped (the plain-text short way)", CLIENT,
+           "                       and _quotes_plain(self._username) and _quotes_plain(self.realm)"
+           "\n                       and _quotes_plain(nonce))",
+           "                       and _quotes_plain(self._username) and _quotes_plain(self.realm)"
+           ")", ("RFC 7616 §3.4",)),
+    Mutant("D34", "RFC 3261 §22.1 / §22.3", "only the credentials a challenge rejects are "
+           "refused: a 401 after a 407 for the same realm is no rejection", CLIENT,
+           "            if sent.realm == realm and sent.header == header:",
+           "            if sent.realm == realm:", ("22.1", "22.3")),
+    Mutant("D35", "RFC 3261 §22.3", "a 401 keeps the cached Proxy-Authorization of the same "
+           "realm", CLIENT,
+           "                responders = (*(r for r in responders if r.header != header or "
+           "r.realm != realm),",
+           "                responders = (*(r for r in responders if r.realm != realm),",
+           ("22.3",)),
+    Mutant("D36", "RFC 7616 §3.4.3", "A2 = Method \":\" request-uri (the H(A2) cache keyed "
+           "without the method)", CLIENT,
+           "    key = (algorithm.name, method, uri, qop)",
+           "    key = (algorithm.name, uri, qop)  # type: ignore[assignment]",
+           ("RFC 7616 §3.4",)),
+    Mutant("D37", "RFC 7616 §3.4.4", "userhash=true is sent with a hashed username (the shared "
+           "tails cache keyed without userhash)", CLIENT,
+           "    key = (algorithm, opaque, userhash)", "    key = (algorithm, opaque, False)",
+           ("RFC 7616 §3.4",)),
+    Mutant("D38", "RFC 3261 §22.1", "a new request (a refresh) starts the attempts afresh",
+           CLIENT, "        if not resubmission:\n            self._attempts = 0",
+           "        if False:\n            self._attempts = 0", ("22.1",)),
+    Mutant("D39", "RFC 3261 §22.2", "cached credentials go out on later requests (refreshes)",
+           REG, "        if self._digest is not None:\n            authorization = ",
+           "        if self._digest is not None and self._digest._resubmission_pending:\n"
+           "            authorization = ", ("22.2",)),
+    Mutant("D40", "RFC 8760 §2.4", "the topmost usable challenge (not the last)", CLIENT,
+           "                    pick = option\n                    break\n",
+           "                    pick = option\n", ("RFC 8760 §2",)),
+    Mutant("D41", "RFC 7616 §3.4.2", "H(A1) is the chosen algorithm's (the kept HA1 is reused "
+           "only for the same algorithm)", CLIENT,
+           "                    and previous.realm == realm and previous.algorithm.base == "
+           "algorithm.base):",
+           "                    and previous.realm == realm):", ("RFC 7616 §3.4",)),
+    Mutant("D42", "RFC 7616 §3.5", "rspauth: A2 with an empty method", CLIENT,
+           '            ha2(self.algorithm, "", self._sent_uri, qop, body), qop=qop,',
+           '            ha2(self.algorithm, "REGISTER", self._sent_uri, qop, body), qop=qop,',
+           ("RFC 7616 §3.5",)),
+    Mutant("D43", "RFC 3261 §25.1", "quoted-string: \\ is escaped as well as \"",
+           "sipfsm/auth/params.py",
+           """        value = value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"')""",
+           """        value = value.replace('"', '\\\\"')""", ("RFC 7616 §3.4",)),
+    Mutant("D44", "RFC 7616 §4", "charset=UTF-8: the password is NFC-normalised too", CLIENT,
+           "                if nfc:\n                    text = unicodedata",
+           "                if False:\n                    text = unicodedata",
+           ("RFC 7616 §4",)),
+    Mutant("D45", "RFC 7616 §3.3", "a challenge with an unknown algorithm is ignored (not "
+           "answered as MD5)", CHALLENGE,
+           "        spec = _MD5 if self.algorithm is None else lookup_algorithm(self.algorithm)",
+           "        spec = _MD5 if self.algorithm is None else (lookup_algorithm(self.algorithm)"
+           " or _MD5)", ("RFC 7616 §3.3",)),
+    Mutant("D46", "RFC 3261 §22.1", "rejected credentials leave the cache (never sent "
+           "pre-emptively again)", CLIENT,
+           "                self._responders = tuple(r for r in self._responders\n"
+           "                                         if r.header != header or r.realm != realm)",
+           "                pass", ("22.1",)),
 )
 
 CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these
