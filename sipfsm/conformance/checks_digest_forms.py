@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -30,8 +31,16 @@ from sipfsm.conformance.digest_support import (
     digest_client,
     only,
 )
+from sipfsm.conformance.harness import (
+    ScriptedRegistrar,
+    World,
+    default_config,
+    ok_echo,
+    reply,
+)
 from sipfsm.conformance.registry import check, expect
 from sipfsm.errors import AuthenticationFailed
+from sipfsm.message import Request, Response
 from sipfsm.sim import SeededRandom
 
 # --------------------------------------------------------------------------------------------
@@ -248,3 +257,50 @@ def every_new_request_may_meet_a_stale_nonce(refreshes: int) -> None:
         retry = only(digest.authorization_headers("REGISTER", URI))
         expect("RFC7616-3.3-STALE-RETRY", server.verify(retry).ok,
                f"refresh {refresh + 1}: the retry is refused")
+
+
+# --------------------------------------------------------------------------------------------
+# RFC 3261 §22.2 / §22.3: the registration's later requests carry the cached credentials
+# --------------------------------------------------------------------------------------------
+
+
+def _digest_registrar(status: int, server: FakeServer) -> Any:
+    """A registrar (or, for 407, the proxy before it) that answers a REGISTER without
+    credentials its server accepts with ``status`` and a fresh challenge, and one with them
+    with a 200; it counts the challenges it sent."""
+    challenge_header = "WWW-Authenticate" if status == 401 else "Proxy-Authenticate"
+    credentials_header = "Authorization" if status == 401 else "Proxy-Authorization"
+
+    def responder(request: Request, reg: ScriptedRegistrar) -> Response:
+        value = request.headers.get(credentials_header)
+        if value is not None and server.verify(value).ok:
+            return ok_echo(request, expires=600)
+        reg.state["challenges"] = reg.state.get("challenges", 0) + 1
+        return reply(request, status,
+                     headers=[(challenge_header, v) for v in server.challenges()])
+
+    return responder
+
+
+@check("RFC3261-22.2-CACHE-CREDENTIALS", "RFC3261-22.3-CACHE-PROXY-CREDENTIALS")
+@given(st.sampled_from([401, 407]), st.integers(0, 2**16))
+def refreshes_carry_the_cached_credentials(status: int, seed: int) -> None:
+    """After one challenge, every refresh of the registration (same Call-ID) carries the
+    cached Authorization (Proxy-Authorization), which the server accepts: over an hour of
+    refreshes the server challenged once."""
+    rule = ("RFC3261-22.2-CACHE-CREDENTIALS" if status == 401
+            else "RFC3261-22.3-CACHE-PROXY-CREDENTIALS")
+    header = "Authorization" if status == 401 else "Proxy-Authorization"
+    world = World(_digest_registrar(status, FakeServer()),
+                  credentials=StaticCredentials(USER, PASSWORD), seed=seed,
+                  config=default_config(expires=600))
+    world.client.register()
+    world.run(3600)
+    registers = world.sent_registers()
+    expect(rule, world.client.state == "registered" and len(registers) >= 5,
+           f"{world.client.state} after {len(registers)} REGISTERs")
+    expect(rule, world.registrar.state.get("challenges") == 1,
+           f"{world.registrar.state.get('challenges')} challenges over {len(registers)} "
+           "REGISTERs: the refreshes did not carry the cached credentials")
+    expect(rule, all(r.headers.get(header) is not None for r in registers[1:]),
+           f"a refresh without {header}")
