@@ -796,6 +796,15 @@ CATALOGUE: tuple[Mutant, ...] = (
            "                self._responders = tuple(r for r in self._responders\n"
            "                                         if r.header != header or r.realm != realm)",
            "                pass", ("22.1",)),
+    Mutant("D47", "RFC 3261 §7.3.1 / RFC 8760 §2.4", "a challenge naming a parameter twice is "
+           "malformed and ignored (the one-step scanner as the general parser)", CHALLENGE,
+           "    if len(values) != len(items):\n        return None",
+           "    if False:\n        return None", ("RFC 8760 §2",)),
+    Mutant("D48", "RFC 7616 §3.4", "qop: one of those offered (the short way for the usual "
+           "qop=\"auth\" offer)", CLIENT,
+           'self.qop = "auth" if qop == _AUTH_ONLY else challenge.choose_qop()',
+           'self.qop = "auth" if qop is not None else challenge.choose_qop()',
+           ("RFC 7616 §3.4",)),
 )
 
 CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these

@@ -304,3 +304,38 @@ def refreshes_carry_the_cached_credentials(status: int, seed: int) -> None:
            "REGISTERs: the refreshes did not carry the cached credentials")
     expect(rule, all(r.headers.get(header) is not None for r in registers[1:]),
            f"a refresh without {header}")
+
+
+# --------------------------------------------------------------------------------------------
+# RFC 3261 §7.3.1 / RFC 8760 §2.4: a parameter named twice makes the challenge malformed
+# --------------------------------------------------------------------------------------------
+
+_TWICE = {"realm": '"other.example.com"', "nonce": '"n-other"', "algorithm": "MD5",
+          "qop": '"auth-int"', "opaque": '"o2"'}
+
+
+@check("RFC8760-2.4-IGNORE-UNKNOWN")
+@given(name=st.sampled_from(sorted(_TWICE)), scheme=st.sampled_from(["Digest", "digest"]),
+       first=st.booleans())
+def a_challenge_naming_a_parameter_twice_is_not_answered(name: str, scheme: str,
+                                                         first: bool) -> None:
+    """RFC 3261 §7.3.1: "any given parameter-name MUST NOT appear more than once": a challenge
+    that names one twice cannot be understood (which value is the server's?) and is ignored,
+    whatever its shape; next to a well-formed challenge, only that one is answered."""
+    common = (f'{scheme} realm="{REALM}", nonce="n1", algorithm=SHA-256, qop="auth", '
+              'opaque="o1"')
+    twice = f"{name}={_TWICE[name]}"
+    bad = f"{common}, {twice}" if not first else common.replace(
+        f"{scheme} ", f"{scheme} {twice}, ", 1)
+    try:
+        digest_client().handle_challenge(401, [bad])
+    except AuthenticationFailed:
+        pass
+    else:
+        expect("RFC8760-2.4-IGNORE-UNKNOWN", False, f"{bad!r} was answered")
+    digest = digest_client()
+    good = f'Digest realm="{REALM}", nonce="good", algorithm=SHA-256, qop="auth"'
+    digest.handle_challenge(401, [bad, good])
+    params = _read(only(digest.authorization_headers("REGISTER", URI)))
+    expect("RFC8760-2.4-IGNORE-UNKNOWN", params is not None and params.get("nonce") == "good",
+           f"{bad!r} next to a good challenge: answered {params}")
