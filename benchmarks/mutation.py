@@ -84,6 +84,12 @@ CLIENT = "sipfsm/auth/client.py"
 CHALLENGE = "sipfsm/auth/challenge.py"
 URI = "sipfsm/message/uri.py"
 PARSE_VALUES = "sipfsm/message/values.py"
+PARSER = "sipfsm/message/parser.py"
+MESSAGES = "sipfsm/message/messages.py"
+HEADERS = "sipfsm/message/headers.py"
+FRAMING = "sipfsm/message/framing.py"
+FAST = "sipfsm/message/_fast.py"
+SYNTAX = "sipfsm/message/_syntax.py"
 
 CATALOGUE: tuple[Mutant, ...] = (
     # ---- RFC 3261 §17.1.2.2: the non-INVITE client transaction --------------------------------
@@ -805,6 +811,155 @@ CATALOGUE: tuple[Mutant, ...] = (
            'self.qop = "auth" if qop == _AUTH_ONLY else challenge.choose_qop()',
            'self.qop = "auth" if qop is not None else challenge.choose_qop()',
            ("RFC 7616 §3.4",)),
+    # ---- HMSG: the message layer (RFC 3261 §7, §18.3, §19.1, §20, §25) and its short paths ----
+    Mutant("P01", "RFC 3261 §7.3.1", "a line starting with whitespace continues the field above "
+           "(the one-pass rows take a folded ' <sip:...>' line for a field of its own)",
+           PARSER, "        if name in spellings or name.lower() in spellings or "
+           "TOKEN_RE.fullmatch(name) is None:",
+           "        if name in spellings or name.lower() in spellings:", ("7.3.1",)),
+    Mutant("P02", "RFC 3261 §7.3.1", "field names are case-insensitive (the one-pass rows take "
+           "'cONTACT' for an unknown field)", PARSER,
+           "        if name in spellings or name.lower() in spellings or "
+           "TOKEN_RE.fullmatch(name) is None:",
+           "        if name in spellings or TOKEN_RE.fullmatch(name) is None:", ("7.3.1",)),
+    Mutant("P03", "RFC 3261 §7.2 / §21", "Status-Code: six values of the first digit (1xx-6xx)"
+           " (the short status line reads 7xx-9xx)", PARSER,
+           "_STATUS_CODES = {str(code): code for code in range(100, 700)}",
+           "_STATUS_CODES = {str(code): code for code in range(100, 1000)}", ("7.2",)),
+    Mutant("P04", "RFC 3261 §18.3", "a datagram ending before Content-Length bytes is an error "
+           "(the no-body short way skips the check)", PARSER,
+           "            lengths = (\n                None if length_text is None or "
+           "length_text == \" 0\"\n                else [length_text.strip(\" \\t\")]\n"
+           "            )",
+           "            lengths = None", ("18.3",)),
+    Mutant("P05", "RFC 3261 §7.2", "Status-Line = SIP-Version SP Status-Code SP Reason-Phrase "
+           "(3DIGIT then SP)", PARSER,
+           "                if status and (len(first) == 11 or first[11] == \" \"):",
+           "                if status:", ("7.2",)),
+    Mutant("P06", "RFC 3261 §7.1", "Request-Line = Method SP Request-URI SP SIP-Version: "
+           "exactly three parts", PARSER,
+           "                if len(words) == 3 and words[0] in _METHODS and words[2] == "
+           "\"SIP/2.0\":",
+           "                if len(words) >= 3 and words[0] in _METHODS and words[2] == "
+           "\"SIP/2.0\":", ("7.1",)),
+    Mutant("P07", "RFC 3261 §7.3.1", "the line break and the leading whitespace of a "
+           "continuation line are one SP", PARSER,
+           "                value = f\"{value} {more}\" if value else more",
+           "                value = f\"{value}{more}\" if value else more", ("7.3.1",)),
+    Mutant("P08", "RFC 3261 §7.3.1 / §20.16", "only comma-list fields may repeat: two CSeq rows "
+           "are an error (the short read takes the first)", MESSAGES,
+           "            if first is not None and headers._multi is None:\n"
+           "                text = first.get(\"CSeq\")",
+           "            if first is not None:\n                text = first.get(\"CSeq\")",
+           ("7.3.1", "20.16")),
+    Mutant("P09", "RFC 3261 §7.3.1", "several rows of a list field = one comma-separated row "
+           "(rows holding commas are split too)", MESSAGES,
+           "            if \"\" not in rows and \",\".join(rows).count(\",\") == len(rows) - 1:",
+           "            if \"\" not in rows:", ("7.3.1",)),
+    Mutant("P10", "RFC 3261 §22.3 / §20.44", "every WWW-Authenticate row is a challenge (the "
+           "pre-split first row hides the second row)", MESSAGES,
+           "            if headers._multi is None:\n                # One row whose split",
+           "            if True:\n                # One row whose split", ("20.44", "22")),
+    Mutant("P11", "RFC 3261 §25 (EQUAL = SWS \"=\" SWS)", "auth-param 'name = value' with "
+           "whitespace continues its challenge", HEADERS,
+           "_CHALLENGE_CONTINUATION_RE = re.compile("
+           "f\"[ \\\\t]*(?:[{TOKEN_CHARS}]+[ \\\\t]*=|,|$)\")",
+           "_CHALLENGE_CONTINUATION_RE = re.compile(f\"[ \\\\t]*(?:[{TOKEN_CHARS}]+=|,|$)\")",
+           ("20.44",)),
+    Mutant("P12", "RFC 3261 §7.3.3 / §18.3", "the stream framer knows Content-Length by its "
+           "compact form 'l'", FRAMING,
+           "_CONTENT_LENGTH_NAMES = (b\"content-length\", b\"l\")",
+           "_CONTENT_LENGTH_NAMES = (b\"content-length\",)", ("18.3", "7.3.3")),
+    Mutant("P13", "RFC 3261 §7.3.1 (HCOLON) / §18.3", "whitespace before the colon is not part "
+           "of the name (the stream framer misses 'Content-Length :')", FRAMING,
+           "            if name.strip().lower() in _CONTENT_LENGTH_NAMES:",
+           "            if name.lower() in _CONTENT_LENGTH_NAMES:", ("18.3",)),
+    Mutant("P14", "RFC 3261 §7.3.1", "a parameter name MUST NOT appear more than once (the "
+           "short parameter reader keeps the last)", FAST,
+           "    if len(data) != len(parts):\n        return None",
+           "    if False:\n        return None", ("7.3.1",)),
+    Mutant("P15", "RFC 3261 §7.3.1", "parameter names are case-insensitive (the short reader of "
+           "one ';name=value' keeps the case)", FAST,
+           "            return _params_of({name.lower(): value})",
+           "            return _params_of({name: value})", ("7.3.1",)),
+    Mutant("P16", "RFC 3581 §4 / RFC 3261 §18.2.2", "a Via's received/rport are read as sent "
+           "(the Via memo keyed without the parameters after the branch)", PARSE_VALUES,
+           "            cut = f\"{before};branch={semi}{rest}\", value",
+           "            cut = f\"{before};branch=\", value", ("20.42",)),
+    Mutant("P17", "RFC 3261 §25 (quoted-string)", "a ';' inside a quoted parameter value is "
+           "text, not a separator (the short parameter reader splits there)", FAST,
+           "_HEADER_PARAMS = f'((?:;[{_TOKEN}]+(?:=(?:[{_TOKEN}\\\\[\\\\]:]+|"
+           "\"[^\"\\\\\\\\;]*\"))?)*)'",
+           "_HEADER_PARAMS = f'((?:;[{_TOKEN}]+(?:=(?:[{_TOKEN}\\\\[\\\\]:]+|"
+           "\"[^\"\\\\\\\\]*\"))?)*)'",
+           ("25.1",)),
+    Mutant("P18", "RFC 3261 §8.1.1.5 / §20.16", "a CSeq number is below 2**31 (the short "
+           "CSeq reader)", PARSE_VALUES,
+           "        if value <= MAX_CSEQ:\n            cseq: CSeq = _new(CSeq)",
+           "        if True:\n            cseq: CSeq = _new(CSeq)", ("20.16",)),
+    Mutant("P19", "RFC 3261 §20.19 / §10.2.1", "Expires values above 2**32-1 are 2**32-1 (the "
+           "short read of ten digits)", MESSAGES,
+           "            elif text.isdigit() and text.isascii() and len(text) <= 9:",
+           "            elif text.isdigit() and text.isascii() and len(text) <= 10:",
+           ("20.19",)),
+    Mutant("P20", "RFC 3261 §20.22", "Max-Forwards is an integer in the range 0-255", MESSAGES,
+           "                if number > 255:", "                if number >= 255:", ("20.22",)),
+    Mutant("P21", "RFC 3261 §20.10 / §25", "qvalue = \"0\" [\".\" 0*3DIGIT] / \"1\" [\".\" "
+           "0*3(\"0\")]", PARSE_VALUES,
+           "_QVALUE_RE = re.compile(r\"0(?:\\.[0-9]{0,3})?|1(?:\\.0{0,3})?\")",
+           "_QVALUE_RE = re.compile(r\"0(?:\\.[0-9]{0,3})?|1(?:\\.[0-9]{0,3})?\")", ("20.10",)),
+    Mutant("P22", "RFC 3261 §25", "callid = word [\"@\" word]: no whitespace inside", MESSAGES,
+           "            if not text or \" \" in text or \"\\t\" in text:",
+           "            if not text:", ("8.1.1",)),
+    Mutant("P23", "RFC 3261 §7.3.3 / §20", "compact forms: s = Subject, k = Supported", HEADERS,
+           '"s": "Subject", "k": "Supported"', '"s": "Supported", "k": "Subject"', ("7.3.3",)),
+    Mutant("P24", "RFC 3327 §4 / RFC 3261 §7.3.1", "Path is a comma-separated list (path-value "
+           "*(COMMA path-value))", HEADERS,
+           '"P-Preferred-Identity", "Path", "Proxy-Require",',
+           '"P-Preferred-Identity", "Proxy-Require",', ("7.3.1",)),
+    Mutant("P25", "RFC 3261 §7.3.1 / §20.42", "tokens are case-insensitive: a Via's transport "
+           "'udp' is UDP (the short Via reader keeps the case)", FAST,
+           "        base = (transport.upper(), host, port_number)",
+           "        base = (transport, host, port_number)", ("20.42",)),
+    Mutant("P26", "RFC 3261 §7.3.1 / §19.1.4", "the transport URI parameter is a token, "
+           "case-insensitive ('TCP' is tcp)", URI,
+           "        return value.lower() if value else None",
+           "        return value if value else None", ("19.1.1",)),
+    Mutant("P27", "RFC 3261 §10.2.1 / §20.10", "Contact expires: only values above 2**32-1 "
+           "are capped (ten digits may be below)", PARSE_VALUES,
+           "        if len(value) > 10:\n            return MAX_DELTA_SECONDS",
+           "        if len(value) > 9:\n            return MAX_DELTA_SECONDS", ("20.10", "10.2.1")),
+    Mutant("U20", "RFC 3261 §19.1.4", "a ttl parameter in only one URI makes them differ", URI,
+           "_MUST_MATCH_PARAMS = frozenset({\"user\", \"ttl\", \"method\", \"maddr\", "
+           "\"transport\"})",
+           "_MUST_MATCH_PARAMS = frozenset({\"user\", \"method\", \"maddr\", \"transport\"})",
+           ("19.1.4",)),
+    Mutant("U21", "RFC 3261 §19.1.4", "URI header components are never ignored (one-sided)",
+           URI, "    if a.headers or b.headers:", "    if a.headers and b.headers:",
+           ("19.1.4",)),
+    Mutant("U22", "RFC 3261 §19.1.4", "only characters outside the reserved set equal their "
+           "escapes", SYNTAX,
+           "        return char if char in _UNRESERVED else \"%\" + match.group(1).upper()",
+           "        return char", ("19.1.4",)),
+    Mutant("U23", "RFC 3261 §19.1.4", "userinfo compares case-sensitively", URI,
+           "    if a.user != b.user and normalise_escapes(a.user or \"\") != "
+           "normalise_escapes(b.user or \"\"):",
+           "    if a.user != b.user and normalise_escapes(a.user or \"\").lower() != "
+           "normalise_escapes(b.user or \"\").lower():", ("19.1.4",)),
+    Mutant("U24", "RFC 3261 §19.1.4", "parameter values compare with escapes decoded", URI,
+           "    return None if value is None else normalise_escapes(value).lower()",
+           "    return None if value is None else value.lower()", ("19.1.4",)),
+    Mutant("U25", "RFC 3261 §19.1.1 / §25", "an IPv6 host is written as an IPv6reference "
+           "[...]", URI,
+           "        parts.append(f\"[{self.host}]\" if \":\" in self.host else self.host)",
+           "        parts.append(self.host)", ("19.1.1",)),
+    Mutant("U26", "RFC 3261 §19.1.1 (RFC 2396 §3.1)", "the scheme is case-insensitive "
+           "('SIP:' is a SIP URI)", URI,
+           "    scheme = text[:colon].lower()\n    if scheme == \"sip\"",
+           "    scheme = text[:colon]\n    if scheme == \"sip\"", ("19.1.1",)),
+    Mutant("U27", "RFC 3261 §19.1.4 / §25", "the short URI reader refuses a port above 65535",
+           FAST, "        if port_number > 65535:\n            return None\n    uri_params",
+           "        if False:\n            return None\n    uri_params", ("19.1.1",)),
 )
 
 CI_SUBSET = ("D04", "D07", "U01")  # tests/mutation runs these

@@ -151,6 +151,56 @@ def any_chunking_of_a_stream_frames_the_same_messages(
            f"{framer.buffered} bytes left buffered")
 
 
+# Content-Length as the grammar lets a peer write it (§20.14, §7.3.1, §7.3.3, §25):
+# "Content-Length" / "l" in any case, HCOLON = *( SP / HTAB ) ":" SWS, SWS possibly a fold.
+_LENGTH_NAMES = st.sampled_from(["Content-Length", "l"]).flatmap(
+    lambda name: st.lists(st.booleans(), min_size=len(name), max_size=len(name)).map(
+        lambda flips: "".join(c.upper() if f else c.lower() for c, f in zip(name, flips,
+                                                                              strict=True))))
+_BEFORE_COLON = st.sampled_from(["", " ", "\t", " \t "])
+_AFTER_COLON = st.sampled_from(["", " ", "  ", "\t", "\r\n ", " \r\n\t", "\r\n   "])
+
+
+def _length_row(name: str, before: str, after: str, length: int) -> bytes:
+    return f"{name}{before}:{after}{length}\r\n".encode()
+
+
+def _length_record(name: str, before: str, after: str) -> str:
+    """The record a failure on this spelling is evidence against."""
+    if "\r\n" in after:
+        return "RFC3261-7.3.1-LINE-FOLDING"
+    if before:
+        return "RFC3261-7.3.1-HCOLON-WHITESPACE"
+    if name.lower() == "l":
+        return "RFC3261-7.3.3-COMPACT-FORM"
+    return "RFC3261-18.3-CONTENT-LENGTH-STREAM"
+
+
+@check("RFC3261-18.3-CONTENT-LENGTH-STREAM", "RFC3261-7.3.3-COMPACT-FORM",
+       "RFC3261-7.3.1-LINE-FOLDING", "RFC3261-7.3.1-HCOLON-WHITESPACE")
+@given(_LENGTH_NAMES, _BEFORE_COLON, _AFTER_COLON, st.binary(max_size=30),
+       st.binary(min_size=1, max_size=10))
+def content_length_in_any_legal_spelling_frames_the_body(
+    name: str, before: str, after: str, body: bytes, extra: bytes
+) -> None:
+    """A stream message and a datagram frame their body by Content-Length written in any way
+    the grammar allows: long or compact name ("l"), any case, whitespace before the colon, the
+    value after a folded line.  The stream gives exactly the body and leaves the next bytes
+    buffered; the datagram drops what follows the body."""
+    record = _length_record(name, before, after)
+    data = crlf(RESPONSE_HEAD) + _length_row(name, before, after, len(body)) + b"\r\n" + body
+    try:
+        out = StreamFramer().feed(data + extra)
+    except ParseError as exc:
+        expect(record, False, f"{name!r}{before!r}:{after!r}: the stream framer failed: {exc}")
+        return
+    expect(record, len(out) == 1 and out[0].body == body,
+           f"{name!r}{before!r}:{after!r}: stream gave {[m.body for m in out]!r}, not {body!r}")
+    datagram = parse(data + extra)
+    expect(record, datagram.body == body and datagram.content_length == len(body),
+           f"{name!r}{before!r}:{after!r}: datagram body {datagram.body!r}, not {body!r}")
+
+
 @check("RFC3261-7.5-STREAM-LEADING-CRLF")
 def keepalives_alone_produce_nothing() -> None:
     """CRLFs alone (RFC 5626 keep-alives) produce no message and do not disturb the next."""

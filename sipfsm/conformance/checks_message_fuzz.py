@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from sipfsm import strategies as sip
 from sipfsm.conformance.message_support import (
+    FIVE_DIGIT_PORT_NAME_ADDRS,
     GRAMMAR_SOUP,
     TEXT_SOUP,
     UNQUOTED_NAME_ADDRS,
@@ -119,7 +120,8 @@ def _careful_via(text: str) -> object:
 @check("RFC3261-20.20-FROM-TO-SYNTAX")
 @_fuzz()
 @given(st.lists(st.one_of(sip.name_addrs().map(str), sip.contacts().map(str),
-                          UNQUOTED_NAME_ADDRS, TEXT_SOUP), min_size=1, max_size=15))  # fmt: skip
+                          UNQUOTED_NAME_ADDRS, FIVE_DIGIT_PORT_NAME_ADDRS, TEXT_SOUP),
+                min_size=1, max_size=15))  # fmt: skip
 def the_name_addr_fast_path_agrees_with_the_careful_parser(batch: list[str]) -> None:
     """Whatever the name-addr fast path accepts -- valid From / To / Contact values, unquoted
     display names, malformed soup -- it reads exactly as the careful §25 parser does."""

@@ -225,6 +225,11 @@ def unreserved_characters_equal_their_escapes(user: str, data: st.DataObject) ->
     )
     a, b = sip_uri(f"sip:{user}@example.com"), sip_uri(f"sip:{escaped}@example.com")
     assert uri_equal(a, b)
+    # The rule is for every component, parameter values included (§19.1.4 example:
+    # "sip:%61lice@atlanta.com;transport=TCP"): the same characters as a uri-parameter value.
+    a = sip_uri(f"sip:alice@example.com;x={user};maddr={user}.example.com")
+    b = sip_uri(f"sip:alice@example.com;maddr={escaped}.example.com;x={escaped}")
+    assert uri_equal(a, b) and uri_equal(b, a), (str(a), str(b))
 
 
 @check("RFC3261-19.1.4-ESCAPES")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sipfsm import strategies as sip
@@ -343,8 +343,13 @@ def max_forwards_out_of_range_is_a_parse_error() -> None:
 
 @check("RFC3261-20.19-EXPIRES-VALUE")
 @given(st.integers(0, 2**40))
+@example(2**32 - 1)
+@example(2**32)  # ten digits above the cap
+@example(9_999_999_999)  # the largest ten-digit value
+@example(10**10)
 def expires_and_min_expires(seconds: int) -> None:
-    """Expires and Min-Expires read as seconds, capped at 2**32-1."""
+    """Expires and Min-Expires read as seconds, capped at 2**32-1 (the boundary and every
+    ten-digit value above it among the examples)."""
     message = parse(response_with(f"Expires: {seconds}", f"Min-Expires: {seconds}"))
     assert message.expires == min(seconds, 2**32 - 1)
     assert message.min_expires == min(seconds, 2**32 - 1)

@@ -27,6 +27,7 @@ __all__ = [
     "ESC02",
     "ESCNULL",
     "ESCRURI",
+    "FIVE_DIGIT_PORT_NAME_ADDRS",
     "GRAMMAR_SOUP",
     "INTMETH",
     "INV2543",
@@ -616,6 +617,15 @@ UNQUOTED_NAME_ADDRS = st.builds(
     st.sampled_from(["", " ", "  ", "\t"]),
     sip.uris(),
     sip.header_params().map(str),
+)
+# Plain name-addrs (the short reader's shape) with a port of five digits, 65535 and beyond
+# included: the short reader must refuse what the careful one refuses.
+FIVE_DIGIT_PORT_NAME_ADDRS = st.builds(
+    lambda user, host, port, tag: f"<sip:{user}@{host}:{port}>;tag={tag}",
+    sip.tokens(1, 6).map(lambda t: t.replace("%", "p")),
+    sip.hostnames(),
+    st.integers(60000, 99999),
+    sip.tokens(1, 8).map(lambda t: t.replace("%", "p")),
 )
 
 # Pieces of message grammar glued at random: mostly malformed messages.

@@ -119,9 +119,13 @@ class ByteStreamFramer:
     def _content_length(self, head: bytes) -> int:
         # §18.3: the one framing rule; the rest of the head is the parser's business.
         values: set[int] = set()
+        if b"\r\n " in head or b"\r\n\t" in head:
+            # §7.3.1: a continuation line (folding) belongs to the field above -- the value of
+            # a folded "Content-Length:\r\n 12" is 12.
+            head = head.replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
         for line in head.split(b"\r\n")[1:]:
             name, colon, value = line.partition(b":")
-            if not colon or line[:1] in b" \t":
+            if not colon:
                 continue
             if name.strip().lower() in _CONTENT_LENGTH_NAMES:
                 text = value.strip()
