@@ -174,7 +174,8 @@ def each_via_reads_its_own_parameters(vias: list[tuple[str, dict[str, str | None
             assert via.branch == params["branch"]
             assert via.received == params.get("received")
             assert via.has_rport == ("rport" in params)
-            assert via.rport == (None if params.get("rport") is None else int(params["rport"]))
+            rport = params.get("rport")
+            assert via.rport == (None if rport is None else int(rport))
             assert str(via) == text, (str(via), text)
 
 
