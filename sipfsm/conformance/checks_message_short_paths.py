@@ -138,7 +138,8 @@ _BRANCH = sip.tokens(1, 10).map(lambda t: "z9hG4bK" + t)
 def _via_texts(draw: st.DrawFn) -> list[tuple[str, dict[str, str | None]]]:
     """Vias of one sent-by (a client's requests and their responses) differing in the branch
     and in received / rport (RFC 3581) placed before or after the branch."""
-    transport = draw(st.sampled_from(["UDP", "TCP", "TLS"]))
+    # transport is a token: case-insensitive (§7.3.1), read upper-case
+    transport = draw(st.sampled_from(["UDP", "TCP", "TLS"]).flatmap(sip.casings))
     host = draw(st.one_of(sip.hostnames(), sip.ipv4_addresses()))
     port = draw(st.one_of(st.none(), st.integers(1, 65535)))
     sent_by = f"SIP/2.0/{transport} {host}" + ("" if port is None else f":{port}")
@@ -152,31 +153,37 @@ def _via_texts(draw: st.DrawFn) -> list[tuple[str, dict[str, str | None]]]:
             params.append(("rport", None if rport == "flag" else str(draw(st.integers(1, 65535)))))
         params = draw(st.permutations(params))
         text = sent_by + "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
-        out.append((text, dict(params)))
+        out.append((text, {"transport": transport.upper(), **dict(params)}))
     return out
 
 
 @check("RFC3261-20.42-VIA-SYNTAX")
 @given(_via_texts())
 @example([("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa;received=198.51.100.1;rport=1024",
-           {"branch": "z9hG4bKa", "received": "198.51.100.1", "rport": "1024"}),
+           {"transport": "UDP", "branch": "z9hG4bKa", "received": "198.51.100.1",
+            "rport": "1024"}),
           ("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb;rport=2048",
-           {"branch": "z9hG4bKb", "rport": "2048"}),
-          ("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKc", {"branch": "z9hG4bKc"})])
+           {"transport": "UDP", "branch": "z9hG4bKb", "rport": "2048"}),
+          ("SIP/2.0/udp 192.0.2.1:5060;branch=z9hG4bKc",
+           {"transport": "UDP", "branch": "z9hG4bKc"})])
 def each_via_reads_its_own_parameters(vias: list[tuple[str, dict[str, str | None]]]) -> None:
-    """Vias of one sent-by read in sequence each give their own branch, received and rport
+    """Vias of one sent-by read in sequence each give their own transport (a token: any case
+    reads upper-case), branch, received and rport
     (§18.2.2 / RFC 3581 §4 read them from the response's Via) -- nothing carried over from the
     Via read before, and the same again when read a second time."""
     for _ in range(2):
         for text, params in vias:
             via = parse_via(text)
-            assert dict(via.params) == params, (text, dict(via.params))
+            expected = dict(params)
+            transport = str(expected.pop("transport"))
+            assert via.transport == transport, (text, via.transport)
+            assert dict(via.params) == expected, (text, dict(via.params))
             assert via.branch == params["branch"]
             assert via.received == params.get("received")
             assert via.has_rport == ("rport" in params)
             rport = params.get("rport")
             assert via.rport == (None if rport is None else int(rport))
-            assert str(via) == text, (str(via), text)
+            assert str(via) == text.replace(text[8:8 + len(transport)], transport, 1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,6 +45,16 @@ def every_component_of_a_sip_uri() -> None:
     assert str(uri) == "sips:alice:secret@[2001:db8::10]:5061;transport=tcp;lr?subject=hi&x="
 
 
+@check("RFC3261-19.1.1-SIP-URI-SYNTAX")
+@given(st.sampled_from(["udp", "tcp", "tls", "sctp", "ws"]).flatmap(sip.casings))
+def the_transport_parameter_reads_in_lower_case(transport: str) -> None:
+    """transport-param = "transport=" ("udp" / "tcp" / "sctp" / "tls" / other-transport) and
+    tokens are case-insensitive (§7.3.1): any casing reads as the lower-case transport."""
+    for text in (f"sip:alice@example.com;transport={transport}",
+                 f"sips:example.com:5061;lr;Transport={transport}"):  # fmt: skip
+        assert sip_uri(text).transport == transport.lower(), text
+
+
 RFC_URIS = [
     ("sip:atlanta.com", None, "atlanta.com"),
     ("sip:alice@192.0.2.4", "alice", "192.0.2.4"),

@@ -268,6 +268,8 @@ CONTACT_EXPIRES = [
     (";expires=0", 0), (";expires=4294967295", 4294967295), (";expires=4294967296", 4294967295),
     (";expires=280297596632815", 4294967295), (";expires=" + "9" * 5000, 4294967295),
     (";expires=abc", 3600), (";expires=-1", 3600), (";expires", 3600), ("", None),
+    # ten digits at or below the cap are read as they are (delta-seconds = 1*DIGIT)
+    (";expires=3600000000", 3600000000), (";expires=0000003600", 3600),
 ]  # fmt: skip
 
 
