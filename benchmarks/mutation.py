@@ -667,7 +667,14 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("T41", "RFC 3261 §10.2 (tables)", "leaving a state runs its on_exit (e.g. the "
            "refresh timer cancelled)", "sipfsm/fsm.py",
            "                exits = tuple(resolve(f) for f in states[t.source].on_exit)\n",
-           "                exits = ()\n", ("10.2",)),
+           "                exits = ()\n", ("10.2",),
+           equivalent="only the registration table has on_exit callbacks (cancel_refresh, "
+                      "cancel_retry); the driver re-arms a named timer by cancelling the one "
+                      "running (sipfsm/registration.py _start_timer), every re-entry to "
+                      "registered / waiting re-arms it (arm_refresh / arm_retry; registered is "
+                      "entered only holding bindings), and every other state lists RefreshDue / "
+                      "RetryDue on IGNORED, so a timer left running fires into nothing: only "
+                      "the core's output list (one CancelTimer fewer) changes"),
     Mutant("T42", "RFC 3261 §17.1.2.2 / §10.2 (tables)", "on_enter runs before the row's "
            "after callbacks", "sipfsm/fsm.py",
            "                enters + tuple(resolve(f) for f in t.after),",
