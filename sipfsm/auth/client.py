@@ -171,6 +171,7 @@ class Responder:
         "_session_cnonce", "_session_key", "_tail", "_userhash", "_username", "algorithm",
         "header", "nc", "nonce", "qop", "realm",
     )
+    nc: int  # requests sent with the current nonce (RFC 7616 §3.4)
 
     def __init__(self, header: str, challenge: Challenge, credentials: Credentials) -> None:
         algorithm, reason = challenge.assess()
@@ -238,6 +239,12 @@ class Responder:
         self._sent_uri = ""
         self._sent_resubmission = False
         self.renew(challenge.nonce or "")
+        if (previous is not None and previous.nonce == self.nonce and previous.realm == realm
+                and previous.algorithm is algorithm):
+            # RFC 7616 §3.4: nc counts the requests sent "with the nonce value", so a challenge
+            # that hands the same nonce again (a stale=true re-issue) continues its count: a
+            # server tracking nc would take a restart at 1 for a replay.
+            self.nc = previous.nc
 
     def _user_part(self) -> str:
         """The value's start, up to the nonce (made for each answer: one string less kept per
