@@ -818,6 +818,10 @@ CATALOGUE: tuple[Mutant, ...] = (
            'self.qop = "auth" if qop == _AUTH_ONLY else challenge.choose_qop()',
            'self.qop = "auth" if qop is not None else challenge.choose_qop()',
            ("RFC 7616 §3.4",)),
+    Mutant("D49", "RFC 8760 §2.4", "the topmost challenge the client supports: with only a "
+           "stored H(A1), only that algorithm's challenges", CLIENT,
+           "                if credentials.can_answer(option[1].base):",
+           "                if True:", ("RFC 8760 §2",)),
     # ---- HMSG: the message layer (RFC 3261 §7, §18.3, §19.1, §20, §25) and its short paths ----
     Mutant("P01", "RFC 3261 §7.3.1", "a line starting with whitespace continues the field above "
            "(the one-pass rows take a folded ' <sip:...>' line for a field of its own)",

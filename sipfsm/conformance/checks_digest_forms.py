@@ -339,3 +339,38 @@ def a_challenge_naming_a_parameter_twice_is_not_answered(name: str, scheme: str,
     params = _read(only(digest.authorization_headers("REGISTER", URI)))
     expect("RFC8760-2.4-IGNORE-UNKNOWN", params is not None and params.get("nonce") == "good",
            f"{bad!r} next to a good challenge: answered {params}")
+
+
+# --------------------------------------------------------------------------------------------
+# RFC 8760 §2.4: with a stored H(A1) (no password), the topmost challenge it can answer
+# --------------------------------------------------------------------------------------------
+
+
+@check("RFC8760-2.4-TOPMOST-SUPPORTED")
+@example(offered=["MD5", "SHA-256"])
+@example(offered=["SHA-512-256", "MD5-sess", "SHA-256-sess"])
+@given(st.lists(st.sampled_from(["MD5", "MD5-sess", "SHA-256", "SHA-256-sess", "SHA-512-256",
+                                 "SHA-512-256-sess"]), min_size=1, max_size=4, unique=True))
+def a_stored_ha1_answers_only_its_own_algorithm(offered: list[str]) -> None:
+    """Credentials holding only the SHA-256 H(A1) (RFC 7616 §3.4.2: H(username ":" realm ":"
+    password), here computed with hashlib) support SHA-256 and SHA-256-sess alone: the client
+    answers the topmost of those, with the reference's response, passing over the others; with
+    neither offered it answers nothing."""
+    ha1 = hashlib.sha256(f"{USER}:{REALM}:{PASSWORD}".encode()).hexdigest()
+    digest = DigestClient(StaticCredentials(USER, ha1={"SHA-256": ha1}), SeededRandom(4))
+    challenges = [f'Digest realm="{REALM}", nonce="n{i}", algorithm={a}, qop="auth"'
+                  for i, a in enumerate(offered)]
+    usable = [a for a in offered if a.startswith("SHA-256")]
+    try:
+        digest.handle_challenge(401, challenges)
+    except AuthenticationFailed as exc:
+        expect("RFC8760-2.4-TOPMOST-SUPPORTED", not usable,
+               f"offered {offered}: {usable[:1]} not answered ({exc})")
+        return
+    params = _read(only(digest.authorization_headers("REGISTER", URI)))
+    expect("RFC8760-2.4-TOPMOST-SUPPORTED", bool(usable) and params is not None
+           and params.get("algorithm") == usable[0]
+           and params.get("nonce") == f"n{offered.index(usable[0])}"
+           and params.get("response") == expected_response(params, method="REGISTER",
+                                                           password=PASSWORD),
+           f"offered {offered} with only a SHA-256 H(A1): answered {params}")
