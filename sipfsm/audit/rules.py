@@ -39,6 +39,9 @@ UDP_SIZE_LIMIT = 1300  # RFC 3261 §18.1.1: "larger than 1300 bytes and the path
 STREAM_TRANSPORTS = ("TCP", "TLS", "SCTP", "WS", "WSS")  # RFC 3261 §18.3 "stream-oriented"
 _DELTA_SECONDS = re.compile(r"^[0-9]+$")
 _NC = re.compile(r"^[0-9a-f]{8}$")
+_LHEX = re.compile(r"^[0-9a-f]+$")  # RFC 3261 §25: LHEX = DIGIT / %x61-66 ;lowercase a-f
+# Hex digits of each algorithm's digest (MD5 128 bits, SHA-256 and SHA-512/256 256 bits).
+_DIGEST_HEX_LENGTH = {"MD5": 32, "SHA-256": 64, "SHA-512-256": 64}
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,6 +536,21 @@ def _digest_uri(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
                 yield _hit(reg, f"{name} uri={uri!r} is not the Request-URI {request_uri}",
                            t.first)
                 return
+
+
+@_rule("RFC3261-25-REQUEST-DIGEST-LHEX", "message")
+def _response_lhex(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
+    for t, name, params in _digests(ctx, reg, i):
+        response = _value(params, "response")
+        if response is None:
+            continue
+        algorithm = (_value(params, "algorithm") or "MD5").upper().removesuffix("-SESS")
+        length = _DIGEST_HEX_LENGTH.get(algorithm)
+        if not _LHEX.match(response) or (length is not None and len(response) != length):
+            want = f"{length} " if length is not None else ""
+            yield _hit(reg, f"{name} response={response!r} is not {want}lower-case hex digits",
+                       t.first)
+            return
 
 
 @_rule("RFC2617-3.2.2.1-RESPONSE-DIGEST", "message")

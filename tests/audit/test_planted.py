@@ -532,6 +532,16 @@ def proxy_challenge_answered_in_authorization() -> Trace:
     return t
 
 
+def response_upper_case_hex() -> Trace:
+    t = base()
+    m = _nth(t, 1)
+    value = m.header("Authorization") or ""
+    new = re.sub(r'response="([0-9a-f]+)"', lambda x: f'response="{x.group(1).upper()}"', value)
+    assert new != value
+    m.set("Authorization", new)
+    return t
+
+
 def basic_upper_case() -> Trace:
     t = base()
     _nth(t, 2).set("Authorization", "BASIC YWxpY2U6c2VjcmV0")
@@ -603,6 +613,7 @@ PLANTED: list[tuple[str, Callable[[], Trace]]] = [
     *(("RFC7616-3.4-CREDENTIALS-QUOTING", _quoting(p, True)) for p in ("algorithm", "qop")),
     ("RFC3261-22.3-CREDENTIALS-PER-REALM", proxy_challenge_answered_in_authorization),
     ("RFC3261-22-NO-BASIC", basic_upper_case),
+    ("RFC3261-25-REQUEST-DIGEST-LHEX", response_upper_case_hex),
 ]
 
 
