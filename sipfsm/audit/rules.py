@@ -510,12 +510,28 @@ def _opaque(ctx: Context, reg: Registration, i: int) -> Iterator[Hit]:
             return
         # RFC 2617 §3.2.2: "The values of the opaque and algorithm fields must be those
         # supplied"; an absent algorithm means MD5 on both sides.
-        offered = (_value(challenge[2], "algorithm") or "MD5").upper()
+        offered = _offered_algorithms(ctx, reg, _value(params, "nonce") or "")
         used = (_value(params, "algorithm") or "MD5").upper()
-        if challenge[2] and used != offered:
-            yield _hit(reg, f"{name} algorithm={used} is not the challenge's {offered}",
-                       challenge[0], t.first)
+        if challenge[2] and offered and used not in offered:
+            yield _hit(reg, f"{name} algorithm={used} is not the challenge's "
+                            f"{' or '.join(sorted(offered))}", challenge[0], t.first)
             return
+
+
+def _offered_algorithms(ctx: Context, reg: Registration, nonce: str) -> set[str]:
+    """The algorithms of every challenge to this client carrying ``nonce`` (RFC 8760 §2.4: a
+    registrar may offer one challenge per algorithm, possibly with one nonce)."""
+    found: set[str] = set()
+    for other in _all_registrations_of(ctx, reg):
+        for t in other.transactions:
+            for _, response in t.responses:
+                if response.status not in (401, 407):
+                    continue
+                with contextlib.suppress(ParseError):
+                    for _, p in _challenges(response):
+                        if _value(p, "nonce") == nonce:
+                            found.add((_value(p, "algorithm") or "MD5").upper())
+    return found
 
 
 @_rule("RFC2617-3.2.2.5-DIGEST-URI", "message")

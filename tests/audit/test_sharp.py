@@ -63,7 +63,20 @@ def digest_uri_equal_but_written_otherwise() -> Trace:
     return t
 
 
+def second_algorithm_same_nonce_answered() -> Trace:
+    """RFC 8760: one challenge per algorithm (here sharing a nonce); the client answers the
+    MD5 one -- the algorithm of A challenge with that nonce, not of the first."""
+    t = base()
+    sha = CHALLENGE.replace("algorithm=MD5", "algorithm=SHA-256")
+    for m in t.messages:
+        if m.header("WWW-Authenticate"):
+            m.set("WWW-Authenticate", None)
+            m.headers += [("WWW-Authenticate", sha), ("WWW-Authenticate", CHALLENGE)]
+    return t
+
+
 CLEAN: list[tuple[str, Callable[[], Trace]]] = [
+    ("RFC7616-3.3-OPAQUE-ECHO", second_algorithm_same_nonce_answered),
     ("RFC3261-22.1-NO-RESEND-REJECTED", stale_true_then_new_nonce),
     ("RFC7616-3.4-QOP-ONE-OF-OFFERED", qop_list_answered_with_auth),
     ("RFC2617-3.2.2.5-DIGEST-URI", digest_uri_equal_but_written_otherwise),
