@@ -90,6 +90,8 @@ HEADERS = "sipfsm/message/headers.py"
 FRAMING = "sipfsm/message/framing.py"
 FAST = "sipfsm/message/_fast.py"
 SYNTAX = "sipfsm/message/_syntax.py"
+# The tests that judge the audit's mutants (the planted-violation files first: they kill fastest).
+AUDIT_TESTS = ("tests/audit/test_planted.py", "tests/audit/test_sharp.py", "tests/audit")
 
 CATALOGUE: tuple[Mutant, ...] = (
     # ---- RFC 3261 §17.1.2.2: the non-INVITE client transaction --------------------------------
@@ -305,31 +307,31 @@ CATALOGUE: tuple[Mutant, ...] = (
            "sipfsm/audit/rules.py",
            "if t.branch and not t.branch.startswith(MAGIC_COOKIE):",
            "if t.branch and not t.branch.lower().startswith(MAGIC_COOKIE.lower()):",
-           judged_by=("tests/audit",)),
+           judged_by=AUDIT_TESTS),
     Mutant("A02", "RFC 3261 §8.1.1.5", "CSeq MUST be less than 2**31", "sipfsm/audit/rules.py",
-           "    if t.cseq >= MAX_CSEQ:", "    if t.cseq > MAX_CSEQ:", judged_by=("tests/audit",)),
+           "    if t.cseq >= MAX_CSEQ:", "    if t.cseq > MAX_CSEQ:", judged_by=AUDIT_TESTS),
     Mutant("A03", "RFC 3261 §8.1.1.6", "Max-Forwards SHOULD be 70 (not: at least 70)",
            "sipfsm/audit/rules.py",
            '    if value is not None and value.strip() != "70":',
            '    if value is not None and value.strip().isdigit() and int(value) < 70:',
-           judged_by=("tests/audit",)),
+           judged_by=AUDIT_TESTS),
     Mutant("A04", "RFC 3261 §17.1.2.2", "Timer E doubles (MIN(2*T1, T2) ...), not + T1",
            "sipfsm/audit/rules.py", "            interval = min(2 * interval, T2)",
-           "            interval = min(interval + T1, T2)", judged_by=("tests/audit",)),
+           "            interval = min(interval + T1, T2)", judged_by=AUDIT_TESTS),
     Mutant("A05", "RFC 3261 §17.1.2.2", "Timer F = 64*T1", "sipfsm/audit/rules.py",
-           "TIMER_F = 64 * T1", "TIMER_F = 32 * T1", judged_by=("tests/audit",)),
+           "TIMER_F = 64 * T1", "TIMER_F = 32 * T1", judged_by=AUDIT_TESTS),
     Mutant("A06", "RFC 3261 §17.1.2.2", "Completed: no retransmission after the final response",
            "sipfsm/audit/rules.py", "and s.time - final[0].time < 0.01)]",
-           "and s.time - final[0].time < 1.0)]", judged_by=("tests/audit",)),
+           "and s.time - final[0].time < 1.0)]", judged_by=AUDIT_TESTS),
     Mutant("A07", "RFC 3261 §10.2", "CSeq incremented BY ONE for each REGISTER of a Call-ID",
            "sipfsm/audit/rules.py",
            "    if t.cseq != previous.cseq + 1:\n        yield _hit(reg, f\"CSeq {t.cseq} follows",
            "    if t.cseq <= previous.cseq:\n        yield _hit(reg, f\"CSeq {t.cseq} follows",
-           judged_by=("tests/audit",)),
+           judged_by=AUDIT_TESTS),
     Mutant("A08", "RFC 3261 §10.2", "no new REGISTER before the final response OR the timeout "
            "(Timer F)", "sipfsm/audit/rules.py",
            "now - start < TIMER_F - IN_FLIGHT_SLACK:", "now - start < T2:",
-           judged_by=("tests/audit",)),
+           judged_by=AUDIT_TESTS),
     Mutant("A09", "RFC 3261 §21.5.4", "Retry-After of a 503 holds off every REGISTER to that "
            "registrar (any Call-ID)", "sipfsm/audit/rules.py",
            "    for other in _all_registrations_of(ctx, reg):\n        for earlier in "
@@ -337,69 +339,69 @@ CATALOGUE: tuple[Mutant, ...] = (
            "or final[1].status != 503",
            "    for other in [reg]:\n        for earlier in "
            "other.transactions:\n            final = earlier.final\n            if final is None "
-           "or final[1].status != 503", judged_by=("tests/audit",)),
+           "or final[1].status != 503", judged_by=AUDIT_TESTS),
     Mutant("A10", "RFC 3261 §10.2.8 / §10.2.1.1", "after 423, each contact's expiry (its expires "
            "param before the Expires header) >= Min-Expires", "sipfsm/audit/rules.py",
            "        expiry = _contact_expiry(contact, t.request)\n        if expiry is not None "
            "and 0 < expiry < minimum:",
            "        expiry = _header_expires(t.request)\n        if expiry is not None "
-           "and 0 < expiry < minimum:", judged_by=("tests/audit",)),
+           "and 0 < expiry < minimum:", judged_by=AUDIT_TESTS),
     Mutant("A11", "RFC 7616 §3.3 / RFC 2617 §3.2.1", "stale=TRUE is case-insensitive",
            "sipfsm/audit/rules.py", 'if (_value(p, "stale") or "").lower() == "true"',
-           'if (_value(p, "stale") or "") == "true"', judged_by=("tests/audit",)),
+           'if (_value(p, "stale") or "") == "true"', judged_by=AUDIT_TESTS),
     Mutant("A12", "RFC 7616 §3.4", "nc counts up: the same nc with the same nonce is a reuse",
            "sipfsm/audit/rules.py", "if counts and int(nc, 16) <= max(counts):",
-           "if counts and int(nc, 16) < max(counts):", judged_by=("tests/audit",)),
+           "if counts and int(nc, 16) < max(counts):", judged_by=AUDIT_TESTS),
     Mutant("A13", "RFC 7616 §3.3", "qop in a challenge is a comma-separated LIST of options",
            "sipfsm/audit/rules.py",
            '        offered = [q.strip() for q in offered_text.split(",") if q.strip()]',
-           "        offered = [offered_text.strip()]", judged_by=("tests/audit",)),
+           "        offered = [offered_text.strip()]", judged_by=AUDIT_TESTS),
     Mutant("A14", "RFC 7616 §3.4", "qop is a token in credentials (not quoted)",
            "sipfsm/audit/rules.py", '    never_quote = ("algorithm", "qop", "nc")',
-           '    never_quote = ("algorithm", "nc")', judged_by=("tests/audit",)),
+           '    never_quote = ("algorithm", "nc")', judged_by=AUDIT_TESTS),
     Mutant("A15", "RFC 7616 §3.4", "opaque is a quoted-string in credentials",
            "sipfsm/audit/rules.py",
            '    must_quote = ("username", "realm", "nonce", "response", "cnonce", "opaque")',
            '    must_quote = ("username", "realm", "nonce", "response", "cnonce")',
-           judged_by=("tests/audit",)),
+           judged_by=AUDIT_TESTS),
     Mutant("A16", "RFC 3261 §22.3", "a 407 is answered in Proxy-Authorization, a 401 in "
            "Authorization", "sipfsm/audit/rules.py",
            '    offered = {(answer, _value(p, "realm")) for answer, p in _challenges(final[1])}\n'
            '    given = {(name, _value(p, "realm"))',
            '    offered = {("", _value(p, "realm")) for answer, p in _challenges(final[1])}\n'
-           '    given = {("", _value(p, "realm"))', judged_by=("tests/audit",)),
+           '    given = {("", _value(p, "realm"))', judged_by=AUDIT_TESTS),
     Mutant("A17", "RFC 2617 §3.2.2.5 / RFC 3261 §19.1.4", "digest-uri = the Request-URI (an "
            "equal URI written otherwise is the same)", "sipfsm/audit/rules.py",
            "                same = uri_equal(parse_uri(uri), t.request.uri)",
-           "                same = parse_uri(uri) is t.request.uri", judged_by=("tests/audit",)),
+           "                same = parse_uri(uri) is t.request.uri", judged_by=AUDIT_TESTS),
     Mutant("A18", "RFC 3261 §22 / RFC 2617 §1.2", "Basic is forbidden whatever the scheme's case",
            "sipfsm/audit/rules.py", '        if scheme.lower() == "basic":',
-           '        if scheme == "Basic":', judged_by=("tests/audit",)),
+           '        if scheme == "Basic":', judged_by=AUDIT_TESTS),
     Mutant("A19", "RFC 7616 §3.4.2", "-sess: H(A1) = H(H(user:realm:pw) : nonce : cnonce)",
            "sipfsm/audit/digest_ref.py", """        ha1 = h(f"{ha1}:{nonce}:{cnonce or ''}")""",
-           """        ha1 = h(f"{ha1}:{cnonce or ''}:{nonce}")""", judged_by=("tests/audit",)),
+           """        ha1 = h(f"{ha1}:{cnonce or ''}:{nonce}")""", judged_by=AUDIT_TESTS),
     Mutant("A20", "RFC 7616 §3.4.3", "auth-int: A2 = Method:uri:H(entity-body)",
            "sipfsm/audit/digest_ref.py", '        ha2 = h(f"{method}:{uri}:{body_hash}")',
-           '        ha2 = h(f"{method}:{uri}")', judged_by=("tests/audit",)),
+           '        ha2 = h(f"{method}:{uri}")', judged_by=AUDIT_TESTS),
     Mutant("A21", "capture reader (TCP)", "a TCP retransmission overlapping new data keeps the "
            "new bytes", "sipfsm/audit/readers.py",
            "            if overlap >= len(payload):\n                return []",
-           "            if overlap >= 0:\n                return []", judged_by=("tests/audit",)),
+           "            if overlap >= 0:\n                return []", judged_by=AUDIT_TESTS),
     Mutant("A22", "report / CLI exit", "a MUST NOT violated is as fatal as a MUST (exit 1)",
            "sipfsm/audit/model.py", 'MUST_LEVELS = ("MUST", "MUST NOT")', 'MUST_LEVELS = ("MUST",)',
-           judged_by=("tests/audit",)),
+           judged_by=AUDIT_TESTS),
     Mutant("A23", "capture reader (Linux cooked v2)", "SLL2 frames are read with their own "
            "20-byte header", "sipfsm/audit/readers.py",
            "            ip = dpkt.sll2.SLL2(packet).data",
-           "            ip = dpkt.sll.SLL(packet).data", judged_by=("tests/audit",)),
+           "            ip = dpkt.sll.SLL(packet).data", judged_by=AUDIT_TESTS),
     Mutant("A24", "RFC 3261 §17.1.2.2", "Timer E runs over UDP only (not over TLS/SCTP either)",
            "sipfsm/audit/rules.py",
            '    if t.transport != "UDP" or t.start is None:\n        return\n    final = t.final',
            '    if t.transport == "TCP" or t.start is None:\n        return\n    final = t.final',
-           judged_by=("tests/audit",)),
+           judged_by=AUDIT_TESTS),
     Mutant("A25", "RFC 3261 §18.1.1", "over 1300 bytes (path MTU unknown) -> TCP; not the "
            "1500-byte Ethernet MTU", "sipfsm/audit/rules.py",
-           "UDP_SIZE_LIMIT = 1300", "UDP_SIZE_LIMIT = 1500", judged_by=("tests/audit",)),
+           "UDP_SIZE_LIMIT = 1300", "UDP_SIZE_LIMIT = 1500", judged_by=AUDIT_TESTS),
     # ---- HREG: registration client (RFC 3261 §10, §8.1 for REGISTER, 423, 3xx, 5xx +
     # Retry-After, unregister, refresh timing; RFC 3327 / 5627 / 5626 as REGISTER uses them) -----
     Mutant("G20", "RFC 3261 §22.2 / §8.1.3.5", "every REGISTER challenged is answered with "
