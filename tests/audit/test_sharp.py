@@ -75,7 +75,19 @@ def second_algorithm_same_nonce_answered() -> Trace:
     return t
 
 
+def slow_answer_over(transport: str) -> Trace:
+    """A reliable transport has no Timer E: no copy while the registrar takes 2 s to answer."""
+    t = Trace()
+    r1 = t.register(0.0, 1, transport=transport)
+    t.respond(r1, 2.0, 401, "Unauthorized", ("WWW-Authenticate", CHALLENGE))
+    r2 = t.register(2.01, 2, authorization=credentials(), transport=transport)
+    t.respond(r2, 4.5, 200, "OK", ("Contact", f"{CONTACT};expires=60"))
+    return t
+
+
 CLEAN: list[tuple[str, Callable[[], Trace]]] = [
+    *(("RFC3261-17.1.2.2-TIMER-E-START", (lambda tr=tr: slow_answer_over(tr)))
+      for tr in ("TCP", "TLS", "SCTP")),
     ("RFC7616-3.3-OPAQUE-ECHO", second_algorithm_same_nonce_answered),
     ("RFC3261-22.1-NO-RESEND-REJECTED", stale_true_then_new_nonce),
     ("RFC7616-3.4-QOP-ONE-OF-OFFERED", qop_list_answered_with_auth),
