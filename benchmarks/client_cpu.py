@@ -185,8 +185,8 @@ def main() -> int:
         import pstats
 
         sys.path.insert(0, str(REPO))
-        cProfile.runctx("measure(args.registrations)", globals(), {"args": args, "measure": measure},
-                        "/tmp/client_cpu.prof")  # fmt: skip
+        cProfile.runctx("measure(args.registrations)", globals(),
+                        {"args": args, "measure": measure}, "/tmp/client_cpu.prof")  # fmt: skip
         pstats.Stats("/tmp/client_cpu.prof").sort_stats("tottime").print_stats(35)
         return 0
     ours: list[float] = []
@@ -201,7 +201,8 @@ def main() -> int:
     if base:
         theirs = statistics.median(base)
         print(f"baseline {args.baseline}: {theirs:.1f} us (rounds: "
-              f"{', '.join(f'{x:.0f}' for x in base)});  this / baseline = {mine / theirs:.2f}")  # fmt: skip
+              f"{', '.join(f'{x:.0f}' for x in base)});  "
+              f"this / baseline = {mine / theirs:.2f}")  # fmt: skip
     return 0
 
 

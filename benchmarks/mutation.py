@@ -222,7 +222,8 @@ CATALOGUE: tuple[Mutant, ...] = (
            "            if expiry is not None and expiry <= 0:", ("10.2.1",)),
     Mutant("G10", "RFC 3261 §10.2.4 / §19.1.4",
            "the usual 200's one contact is ours only when it is our contact", CLASSIFY,
-           "    end = len(ours) + 1\n    if not (row.startswith(\"<\") and row.startswith(ours, 1)\n",
+           "    end = len(ours) + 1\n"
+           "    if not (row.startswith(\"<\") and row.startswith(ours, 1)\n",
            "    end = row.find(\">\")\n    if not (row.startswith(\"<\")\n", ("10.2.1",)),
     Mutant("G09", "RFC 3261 §22.4 / §10.2", "digest uri = the Request-URI (not the AOR)", REG,
            "                                                               str(plan.request_uri))",
@@ -582,7 +583,8 @@ CATALOGUE: tuple[Mutant, ...] = (
     # RFC 3261 §18.1.1 / §8.1.1.7 / RFC 3581 §3: the Via the client inserts
     Mutant("V20", "RFC 3261 §18.1.1", "the size rule measures the request as sent (top Via "
            "included)", TX,
-           "        if len(tx._data) > self.udp_size_limit:\n            tx = self._apply_size_rule",
+           "        if len(tx._data) > self.udp_size_limit:\n"
+           "            tx = self._apply_size_rule",
            "        if len(request.to_bytes()) > self.udp_size_limit:\n"
            "            tx = self._apply_size_rule", ("18.1.1",)),
     Mutant("V21", "RFC 3581 §3", "the client's rport has no value", TX,

@@ -42,7 +42,7 @@ def rss_kib(pid: int) -> int:
 
 def register(port: int, n: int, *, user: str, contacts: int = 1, query: bool = False) -> bytes:
     rows = [
-        f"REGISTER sip:bench.test SIP/2.0",
+        "REGISTER sip:bench.test SIP/2.0",
         f"Via: SIP/2.0/UDP {HOST}:{port};rport;branch=z9hG4bK-mem-{user}-{n}",
         "Max-Forwards: 70",
         f"From: <sip:{user}@bench.test>;tag=t{n}",
@@ -83,7 +83,9 @@ def half_headers(target: int, connections: int) -> int:
     for n in range(connections):
         try:
             sock = socket.create_connection((HOST, target), timeout=2)
-            sock.sendall(f"REGISTER sip:bench.test SIP/2.0\r\nVia: SIP/2.0/TCP {HOST};branch=z9hG4bK-h{n}\r\nX-Pad: ".encode() + b"a" * 4000)
+            head = (f"REGISTER sip:bench.test SIP/2.0\r\n"
+                    f"Via: SIP/2.0/TCP {HOST};branch=z9hG4bK-h{n}\r\nX-Pad: ")
+            sock.sendall(head.encode() + b"a" * 4000)
             socks.append(sock)
         except OSError:
             pass

@@ -51,7 +51,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not is_full_run(session.config) or session.testsfailed or os.environ.get("PYTEST_XDIST_WORKER"):
+    if (
+        not is_full_run(session.config)
+        or session.testsfailed
+        or os.environ.get("PYTEST_XDIST_WORKER")
+    ):
         return
     if getattr(session.config.option, "collectonly", False):
         return

@@ -20,9 +20,9 @@ from sipfsm.core.registration import (
     RegistrationModel,
     assemble_register,
     build_register,
-    register_template,
     contact_uri,
     initial_state,
+    register_template,
 )
 from sipfsm.core.values import ContactSpec, IntentKind, RegistrationConfig
 from sipfsm.errors import LocalProtocolError

@@ -63,8 +63,9 @@ ALLOWED: dict[str, str] = {
         "CSeq fails (sipfsm 400); Kamailio removes every binding and answers 200"
     ),
     "rfc2069-answer": (
-        "RFC 3261 §22.4 keeps RFC 2069 answers only for backwards compatibility; sipfsm's registrar "
-        "challenges with qop=auth and refuses an answer without qop (a captured one would replay "
+        "RFC 3261 §22.4 keeps RFC 2069 answers only for backwards compatibility; "
+        "sipfsm's registrar challenges with qop=auth and refuses an answer without qop "
+        "(a captured one would replay "
         "with any Call-ID, CSeq and Contact: RFC 7616 §5.12); Kamailio accepts it"
     ),
     "digest-uri-mismatch": (
@@ -532,7 +533,8 @@ def run_cases(port: int) -> dict[str, Outcome]:
 
 def both(tmp: Path) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
     with KamailioProcess(tmp / "kamailio", min_expires=MIN_EXPIRES, max_expires=MAX_EXPIRES,
-                         default_expires=MAX_EXPIRES, max_contacts=MAX_CONTACTS) as kam:  # fmt: skip
+                         default_expires=MAX_EXPIRES,
+                         max_contacts=MAX_CONTACTS) as kam:  # fmt: skip
         kamailio = run_cases(kam.udp_port)
     with sipfsm_registrar(tmp) as port:
         ours = run_cases(port)

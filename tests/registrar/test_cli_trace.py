@@ -72,7 +72,8 @@ def _banner_and_warning(
     process = subprocess.Popen(
         [sys.executable, "-m", "sipfsm", "registrar", "--udp-port", "0", "--tcp-port", "off",
          *argv],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         assert process.stdout is not None

@@ -181,7 +181,8 @@ def test_an_rfc2069_answer_is_refused_unless_allowed() -> None:
             return hashlib.md5(text.encode()).hexdigest()
 
         # RFC 2069 §2.1.2: response = H(H(A1):nonce:H(A2)), no qop, nc or cnonce
-        response = md5(f"{md5('alice:example.com:secret')}:{nonce}:{md5('REGISTER:sip:example.com')}")
+        ha1, ha2 = md5("alice:example.com:secret"), md5("REGISTER:sip:example.com")
+        response = md5(f"{ha1}:{nonce}:{ha2}")
         creds = (f'Digest username="alice", realm="example.com", nonce="{nonce}", '
                  f'uri="sip:example.com", response="{response}", algorithm=MD5')  # fmt: skip
         answer = handle(registrar, register(cseq=2, extra=[("Authorization", creds)]))
