@@ -75,6 +75,37 @@ def answers_401_with_authorization_the_server_accepts() -> None:
            f"the server says {result.verdict}")
 
 
+# RFC 3261 §25: request-digest = LDQUOT 32LHEX RDQUOT, LHEX = DIGIT / %x61-66 (lower case);
+# RFC 7616 §3.4: the same, as many hex digits as the algorithm's output (256 bits for SHA-256
+# and SHA-512/256, 128 for MD5).
+_RESPONSE_DIGITS = {"MD5": 32, "MD5-sess": 32, "SHA-256": 64, "SHA-256-sess": 64,
+                    "SHA-512-256": 64, "SHA-512-256-sess": 64}
+_LHEX = frozenset("0123456789abcdef")
+
+
+@check("RFC3261-25-REQUEST-DIGEST-LHEX")
+@settings(deadline=None, max_examples=30)
+@given(algorithm=st.sampled_from(sorted(_RESPONSE_DIGITS)),
+       qop=st.sampled_from([None, "auth", "auth,auth-int"]),
+       password=st.text(min_size=1, max_size=12),
+       nonce=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789+/=", min_size=1, max_size=24))
+def the_response_is_lower_case_hex_of_the_algorithms_length(
+    algorithm: str, qop: str | None, password: str, nonce: str
+) -> None:
+    """Whatever the algorithm, qop, password and nonce, the response parameter the client sends
+    is lower-case hex digits, 32 of them for MD5 (and -sess), 64 for SHA-256 and SHA-512-256
+    (and -sess)."""
+    if qop is None and algorithm.endswith("-sess"):
+        qop = "auth"  # RFC 7616 §3.4.2: a -sess H(A1) takes the cnonce, which needs a qop
+    digest = digest_client(password)
+    digest.handle_challenge(401, [challenge(nonce=nonce, algorithm=algorithm, qop=qop)])
+    value = only(digest.authorization_headers("REGISTER", URI))
+    response = parse_credentials(value).response or ""
+    expect("RFC3261-25-REQUEST-DIGEST-LHEX",
+           len(response) == _RESPONSE_DIGITS[algorithm] and set(response) <= _LHEX,
+           f"{algorithm}: response={response!r}")
+
+
 @check("RFC3261-22.3-REORIGINATE-407")
 def answers_407_with_proxy_authorization() -> None:
     """A 407's challenge is answered in Proxy-Authorization, which the proxy accepts."""

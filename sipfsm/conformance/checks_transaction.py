@@ -660,7 +660,8 @@ def _sent(transport: ScriptedTransport, index: int = -1) -> Request:
     return message
 
 
-@check("RFC3261-18.1.1-SIZE-CONGESTION-CONTROLLED", "RFC3261-18.1.1-SIZE-VIA-TRANSPORT")
+@check("RFC3261-18.1.1-SIZE-CONGESTION-CONTROLLED", "RFC3261-18.1.1-SIZE-VIA-TRANSPORT",
+       "RFC3261-20.42-VIA-TRANSPORT")
 @settings(deadline=None)
 @given(padding=paddings, seed=st.integers(0, 2**32), port=st.integers(1, 65535))
 def a_request_over_1300_bytes_goes_over_tcp_with_a_tcp_via(
@@ -676,6 +677,12 @@ def a_request_over_1300_bytes_goes_over_tcp_with_a_tcp_via(
     request = make_request(padding=padding)
     tx = layer.send_request(request, target, owner)
     cc, via_rule = "RFC3261-18.1.1-SIZE-CONGESTION-CONTROLLED", "RFC3261-18.1.1-SIZE-VIA-TRANSPORT"
+    # §20.42: "the transport protocol used to send the message", whichever transport sent it.
+    used = "UDP" if tcp.sent == [] else "TCP"
+    sent_over = udp if used == "UDP" else tcp
+    expect("RFC3261-20.42-VIA-TRANSPORT",
+           len(sent_over.sent) == 1 and _sent(sent_over).vias[0].transport == used,
+           f"sent over {used} with top Via {_sent(sent_over).headers.get('Via')}")
     if size <= RFC_UDP_SIZE_LIMIT:
         expect(cc, tcp.sent == [] and len(udp.sent) == 1 and len(udp.sent[0].data) == size,
                f"{size} bytes: {len(udp.sent)} UDP and {len(tcp.sent)} TCP sends")
