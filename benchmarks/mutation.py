@@ -631,6 +631,12 @@ CATALOGUE: tuple[Mutant, ...] = (
            "resolved for TLS over TCP", "sipfsm/aio/resolver.py",
            '            if name in ("TCP", "TLS"):', '            if name == "TLS":',
            ("RFC 3263 §4.1",)),
+    Mutant("N08", "RFC 2782 (Usage rules)", "a uniform random number between 0 and the sum "
+           "(inclusive): one of the integers 0..sum, so a weight-0 record can come first",
+           "sipfsm/aio/resolver.py",
+           "            pick = min(total, int(random.uniform(0, total + 1))) if total > 0 else 0",
+           "            pick = random.uniform(0, total) if total > 0 else 0",
+           ("RFC 2782 (Usage rules, Weight)",)),
     # RFC 5626 §4.4 / §4.5 and RFC 5389: outbound flows and keep-alives
     Mutant("T30", "RFC 5626 §4.4.2", "a changed XOR-MAPPED-ADDRESS fails *this* flow: a new "
            "flow starts with no mapping remembered", "sipfsm/outbound/flow.py",

@@ -82,7 +82,7 @@ class DnsBackend(Protocol):
 
 def order_srv(records: Iterable[SrvRecord], random: Random) -> list[SrvRecord]:
     """RFC 2782 "Usage rules": lowest priority first; within a priority, repeatedly pick by
-    weighted random choice (weight-0 records placed first, running sums, a uniform number in
+    weighted random choice (weight-0 records placed first, running sums, a uniform integer in
     [0, sum]) until none is left."""
     by_priority: dict[int, list[SrvRecord]] = {}
     for record in records:
@@ -93,7 +93,11 @@ def order_srv(records: Iterable[SrvRecord], random: Random) -> list[SrvRecord]:
         unordered = [r for r in group if r.weight == 0] + [r for r in group if r.weight != 0]
         while unordered:
             total = sum(r.weight for r in unordered)
-            pick = random.uniform(0, total) if total > 0 else 0.0
+            # "a uniform random number between 0 and the sum computed (inclusive)": weights are
+            # integers, so the number is one of the sum + 1 integers 0..sum.  A float draw would
+            # almost never be 0 and the weight-0 records placed first would never be chosen;
+            # this way each has its "very small chance" (1 in sum + 1) of coming first.
+            pick = min(total, int(random.uniform(0, total + 1))) if total > 0 else 0
             running = 0
             chosen = len(unordered) - 1
             for index, record in enumerate(unordered):

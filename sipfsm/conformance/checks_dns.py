@@ -451,7 +451,9 @@ def order_srv_follows_the_weighted_selection_algorithm(
 @check("RFC2782-USAGE-WEIGHT-ORDER-RESOLVER")
 def larger_weights_come_first_proportionately_more_often() -> None:
     """Over 4000 orderings with real (seeded) randomness, each record comes first in
-    proportion to its weight; a weight-0 record next to weighted ones almost never does."""
+    proportion to its weight.  A weight-0 record next to weighted ones has "a very small chance
+    of being selected" -- small, not none: the number is drawn from 0..sum inclusive and 0
+    selects it, once in sum + 1 = 101 draws (about 40 of 4000)."""
     records = [
         SrvRecord(10, 60, 5060, "big.example.com"),
         SrvRecord(10, 20, 5060, "small.example.com"),
@@ -462,7 +464,7 @@ def larger_weights_come_first_proportionately_more_often() -> None:
     firsts = Counter(order_srv(records, random)[0].target for _ in range(4000))
     assert 0.55 < firsts["big.example.com"] / 4000 < 0.65
     assert 0.16 < firsts["small.example.com"] / 4000 < 0.24
-    assert firsts["zero.example.com"] / 4000 < 0.01
+    assert 0.003 < firsts["zero.example.com"] / 4000 < 0.02
 
 
 @check("RFC3263-4.2-SRV-USAGE-RULES-RESOLVER")

@@ -251,7 +251,9 @@ def reference_order(records: Sequence[SrvRecord], picks: Sequence[float]) -> lis
         unordered.sort(key=lambda r: r.weight != 0)  # weight 0 first, otherwise as given
         while unordered:
             total = sum(r.weight for r in unordered)
-            number = rng.uniform(0, total) if total else 0
+            # "a uniform random number between 0 and the sum computed (inclusive)": one of the
+            # integers 0..total, each as likely (the fraction's share of total + 1 slots).
+            number = min(total, int(rng.uniform(0, total + 1))) if total else 0
             running = 0
             record = unordered[-1]
             for candidate in unordered:
