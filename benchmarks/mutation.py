@@ -90,6 +90,10 @@ HEADERS = "sipfsm/message/headers.py"
 FRAMING = "sipfsm/message/framing.py"
 FAST = "sipfsm/message/_fast.py"
 SYNTAX = "sipfsm/message/_syntax.py"
+TLS = "sipfsm/aio/tls.py"
+STUN = "sipfsm/outbound/stun.py"
+FLOW = "sipfsm/outbound/flow.py"
+KEEPALIVE = "sipfsm/aio/keepalive.py"
 # The tests that judge the audit's mutants (the planted-violation files first: they kill fastest).
 AUDIT_TESTS = ("tests/audit/test_planted.py", "tests/audit/test_sharp.py", "tests/audit")
 
@@ -637,6 +641,139 @@ CATALOGUE: tuple[Mutant, ...] = (
            "            pick = min(total, int(random.uniform(0, total + 1))) if total > 0 else 0",
            "            pick = random.uniform(0, total) if total > 0 else 0",
            ("RFC 2782 (Usage rules, Weight)",)),
+    # ---- HSEC: TLS server identity (RFC 5922 §7, RFC 3261 §26.3.1), RFC 5626 keep-alives and
+    # flow recovery on the transports, the STUN codec (RFC 5389) --------------------------------
+    Mutant("S01", "RFC 5922 §7.1", "the Common Name is an identity only when the certificate "
+           "has no subjectAltName at all (not beside its sip: URIs)", TLS,
+           "    if uri_identities:\n        return tuple(uri_identities)\n",
+           "    if uri_identities:\n        return tuple(uri_identities) + "
+           "tuple(_common_names(cert))\n", ("RFC 5922 §7",)),
+    Mutant("S02", "RFC 5922 §7.1", "a sip: URI with a user part identifies a user, never the "
+           "domain", TLS,
+           '    if not colon or scheme.lower() != "sip" or "@" in rest:',
+           '    if not colon or scheme.lower() != "sip":', ("RFC 5922 §7",)),
+    Mutant("S03", "RFC 5922 §7.1 / RFC 3261 §19.1.4", "the URI scheme 'sip' is matched "
+           "case-insensitively (SIP:example.com is a sip URI)", TLS,
+           '    if not colon or scheme.lower() != "sip" or "@" in rest:',
+           '    if not colon or scheme != "sip" or "@" in rest:', ("RFC 5922 §7",)),
+    Mutant("S04", "RFC 5922 §7.1", "if the scheme of the URI is not 'sip' the value is not "
+           "an identity (sips: neither)", TLS,
+           '    if not colon or scheme.lower() != "sip" or "@" in rest:',
+           '    if not colon or scheme.lower() not in ("sip", "sips") or "@" in rest:',
+           ("RFC 5922 §7",)),
+    Mutant("S05", "RFC 5922 §7.1", "dNSName entries are identities if and only if no sip: "
+           "URI identity is found (the client's behaviour before this session)", TLS,
+           "    if uri_identities:\n        return tuple(uri_identities)\n"
+           '    return tuple(value for kind, value in alt if kind == "DNS")',
+           '    return tuple(uri_identities) + tuple(value for kind, value in alt '
+           'if kind == "DNS")', ("RFC 5922 §7",)),
+    Mutant("S06", "RFC 5922 §7.2", "MUST NOT match any form of wildcard ('*.' with any "
+           "label)", TLS,
+           "    return bool(wanted) and any(_normal(identity) == wanted for identity in "
+           "identities)",
+           "    return bool(wanted) and any(_normal(identity) == wanted or (_normal(identity)"
+           '.startswith("*.") and wanted.endswith(_normal(identity)[1:])) '
+           "for identity in identities)", ("RFC 5922 §7",)),
+    Mutant("S07", "RFC 5922 §7.2", "identities are compared as a whole: no suffix match", TLS,
+           "    return bool(wanted) and any(_normal(identity) == wanted for identity in "
+           "identities)",
+           "    return bool(wanted) and any(wanted.endswith(_normal(identity)) for identity in "
+           "identities)", ("RFC 5922 §7",)),
+    Mutant("S08", "RFC 5922 §7.2", "domain names are compared case-insensitively", TLS,
+           '    return bare_host(name.strip()).rstrip(".").lower()',
+           '    return bare_host(name.strip()).rstrip(".")', ("RFC 5922 §7",)),
+    Mutant("S09", "RFC 5922 §7.3", "the server is authenticated as the SIP domain the client "
+           "meant to reach, not the address DNS gave", TLS,
+           "        return self.settings.server_name or target.host",
+           "        return target.host", ("RFC 5922 §7",)),
+    Mutant("S10", "RFC 5922 §7.3 / RFC 3261 §26.3.1", "the identity is checked on every "
+           "connection the client opens, before anything is sent on it (a trusted chain "
+           "alone is not enough)", TLS,
+           '                check_server_identity(transport.get_extra_info("peercert"), '
+           "expected)\n",
+           "                pass\n", ("RFC 5922 §7",)),
+    Mutant("S11", "RFC 5922 §7.1", "if and only if the subjectAltName does not appear, the "
+           "Common Name may serve (not when it merely holds no sip name)", TLS,
+           "    alt = _alt_names(cert)\n    if not alt:\n        return tuple(_common_names(cert))",
+           "    alt = _alt_names(cert)\n"
+           '    if not any(kind in ("URI", "DNS") for kind, _ in alt):\n'
+           "        return tuple(_common_names(cert))", ("RFC 5922 §7",)),
+    Mutant("S12", "RFC 5922 §7.3 / RFC 3261 §26.3.1", "the server's chain is always verified "
+           "(a certificate is required)", TLS,
+           "        context.verify_mode = ssl.CERT_REQUIRED\n",
+           "        context.verify_mode = ssl.CERT_OPTIONAL\n", ("RFC 5922 §7",)),
+    Mutant("S13", "RFC 5389 §15.2", "the XOR-MAPPED-ADDRESS port is XORed with the most "
+           "significant 16 bits of the magic cookie", STUN,
+           "        port ^= MAGIC_COOKIE >> 16", "        port ^= MAGIC_COOKIE & 0xFFFF",
+           ("RFC 5389",)),
+    Mutant("S14", "RFC 5389 §15.2", "an IPv6 XOR-MAPPED-ADDRESS is XORed with the magic "
+           "cookie followed by the 96-bit transaction id", STUN,
+           '        key = int.from_bytes(struct.pack("!I", MAGIC_COOKIE) + transaction_id, '
+           '"big")\n        number = int.from_bytes(raw, "big") ^ (key if xor else 0)',
+           "        key = MAGIC_COOKIE << 96\n"
+           '        number = int.from_bytes(raw, "big") ^ (key if xor else 0)', ("RFC 5389",)),
+    Mutant("S15", "RFC 5389 §15.2", "an IPv4 XOR-MAPPED-ADDRESS is XORed with the whole "
+           "magic cookie", STUN,
+           '        number = int.from_bytes(raw, "big") ^ (MAGIC_COOKIE if xor else 0)',
+           '        number = int.from_bytes(raw, "big") ^ ((MAGIC_COOKIE >> 16) if xor else 0)',
+           ("RFC 5389",)),
+    Mutant("S16", "RFC 5389 §15.2 / §12.2", "the mapped address is the XOR-MAPPED-ADDRESS; "
+           "MAPPED-ADDRESS (which NAT ALGs rewrite) only when a server sends no XOR one",
+           STUN, "        mapped_address=xor_mapped if xor_mapped is not None else mapped,",
+           "        mapped_address=mapped if mapped is not None else xor_mapped,",
+           ("RFC 5389",)),
+    Mutant("S17", "RFC 5389 §6", "the transaction id is 96 random bits (uniform over "
+           "0 .. 2**96-1)", FLOW, "    token = random.token(96)", "    token = random.token(64)",
+           ("RFC 5389",)),
+    Mutant("S18", "RFC 5389 §6 / RFC 5626 §4.4.2", "each keep-alive is a new STUN "
+           "transaction with a new transaction id (only retransmissions repeat it)", FLOW,
+           "            flow.transaction_id = _transaction_id(self._random)",
+           "            flow.transaction_id = flow.transaction_id or "
+           "_transaction_id(self._random)", ("RFC 5389",)),
+    Mutant("S19", "RFC 5626 §4.4.1", "a single CRLF back is the pong (the client does not "
+           "wait for a double CRLF)", KEEPALIVE,
+           "        self.crlf_run = 0\n        if self.target is not None:\n"
+           "            owner._pong_received(self.target)",
+           "        if self.crlf_run < len(CRLF_PING):\n            return\n"
+           "        self.crlf_run = 0\n        if self.target is not None:\n"
+           "            owner._pong_received(self.target)", ("RFC 5626 §4.4",)),
+    Mutant("S20", "RFC 5626 §4.4 / §4.5", "a keep-alive goes on the flow's own connection; "
+           "with none left the flow has failed (a ping never opens a new connection)",
+           KEEPALIVE,
+           "        if connection is None or not connection.usable or connection.transport is "
+           "None:\n            return False\n        connection.transport.write(CRLF_PING)",
+           "        if connection is None or not connection.usable or connection.transport is "
+           "None:\n            self.send(CRLF_PING, Target(self.name, target.host, "
+           "target.port))\n            return True\n        connection.transport.write(CRLF_PING)",
+           ("RFC 5626 §4.4",)),
+    Mutant("S21", "RFC 5626 §4.4", "a flow's connection closing (also an orderly close by "
+           "the edge) fails the flow", KEEPALIVE,
+           "        pooled = any(known is connection for known in self._connections.values())\n"
+           "        super()._forget(connection)\n",
+           "        super()._forget(connection)\n"
+           "        pooled = any(known is connection for known in self._connections.values())\n",
+           ("RFC 5626 §4.4",)),
+    Mutant("S22", "RFC 5626 §4.4.1", "no pong within 10 seconds fails the flow", FLOW,
+           "    pong_timeout: float = 10.0", "    pong_timeout: float = 30.0",
+           ("RFC 5626 §4.4",)),
+    Mutant("S23", "RFC 5626 §4.4.1", "CRLF keep-alives every 95 to 120 seconds",
+           FLOW, "    stream_interval: tuple[float, float] = (95.0, 120.0)",
+           "    stream_interval: tuple[float, float] = (90.0, 120.0)", ("RFC 5626 §4.4",)),
+    Mutant("S24", "RFC 5626 §4.4.2", "STUN keep-alives every 24 to 29 seconds", FLOW,
+           "    datagram_interval: tuple[float, float] = (24.0, 29.0)",
+           "    datagram_interval: tuple[float, float] = (24.0, 30.0)", ("RFC 5626 §4.4",)),
+    Mutant("S25", "RFC 5626 §4.5", "max-time is 1800 seconds", FLOW,
+           "    max_time: float = 1800.0", "    max_time: float = 3600.0", ("RFC 5626 §4.5",)),
+    Mutant("S26", "RFC 5626 §4.5", "W = base-time * 2^consecutive-failures counts the "
+           "failure being handled", FLOW,
+           "        flow.failures += 1\n        wait = backoff_wait(self.settings, flow.failures, "
+           "all_failed, self._random)",
+           "        wait = backoff_wait(self.settings, flow.failures, all_failed, self._random)\n"
+           "        flow.failures += 1", ("RFC 5626 §4.5",)),
+    Mutant("S27", "RFC 5626 §4.4.2 / RFC 5389 §7.2.1", "the STUN RTO doubles after each "
+           "retransmission", FLOW,
+           "        elapsed += settings.stun_rto * 2**i",
+           "        elapsed += settings.stun_rto * (i + 1)", ("RFC 5626 §4.4",)),
     # RFC 5626 §4.4 / §4.5 and RFC 5389: outbound flows and keep-alives
     Mutant("T30", "RFC 5626 §4.4.2", "a changed XOR-MAPPED-ADDRESS fails *this* flow: a new "
            "flow starts with no mapping remembered", "sipfsm/outbound/flow.py",

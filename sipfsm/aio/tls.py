@@ -8,7 +8,7 @@ The connection pool, framing, queueing and reconnection are :class:`~sipfsm.aio.
 * the server's identity is checked the RFC 5922 way (:func:`sip_domain_identities`,
   :func:`identity_matches`): the SIP domain the client means to reach (``server_name``: the
   registrar's or the outbound proxy's domain) against the certificate's subjectAltName URI
-  (``sip:domain``) and DNS entries -- exact, case-insensitive, no wildcards, no suffixes; the
+  (``sip:domain``) entries, or its DNS entries when it has no such URI -- exact, case-insensitive, no wildcards, no suffixes; the
   Common Name only when there is no subjectAltName at all.  When that domain is an IP literal
   (``tls:192.0.2.1:5061`` without a registrar domain), the subjectAltName IP entries;
 * a client certificate is offered when ``cert_file`` / ``key_file`` are given;
@@ -141,20 +141,18 @@ def _sip_uri_domain(uri: str) -> str | None:
 
 def sip_domain_identities(cert: PeerCertificate) -> tuple[str, ...]:
     """RFC 5922 §7.1: the SIP domain identities of a certificate (as ``getpeercert()`` returns
-    it): each subjectAltName ``sip:`` URI without a user part gives its host; each dNSName is an
-    identity; only when there is no subjectAltName at all, the Common Name."""
+    it): each subjectAltName ``sip:`` URI without a user part gives its host; the dNSName
+    entries are identities only when no such URI is there ("if and only if no other identity
+    is found that matches the 'sip' URI type"); only when there is no subjectAltName at all,
+    the Common Name."""
     alt = _alt_names(cert)
     if not alt:
         return tuple(_common_names(cert))
-    identities: list[str] = []
-    for kind, value in alt:
-        if kind == "URI":
-            domain = _sip_uri_domain(value)
-            if domain is not None:
-                identities.append(domain)
-        elif kind == "DNS":
-            identities.append(value)
-    return tuple(identities)
+    uri_identities = [domain for kind, value in alt
+                      if kind == "URI" and (domain := _sip_uri_domain(value)) is not None]
+    if uri_identities:
+        return tuple(uri_identities)
+    return tuple(value for kind, value in alt if kind == "DNS")
 
 
 def _normal(name: str) -> str:

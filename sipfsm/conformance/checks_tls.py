@@ -23,7 +23,7 @@ from sipfsm.aio.tls import (
     sip_domain_identities,
 )
 from sipfsm.conformance.aio_support import RecordingReceiver, raises
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.errors import CertificateError
 from sipfsm.ports import Target
 
@@ -49,18 +49,34 @@ def _cert(alt: list[tuple[str, str]], cn: str | None = None) -> dict[str, Any]:
 
 
 @check("RFC5922-7.1-DOMAIN-IDENTITIES")
-@given(domains, domains, labels, st.booleans())
+@given(domains, domains, labels, st.booleans(), st.lists(st.booleans(), max_size=3))
 def identities_from_uri_and_dns_entries(uri_domain: str, dns_domain: str, user: str,
-                                        with_cn: bool) -> None:
-    """sip: URI entries without a user part give their host; dNSName entries are identities;
-    URI entries with a user part or another scheme are not; the Common Name counts only when
-    the certificate has no subjectAltName."""
-    cert = _cert([("URI", f"sip:{uri_domain}"), ("DNS", dns_domain),
-                  ("URI", f"sip:{user}@{user}.invalid"), ("URI", f"https://{user}.invalid")],
-                 cn="cn.invalid" if with_cn else None)
-    identities = sip_domain_identities(cert)
-    assert set(identities) == {uri_domain, dns_domain}
-    assert sip_domain_identities(_cert([], cn=dns_domain)) == (dns_domain,)
+                                        with_cn: bool, flips: list[bool]) -> None:
+    """sip: URI entries without a user part give their host (the scheme in any case); dNSName
+    entries are identities if and only if no sip: URI identity is there; URI entries with a
+    user part or another scheme (sips: too) are not identities; the Common Name counts only
+    when the certificate has no subjectAltName at all."""
+    cn = "cn.invalid" if with_cn else None
+    others = [("URI", f"sip:{user}@{user}.invalid"), ("URI", f"https://{user}.invalid"),
+              ("URI", f"sips:{user}.invalid"), ("email", f"{user}@{user}.invalid")]
+    scheme = _case("sip", flips)
+    with_uri = _cert([("DNS", dns_domain), ("URI", f"{scheme}:{uri_domain}"), *others], cn=cn)
+    expect("RFC5922-7.1-DOMAIN-IDENTITIES",
+           set(sip_domain_identities(with_uri)) == {uri_domain},
+           f"identities {sip_domain_identities(with_uri)} of {with_uri}; RFC 5922 §7.1: the "
+           f"{scheme}: URI's host {uri_domain} only (DNS names only without a sip URI)")
+    dns_only = _cert([*others, ("DNS", dns_domain)], cn=cn)
+    expect("RFC5922-7.1-DOMAIN-IDENTITIES",
+           set(sip_domain_identities(dns_only)) == {dns_domain},
+           f"identities {sip_domain_identities(dns_only)} of {dns_only}; RFC 5922 §7.1: "
+           f"the DNS name {dns_domain} (no sip URI identity)")
+    no_sip_names = _cert([("IP Address", "192.0.2.1"), *others], cn=dns_domain)
+    expect("RFC5922-7.1-DOMAIN-IDENTITIES", sip_domain_identities(no_sip_names) == (),
+           f"identities {sip_domain_identities(no_sip_names)} of {no_sip_names}; RFC 5922 "
+           "§7.1: none (the Common Name only when there is no subjectAltName)")
+    expect("RFC5922-7.1-DOMAIN-IDENTITIES",
+           sip_domain_identities(_cert([], cn=dns_domain)) == (dns_domain,),
+           "no subjectAltName: the Common Name is the identity")
 
 
 @check("RFC5922-7.2-COMPARE-IDENTITIES")
@@ -103,3 +119,72 @@ def certificate_chain_is_always_verified() -> None:
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
     assert "verify" not in {f.lower() for f in TlsSettings.__dataclass_fields__}
+
+
+class _HandshakenTransport:
+    """What asyncio hands a TLS protocol once the handshake is done: the peer's certificate
+    (``getpeercert()`` form) and addresses; records what is written and whether it was cut."""
+
+    def __init__(self, cert: dict[str, Any]) -> None:
+        self.cert = cert
+        self.written: list[bytes] = []
+        self.aborted = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peercert": self.cert, "sockname": ("127.0.0.1", 40000),
+                "peername": ("192.0.2.7", 5061)}.get(name, default)
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def is_closing(self) -> bool:
+        return self.aborted
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        self.aborted = True
+
+
+@check("RFC5922-7.3-CLIENT-CHECKS-SERVER")
+@given(domains, domains, st.sampled_from(["URI", "DNS"]))
+def the_transport_checks_the_server_before_sending(domain: str, named: str, kind: str) -> None:
+    """The TLS transport itself applies the check when a connection it opened comes up: a
+    certificate naming the intended domain lets the queued REGISTER go; a certificate naming
+    another domain cuts the connection before anything is written on it and is reported to
+    the receiver as a CertificateError."""
+    import asyncio
+
+    from sipfsm.aio.tls import _TlsConnection
+    from sipfsm.conformance.aio_support import register, run
+
+    cert = _cert([("URI", f"sip:{named}") if kind == "URI" else ("DNS", named)])
+    matches = named.lower() == domain.lower()
+
+    async def scenario() -> None:
+        receiver = RecordingReceiver()
+        transport = TlsTransport(receiver, settings=TlsSettings(server_name=domain))
+        target = Target("TLS", "192.0.2.7", 5061)
+        connection = _TlsConnection(transport, target)
+        connection.write(register())  # queued until the connection is up
+        wire = _HandshakenTransport(cert)
+        connection.connection_made(wire)  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        if matches:
+            expect("RFC5922-7.3-CLIENT-CHECKS-SERVER", wire.written == [register()],
+                   f"certificate for {named}, domain {domain}: nothing sent {wire.written}")
+            expect("RFC5922-7.3-CLIENT-CHECKS-SERVER", receiver.errors.empty(),
+                   "a certificate for the intended domain was reported as an error")
+            return
+        expect("RFC5922-7.3-CLIENT-CHECKS-SERVER", wire.written == [] and wire.aborted,
+               f"certificate names {named}, not {domain}: the transport wrote "
+               f"{wire.written} and {'cut' if wire.aborted else 'kept'} the connection")
+        errors = []
+        while not receiver.errors.empty():
+            errors.append(receiver.errors.get_nowait())
+        expect("RFC5922-7.3-CLIENT-CHECKS-SERVER",
+               [(t, type(e)) for t, e in errors] == [(target, CertificateError)],
+               f"reported to the receiver: {errors}")
+
+    run(scenario())
