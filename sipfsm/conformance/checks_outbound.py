@@ -469,3 +469,139 @@ def the_ping_is_a_double_crlf_and_a_single_crlf_is_the_pong() -> None:
             server.close()
 
     run(scenario())
+
+
+# -- RFC 5389: the keep-alive's STUN transaction and the address it reads back --------------------
+
+
+def _stun_address_attribute(kind: int, host: str, port: int, xor: bool, tid: bytes) -> bytes:
+    """RFC 5389 §15.1 / §15.2, written out here: reserved byte, family, port, address; the XOR
+    form XORs the port with 0x2112 and the address with the cookie (then the id for IPv6)."""
+    address = ipaddress.ip_address(host)
+    family = 1 if address.version == 4 else 2
+    raw = address.packed
+    if xor:
+        port ^= 0x2112
+        key = bytes.fromhex("2112a442") + tid
+        raw = bytes(a ^ b for a, b in zip(raw, key, strict=False))
+    value = struct.pack("!BBH", 0, family, port) + raw
+    return struct.pack("!HH", kind, len(value)) + value
+
+
+@check("RFC5389-15.2-XOR-MAPPED-ADDRESS")
+@given(st.binary(min_size=12, max_size=12), st.ip_addresses().map(str), st.integers(1, 65535),
+       st.ip_addresses().map(str), st.integers(1, 65535), st.booleans())
+def the_xor_mapped_address_wins_over_mapped_address(tid: bytes, host: str, port: int,
+                                                    rewritten: str, rport: int,
+                                                    xor_first: bool) -> None:
+    """A Binding response carrying both a MAPPED-ADDRESS and an XOR-MAPPED-ADDRESS gives the
+    XOR-MAPPED-ADDRESS (the one NAT ALGs cannot rewrite, the reason RFC 5389 §15.2 has it);
+    MAPPED-ADDRESS serves only a server that sends no XOR form (RFC 3489 servers, §12.2)."""
+    xor = _stun_address_attribute(0x0020, host, port, True, tid)
+    plain = _stun_address_attribute(0x0001, rewritten, rport, False, tid)
+    body = xor + plain if xor_first else plain + xor
+    message = struct.pack("!HHI", 0x0101, len(body), 0x2112A442) + tid + body
+    got = decode_stun(message).mapped_address
+    want = (str(ipaddress.ip_address(host)), port)
+    expect("RFC5389-15.2-XOR-MAPPED-ADDRESS", got == want,
+           f"XOR-MAPPED-ADDRESS {want}, MAPPED-ADDRESS {(rewritten, rport)}: read {got}")
+    only_plain = struct.pack("!HHI", 0x0101, len(plain), 0x2112A442) + tid + plain
+    got = decode_stun(only_plain).mapped_address
+    expect("RFC5389-15.2-XOR-MAPPED-ADDRESS",
+           got == (str(ipaddress.ip_address(rewritten)), rport),
+           f"MAPPED-ADDRESS alone {(rewritten, rport)}: read {got}")
+
+
+class _TokenRandom:
+    """Random whose successive tokens are one base32 character repeated (from the script);
+    keep-alive periods at their minimum."""
+
+    def __init__(self, chars: list[str]) -> None:
+        self.chars = list(chars)
+        self.bits: list[int] = []
+
+    def token(self, nbits: int) -> str:
+        self.bits.append(nbits)
+        return self.chars.pop(0) * (nbits // 5 + 1)
+
+    def uniform(self, low: float, high: float) -> float:
+        return low
+
+
+@check("RFC5389-6-TRANSACTION-ID")
+@given(st.lists(st.sampled_from("abcdefghijklmnopqrstuvwxyz23456"), min_size=3, max_size=3,
+                unique=True))
+def each_stun_keepalive_is_a_new_transaction_with_96_random_bits(chars: list[str]) -> None:
+    """Each STUN keep-alive is a new transaction: its id is 96 bits drawn from the Random port
+    (a draw of all one bits gives an id of 96 one bits), a new draw for every keep-alive, and
+    only the retransmissions of one request repeat it."""
+    flows = FlowSet([Target("UDP", "192.0.2.1", 5060)], _TokenRandom(["7", *chars]),
+                    FlowSettings())
+    flows.start(0.0)
+    flows.registered(1, 0.0)
+    ids: list[bytes] = []
+    for _ in range(len(chars) + 1):
+        now, probe = _probe(flows)
+        resent = [o.transaction_id for o in flows.tick(now + 0.5)
+                  if isinstance(o, SendKeepAlive)]
+        expect("RFC5389-6-TRANSACTION-ID", resent == [probe.transaction_id],
+               f"the retransmission carried {resent}, the request {probe.transaction_id!r}")
+        ids.append(probe.transaction_id)
+        flows.stun_response(1, now + 0.6, probe.transaction_id, ("198.51.100.7", 4000))
+    expect("RFC5389-6-TRANSACTION-ID", ids[0] == b"\xff" * 12,
+           f"a Random drawing only one bits gave the id {ids[0].hex()}: fewer than 96 random "
+           "bits")
+    expect("RFC5389-6-TRANSACTION-ID", len(set(ids)) == len(ids),
+           f"successive keep-alives carried the ids {[i.hex() for i in ids]}: each is a new "
+           "transaction")
+
+
+@check("RFC5626-4.4-FLOW-CLOSED")
+def the_transport_reports_a_closed_flow_and_never_reopens_it_for_a_ping() -> None:
+    """Over a real TCP connection on 127.0.0.1: the edge closing the flow's connection (an
+    orderly close, FIN) is reported as the flow gone, and a keep-alive for that flow then finds
+    no flow (False) instead of opening a new connection: a new connection is a new flow, formed
+    by registering over it (§4.5), never by a ping."""
+    import asyncio
+
+    from sipfsm.aio.keepalive import KeepAliveTcpTransport
+    from sipfsm.conformance.aio_support import RecordingReceiver, register, run
+
+    async def scenario() -> None:
+        accepted: list[int] = []
+
+        async def edge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.append(1)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = await reader.read(4096)
+                if not chunk:
+                    break
+                data += chunk
+            writer.close()  # the edge ends the flow
+
+        server = await asyncio.start_server(edge, "127.0.0.1", 0)
+        target = Target("TCP", "127.0.0.1", int(server.sockets[0].getsockname()[1]))
+        closed: list[Target] = []
+        try:
+            tcp = await KeepAliveTcpTransport.open_keepalive(
+                RecordingReceiver(), on_flow_closed=closed.append, listen=False)
+            try:
+                tcp.send(register(), target)
+                for _ in range(100):
+                    if closed:
+                        break
+                    await asyncio.sleep(0.01)
+                expect("RFC5626-4.4-FLOW-CLOSED", closed == [target],
+                       f"the edge closed the flow's connection: reported {closed}")
+                pinged = tcp.send_ping(target)
+                await asyncio.sleep(0.1)
+                expect("RFC5626-4.4-FLOW-CLOSED", not pinged and accepted == [1],
+                       f"a ping after the flow closed: send_ping -> {pinged}, "
+                       f"{len(accepted)} connections opened to the edge")
+            finally:
+                await tcp.aclose()
+        finally:
+            server.close()
+
+    run(scenario())

@@ -74,6 +74,11 @@ def identities_from_uri_and_dns_entries(uri_domain: str, dns_domain: str, user: 
     expect("RFC5922-7.1-DOMAIN-IDENTITIES", sip_domain_identities(no_sip_names) == (),
            f"identities {sip_domain_identities(no_sip_names)} of {no_sip_names}; RFC 5922 "
            "§7.1: none (the Common Name only when there is no subjectAltName)")
+    for alt in ([("IP Address", "192.0.2.1")], [("email", f"{user}@{dns_domain}")]):
+        without_names = _cert(alt, cn=dns_domain)
+        expect("RFC5922-7.1-DOMAIN-IDENTITIES", sip_domain_identities(without_names) == (),
+               f"identities {sip_domain_identities(without_names)} of {without_names}; RFC "
+               "5922 §7.1: the Common Name only if and only if there is no subjectAltName")
     expect("RFC5922-7.1-DOMAIN-IDENTITIES",
            sip_domain_identities(_cert([], cn=dns_domain)) == (dns_domain,),
            "no subjectAltName: the Common Name is the identity")
