@@ -94,6 +94,7 @@ TLS = "sipfsm/aio/tls.py"
 STUN = "sipfsm/outbound/stun.py"
 FLOW = "sipfsm/outbound/flow.py"
 KEEPALIVE = "sipfsm/aio/keepalive.py"
+OUTBOUND_AIO = "sipfsm/aio/outbound.py"
 # The tests that judge the audit's mutants (the planted-violation files first: they kill fastest).
 AUDIT_TESTS = ("tests/audit/test_planted.py", "tests/audit/test_sharp.py", "tests/audit")
 
@@ -705,31 +706,31 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("S13", "RFC 5389 §15.2", "the XOR-MAPPED-ADDRESS port is XORed with the most "
            "significant 16 bits of the magic cookie", STUN,
            "        port ^= MAGIC_COOKIE >> 16", "        port ^= MAGIC_COOKIE & 0xFFFF",
-           ("RFC 5389",)),
+           ("RFC 5389 §6", "RFC 5626 §4.4")),
     Mutant("S14", "RFC 5389 §15.2", "an IPv6 XOR-MAPPED-ADDRESS is XORed with the magic "
            "cookie followed by the 96-bit transaction id", STUN,
            '        key = int.from_bytes(struct.pack("!I", MAGIC_COOKIE) + transaction_id, '
            '"big")\n        number = int.from_bytes(raw, "big") ^ (key if xor else 0)',
            "        key = MAGIC_COOKIE << 96\n"
-           '        number = int.from_bytes(raw, "big") ^ (key if xor else 0)', ("RFC 5389",)),
+           '        number = int.from_bytes(raw, "big") ^ (key if xor else 0)', ("RFC 5389 §6", "RFC 5626 §4.4")),
     Mutant("S15", "RFC 5389 §15.2", "an IPv4 XOR-MAPPED-ADDRESS is XORed with the whole "
            "magic cookie", STUN,
            '        number = int.from_bytes(raw, "big") ^ (MAGIC_COOKIE if xor else 0)',
            '        number = int.from_bytes(raw, "big") ^ ((MAGIC_COOKIE >> 16) if xor else 0)',
-           ("RFC 5389",)),
+           ("RFC 5389 §6", "RFC 5626 §4.4")),
     Mutant("S16", "RFC 5389 §15.2 / §12.2", "the mapped address is the XOR-MAPPED-ADDRESS; "
            "MAPPED-ADDRESS (which NAT ALGs rewrite) only when a server sends no XOR one",
            STUN, "        mapped_address=xor_mapped if xor_mapped is not None else mapped,",
            "        mapped_address=mapped if mapped is not None else xor_mapped,",
-           ("RFC 5389",)),
+           ("RFC 5389 §6", "RFC 5626 §4.4")),
     Mutant("S17", "RFC 5389 §6", "the transaction id is 96 random bits (uniform over "
            "0 .. 2**96-1)", FLOW, "    token = random.token(96)", "    token = random.token(64)",
-           ("RFC 5389",)),
+           ("RFC 5389 §6", "RFC 5626 §4.4")),
     Mutant("S18", "RFC 5389 §6 / RFC 5626 §4.4.2", "each keep-alive is a new STUN "
            "transaction with a new transaction id (only retransmissions repeat it)", FLOW,
            "            flow.transaction_id = _transaction_id(self._random)",
            "            flow.transaction_id = flow.transaction_id or "
-           "_transaction_id(self._random)", ("RFC 5389",)),
+           "_transaction_id(self._random)", ("RFC 5389 §6", "RFC 5626 §4.4")),
     Mutant("S19", "RFC 5626 §4.4.1", "a single CRLF back is the pong (the client does not "
            "wait for a double CRLF)", KEEPALIVE,
            "        self.crlf_run = 0\n        if self.target is not None:\n"
@@ -774,6 +775,19 @@ CATALOGUE: tuple[Mutant, ...] = (
            "retransmission", FLOW,
            "        elapsed += settings.stun_rto * 2**i",
            "        elapsed += settings.stun_rto * (i + 1)", ("RFC 5626 §4.4",)),
+    Mutant("S28", "RFC 5626 §4.5 / §3", "a failed flow is replaced by a new flow: over TCP a "
+           "new connection, not the one whose pong never came (the client's behaviour before "
+           "this session)", OUTBOUND_AIO,
+           "                if output.recovery:\n                    self._new_flow(output.target)\n",
+           "", ("RFC 5626 §4.5",)),
+    Mutant("S29", "RFC 5626 §4.5", "cutting the failed flow's connection is not a second "
+           "failure (the new flow is registered at once, no backoff)", KEEPALIVE,
+           "        TcpTransport._forget(self, connection)  # out of the pool first",
+           "        self._forget(connection)  # out of the pool first", ("RFC 5626 §4.5",)),
+    Mutant("S30", "RFC 5626 §4.4", "the driver takes a closed connection as the flow failing",
+           OUTBOUND_AIO,
+           '            self._apply(self.flows.flow_lost(reg_id, self._now(), "connection closed"))',
+           "            pass", ("RFC 5626 §4.4",)),
     # RFC 5626 §4.4 / §4.5 and RFC 5389: outbound flows and keep-alives
     Mutant("T30", "RFC 5626 §4.4.2", "a changed XOR-MAPPED-ADDRESS fails *this* flow: a new "
            "flow starts with no mapping remembered", "sipfsm/outbound/flow.py",

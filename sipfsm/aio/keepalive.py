@@ -151,6 +151,20 @@ class KeepAliveTcpTransport(TcpTransport):
         connection.transport.abort()
         return True
 
+    def abandon(self, target: Target | HostPort) -> bool:
+        """Cut the established connection to ``target`` without reporting the flow closed: the
+        flow it carried has failed already and is being replaced, and RFC 5626 §4.5 replaces a
+        failed flow by a NEW flow -- over TCP or TLS a new connection (the next send opens
+        it), never the connection whose keep-alive went unanswered.  False when there is none."""
+        connection = self._connections.get(_key(target.host, target.port))
+        if connection is None or connection.transport is None:
+            return False
+        TcpTransport._forget(self, connection)  # out of the pool first: not a flow closing
+        connection.closed = True
+        connection.pending.clear()
+        connection.transport.abort()
+        return True
+
     def _pong_received(self, target: Target) -> None:
         if self.on_pong is not None:
             try:

@@ -264,6 +264,8 @@ class OutboundAgent:
             elif isinstance(output, SendKeepAlive):
                 pending += self._send_keepalive(output)
             elif isinstance(output, Register):
+                if output.recovery:
+                    self._new_flow(output.target)
                 client = self.clients[output.reg_id]
                 try:
                     client.register()
@@ -271,6 +273,13 @@ class OutboundAgent:
                     _log.debug("flow %s: register failed at once: %s", output.reg_id, exc)
                     pending += self.flows.register_failed(output.reg_id, self._now(), str(exc))
         self._arm()
+
+    def _new_flow(self, target: Target) -> None:
+        # RFC 5626 §4.5: the failed flow is replaced by a new flow; over TCP/TLS a flow is its
+        # connection, so the one that failed (a pong that never came) is cut, not reused.
+        transport = self._transports.get(target.transport)
+        if isinstance(transport, KeepAliveTcpTransport):
+            transport.abandon(target)
 
     def _send_keepalive(self, output: SendKeepAlive) -> list[FlowOutput]:
         transport = self._transports.get(output.target.transport)

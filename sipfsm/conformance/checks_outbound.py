@@ -19,7 +19,7 @@ from sipfsm.conformance.registry import check, expect
 from sipfsm.outbound import FlowSet, FlowState, Register, SendKeepAlive
 from sipfsm.outbound.flow import FlowSettings, FlowStateChanged
 from sipfsm.outbound.stun import binding_request, binding_success, decode_stun
-from sipfsm.ports import Target
+from sipfsm.ports import HostPort, Target
 
 fractions = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 stream_transports = st.sampled_from(["TCP", "TLS"])
@@ -605,3 +605,86 @@ def the_transport_reports_a_closed_flow_and_never_reopens_it_for_a_ping() -> Non
             server.close()
 
     run(scenario())
+
+
+class _SentRegisters:
+    """A trace sink keeping the local address each REGISTER left from."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int]] = []
+
+    def record(self, direction: str, transport: str, local: HostPort, remote: HostPort,
+               data: bytes) -> None:
+        if direction == "sent" and data.startswith(b"REGISTER "):
+            self.sent.append((local.host, local.port))
+
+    def close(self) -> None:
+        pass
+
+
+@check("RFC5626-4.5-NEW-FLOW", "RFC5626-4.4-FLOW-CLOSED")
+def a_flow_whose_pong_never_came_is_replaced_over_a_new_connection() -> None:
+    """The asyncio driver against the embedded registrar over TCP on 127.0.0.1, its CRLF pongs
+    switched off: the flow registers, its ping goes unanswered, the flow fails, and the
+    registration that replaces it goes at once over a NEW connection -- a flow over TCP is
+    its connection, and the failed one is not reused.  Then the flow's connection is cut:
+    the driver takes it as the flow failing and registers a new flow."""
+    import asyncio
+
+    from sipfsm.aio.outbound import OutboundAgent
+    from sipfsm.conformance.aio_support import run
+    from sipfsm.message import SipUri, parse_uri
+    from sipfsm.outbound.flow import FlowStateChanged as Changed
+    from sipfsm.registrar import RegistrarConfig
+    from sipfsm.registrar.server import RegistrarServer
+    from sipfsm.registration import Registered, RegistrationConfig
+
+    async def scenario() -> None:
+        edge = await RegistrarServer.start(RegistrarConfig(min_expires=1), host="127.0.0.1",
+                                           udp_port=None, tcp_port=0)
+        assert edge.tcp_address is not None
+        edge._tcp.answer_pings = False  # type: ignore[union-attr]  # an edge gone silent
+        uri = parse_uri(f"sip:127.0.0.1:{edge.tcp_address.port};transport=tcp;lr")
+        aor = parse_uri("sip:alice@sipfsm.test")
+        assert isinstance(uri, SipUri) and isinstance(aor, SipUri)
+        trace = _SentRegisters()
+        agent = await OutboundAgent.open(
+            RegistrationConfig(aor=aor, expires=600), [uri], local_host="127.0.0.1",
+            settings=FlowSettings(keepalive=0.1, pong_timeout=0.1), trace=trace)
+        try:
+            agent.start()
+            await agent.next_event(Registered, timeout=3)
+            first = list(trace.sent)
+            while True:
+                item = await agent.next_event(Changed, timeout=3)
+                assert isinstance(item.event, Changed)
+                if item.event.new is FlowState.REGISTERING:
+                    break
+            expect("RFC5626-4.5-NEW-FLOW", "keep-alive" in item.event.reason,
+                   f"the flow failed for another reason: {item.event.reason}")
+            await agent.next_event(Registered, timeout=3)
+            again = trace.sent[len(first):]
+            expect("RFC5626-4.5-NEW-FLOW",
+                   bool(again) and all(local not in first for local in again[:1]),
+                   f"REGISTERs of the failed flow from {first}; the one replacing it from "
+                   f"{again[:1]}: RFC 5626 §4.5 forms a new flow (a new connection)")
+            # The edge answers again; then the flow's connection goes away: the driver
+            # notices and registers a new flow at once.
+            edge._tcp.answer_pings = True  # type: ignore[union-attr]
+            agent.drop_flow(1)
+            reasons = []
+            for _ in range(20):
+                item = await agent.next_event(Changed, timeout=3)
+                assert isinstance(item.event, Changed)
+                if item.event.new is FlowState.REGISTERING:
+                    reasons.append(item.event.reason)
+                    if "closed" in item.event.reason:
+                        break
+            expect("RFC5626-4.4-FLOW-CLOSED", any("closed" in r for r in reasons),
+                   f"the flow's connection was cut: the flow failed for {reasons}")
+            await agent.next_event(Registered, timeout=3)
+        finally:
+            await agent.aclose()
+            await edge.aclose()
+
+    run(scenario(), timeout=10)
