@@ -712,7 +712,8 @@ CATALOGUE: tuple[Mutant, ...] = (
            '        key = int.from_bytes(struct.pack("!I", MAGIC_COOKIE) + transaction_id, '
            '"big")\n        number = int.from_bytes(raw, "big") ^ (key if xor else 0)',
            "        key = MAGIC_COOKIE << 96\n"
-           '        number = int.from_bytes(raw, "big") ^ (key if xor else 0)', ("RFC 5389 §6", "RFC 5626 §4.4")),
+           '        number = int.from_bytes(raw, "big") ^ (key if xor else 0)',
+           ("RFC 5389 §6", "RFC 5626 §4.4")),
     Mutant("S15", "RFC 5389 §15.2", "an IPv4 XOR-MAPPED-ADDRESS is XORed with the whole "
            "magic cookie", STUN,
            '        number = int.from_bytes(raw, "big") ^ (MAGIC_COOKIE if xor else 0)',
@@ -778,7 +779,8 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant("S28", "RFC 5626 §4.5 / §3", "a failed flow is replaced by a new flow: over TCP a "
            "new connection, not the one whose pong never came (the client's behaviour before "
            "this session)", OUTBOUND_AIO,
-           "                if output.recovery:\n                    self._new_flow(output.target)\n",
+           "                if output.recovery:\n"
+           "                    self._new_flow(output.target)\n",
            "", ("RFC 5626 §4.5",)),
     Mutant("S29", "RFC 5626 §4.5", "cutting the failed flow's connection is not a second "
            "failure (the new flow is registered at once, no backoff)", KEEPALIVE,
@@ -786,7 +788,8 @@ CATALOGUE: tuple[Mutant, ...] = (
            "        self._forget(connection)  # out of the pool first", ("RFC 5626 §4.5",)),
     Mutant("S30", "RFC 5626 §4.4", "the driver takes a closed connection as the flow failing",
            OUTBOUND_AIO,
-           '            self._apply(self.flows.flow_lost(reg_id, self._now(), "connection closed"))',
+           "            self._apply(self.flows.flow_lost(reg_id, self._now(), "
+           '"connection closed"))',
            "            pass", ("RFC 5626 §4.4",)),
     # RFC 5626 §4.4 / §4.5 and RFC 5389: outbound flows and keep-alives
     Mutant("T30", "RFC 5626 §4.4.2", "a changed XOR-MAPPED-ADDRESS fails *this* flow: a new "

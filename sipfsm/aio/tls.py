@@ -8,8 +8,9 @@ The connection pool, framing, queueing and reconnection are :class:`~sipfsm.aio.
 * the server's identity is checked the RFC 5922 way (:func:`sip_domain_identities`,
   :func:`identity_matches`): the SIP domain the client means to reach (``server_name``: the
   registrar's or the outbound proxy's domain) against the certificate's subjectAltName URI
-  (``sip:domain``) entries, or its DNS entries when it has no such URI -- exact, case-insensitive, no wildcards, no suffixes; the
-  Common Name only when there is no subjectAltName at all.  When that domain is an IP literal
+  (``sip:domain``) entries, or its DNS entries when it has no such URI -- exact,
+  case-insensitive, no wildcards, no suffixes; the Common Name only when there is no
+  subjectAltName at all.  When that domain is an IP literal
   (``tls:192.0.2.1:5061`` without a registrar domain), the subjectAltName IP entries;
 * a client certificate is offered when ``cert_file`` / ``key_file`` are given;
 * a failed verification or a wrong identity is a :class:`~sipfsm.errors.CertificateError`

@@ -629,8 +629,6 @@ def a_flow_whose_pong_never_came_is_replaced_over_a_new_connection() -> None:
     registration that replaces it goes at once over a NEW connection -- a flow over TCP is
     its connection, and the failed one is not reused.  Then the flow's connection is cut:
     the driver takes it as the flow failing and registers a new flow."""
-    import asyncio
-
     from sipfsm.aio.outbound import OutboundAgent
     from sipfsm.conformance.aio_support import run
     from sipfsm.message import SipUri, parse_uri
