@@ -23,6 +23,10 @@ class Pki:
         self.stranger_server: Issued = self.stranger.issue(
             "server", dns=("sipfsm.test",), ips=("127.0.0.1",))
         self.client: Issued = self.ca.issue("client", dns=("alice.sipfsm.test",))
+        # RFC 5922 §7.1: a sip: URI identity, so the DNS name is not one.
+        self.uri_and_dns: Issued = self.ca.issue(
+            "uri-and-dns", dns=("other.sipfsm.test",), uris=("sip:sipfsm.test",),
+            ips=("127.0.0.1",))
 
 
 @pytest.fixture(scope="session")

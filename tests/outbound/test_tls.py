@@ -216,3 +216,30 @@ def test_bad_settings_are_config_errors(tmp_path: object, pki: Pki) -> None:
         TlsSettings(ca_file=pki.ca.directory / "missing.pem")
     with pytest.raises(ConfigError):
         TlsSettings(cert_file=pki.client.cert_file)
+
+
+@pytest.mark.requirement("RFC5922-7.1-DOMAIN-IDENTITIES")
+@pytest.mark.parametrize(("server_name", "trusted"),
+                         [("sipfsm.test", True), ("other.sipfsm.test", False)])
+def test_dns_names_are_not_identities_beside_a_sip_uri(pki: Pki, server_name: str,
+                                                        trusted: bool) -> None:
+    """A certificate with subjectAltName sip:sipfsm.test and DNS other.sipfsm.test is for
+    sipfsm.test only (RFC 5922 §7.1: DNS names count if and only if no sip URI identity)."""
+    async def scenario() -> None:
+        server = await _server(pki, cert=pki.uri_and_dns)
+        receiver = RecordingReceiver()
+        client = await TlsTransport.open(
+            receiver, settings=TlsSettings(ca_file=pki.ca.ca_file, server_name=server_name))
+        try:
+            client.send(register(), _target(server))
+            if trusted:
+                assert (await receiver.message())[0] == ok()
+            else:
+                _, error = await receiver.error()
+                assert isinstance(error, CertificateError), error
+                assert receiver.messages.empty()
+        finally:
+            await client.aclose()
+            await server.aclose()
+
+    run(scenario())
