@@ -95,6 +95,11 @@ STUN = "sipfsm/outbound/stun.py"
 FLOW = "sipfsm/outbound/flow.py"
 KEEPALIVE = "sipfsm/aio/keepalive.py"
 OUTBOUND_AIO = "sipfsm/aio/outbound.py"
+SHA512_256 = "sipfsm/auth/_sha512_256.py"
+CREDENTIALS = "sipfsm/auth/credentials.py"
+AUTH_PARAMS = "sipfsm/auth/params.py"
+PARAMS = "sipfsm/message/params.py"
+STRICT = "sipfsm/message/strict.py"
 # The tests that judge the audit's mutants (the planted-violation files first: they kill fastest).
 AUDIT_TESTS = ("tests/audit/test_planted.py", "tests/audit/test_sharp.py", "tests/audit")
 
@@ -986,6 +991,123 @@ CATALOGUE: tuple[Mutant, ...] = (
            "stored H(A1), only that algorithm's challenges", CLIENT,
            "                if credentials.can_answer(option[1].base):",
            "                if True:", ("RFC 8760 §2",)),
+    # ---- HDIG2: digest's support code (FIPS 180-4 SHA-512/256, stored H(A1), username*,
+    # quoted-strings) and the header-parameter layer (RFC 3261 §7.3.1, §25.1; strict checks) ----
+    Mutant("K01", "RFC 8760 §2 / FIPS 180-4 §5.3.6", "SHA-512/256 starts from its own IV, not "
+           "SHA-512's (not SHA-512 truncated: RFC 7616 erratum 4897's mistake)", SHA512_256,
+           "_SHA512_256_IV = _sha512_words(b\"SHA-512/256\", [v ^ 0xA5A5A5A5A5A5A5A5 for v in "
+           "_SHA512_IV])", "_SHA512_256_IV = list(_SHA512_IV)", ("RFC 8760 §2",)),
+    Mutant("K02", "FIPS 180-4 §5.3.6", "the SHA-512/t IV generation hashes under SHA-512's IV "
+           "XOR a5a5a5a5a5a5a5a5", SHA512_256,
+           "[v ^ 0xA5A5A5A5A5A5A5A5 for v in _SHA512_IV]", "list(_SHA512_IV)", ("RFC 8760 §2",)),
+    Mutant("K03", "FIPS 180-4 §5.3.6", "the IV is SHA-512 of \"SHA-512/t\" with t replaced by "
+           "256", SHA512_256, 'b"SHA-512/256", [v ^', 'b"SHA-512/t", [v ^', ("RFC 8760 §2",)),
+    Mutant("K04", "FIPS 180-4 §5.1.2", "the 128-bit length field holds the message length in "
+           "BITS", SHA512_256, "(length * 8).to_bytes(16, \"big\")",
+           "length.to_bytes(16, \"big\")", ("RFC 8760 §2",)),
+    Mutant("K05", "FIPS 180-4 §5.1.2", "k zero bits with l + 1 + k = 896 mod 1024: a message "
+           "of 112..127 (mod 128) bytes takes one more block", SHA512_256,
+           'b"\\x00" * ((111 - length) % 128)', 'b"\\x00" * max(0, 111 - length % 128)',
+           ("RFC 8760 §2",)),
+    Mutant("K06", "FIPS 180-4 §4.1.3", "sigma0 of SHA-512 ends with a SHIFT right by 7 (not a "
+           "rotation)", SHA512_256, "^ (w[t - 15] >> 7)", "^ _rotr(w[t - 15], 7)",
+           ("RFC 8760 §2",)),
+    Mutant("K07", "RFC 8760 §2.2 / FIPS 180-4 §6.7", "the digest is the leftmost 256 bits: "
+           "each 64-bit word as 16 hex digits, leading zeros kept", SHA512_256,
+           'f"{v:016x}" for v in words[:4]', 'f"{v:x}" for v in words[:4]', ("RFC 8760 §2",)),
+    Mutant("K10", "RFC 7616 §3.3 / RFC 3261 §7.3.1", "algorithm names are case-insensitive: a "
+           "stored H(A1) given as \"md5\" is the MD5 one", CREDENTIALS,
+           "            table[spec.base] = Secret(text.lower())",
+           "            table[name] = Secret(text.lower())", ("RFC 7616 §3.4",)),
+    Mutant("K11", "RFC 7616 §3.4.2 / RFC 8760 §2.2", "H(A1) is LOWER-case hex in KD (a stored "
+           "HA1 given in upper case is lowered)", CREDENTIALS,
+           "            table[spec.base] = Secret(text.lower())",
+           "            table[spec.base] = secret", ("RFC 7616 §3.4",)),
+    Mutant("K12", "RFC 7616 §3.4.2 / RFC 8760 §2.4", "a stored H(A1) answers its own "
+           "algorithm only", CREDENTIALS,
+           "        return self.password is not None or base in self._ha1",
+           "        return self.password is not None or bool(self._ha1)", ("RFC 8760 §2",)),
+    Mutant("K13", "RFC 7616 §3.4.2", "a stored H(A1) is that algorithm's digest (an MD5 HA1 is "
+           "32 hex digits, SHA-256's 64)", CREDENTIALS,
+           "            if len(text) != len(spec.hash(b\"\")) or any(",
+           "            if any(", ("RFC 7616 §3.4",)),
+    Mutant("K14", "RFC 3261 §22.1 / §7.3.1", "the realm (a quoted-string) is compared exactly: "
+           "\"Example.com\" is another protection domain", CREDENTIALS,
+           "        if self.realm is None or realm == self.realm:",
+           "        if self.realm is None or realm.lower() == self.realm.lower():", ("22.1",)),
+    Mutant("K17", "RFC 8187 §3.2.1 / RFC 7616 §3.4", "username*: '%' is not an attr-char (it "
+           "is percent-encoded itself)", CLIENT,
+           'z0123456789!+-._`~")', 'z0123456789!%+-._`~")', ("RFC 7616 §3.4",)),
+    Mutant("K18", "RFC 7616 §3.4", "a username with non-ASCII characters goes in username*",
+           CLIENT, "    return not (text.isascii() and text.isprintable())",
+           "    return not text.isprintable()", ("RFC 7616 §3.4",)),
+    Mutant("K20", "RFC 3261 §25.1", "quoted-string: a backslash is escaped (the short way for "
+           "text with nothing to escape)", AUTH_PARAMS,
+           "    if value.isprintable() and '\"' not in value and \"\\\\\" not in value:",
+           "    if value.isprintable() and '\"' not in value:", ("RFC 7616 §3.4",)),
+    Mutant("K21", "RFC 3261 §25.1", "qdtext and quoted-pair carry no CR or LF: a quoted value "
+           "holding them is refused, never written", AUTH_PARAMS,
+           "    if _FORBIDDEN_RE.search(value):\n        raise",
+           "    if False:\n        raise", ("RFC 7616 §3.4",)),
+    Mutant("K22", "RFC 3261 §25.1", "a quoted-pair stands for its character (the short way "
+           "for text without a fold)", AUTH_PARAMS,
+           '    if "\\\\" not in text and "\\n" not in text:\n        return text',
+           '    if "\\n" not in text:\n        return text', ("RFC 7616 §3.3",)),
+    Mutant("K23", "RFC 3261 §7.3.1 / RFC 7616 §3.5", "a parameter named twice is an error (the "
+           "general auth-param parser: Authentication-Info, unusual challenges)", AUTH_PARAMS,
+           "        if name in params:\n            raise error(",
+           "        if False:\n            raise error(", ("RFC 7616 §3.5",)),
+    Mutant("Q01", "RFC 3261 §7.3.1", "parameter names are case-insensitive (Params built from "
+           "pairs keep the case)", PARAMS, "            key = name.lower()\n",
+           "            key = name\n", ("7.3.1",)),
+    Mutant("Q02", "RFC 3261 §7.3.1", "parameter names are case-insensitive (the general header "
+           "parameter reader)", PARAMS, "        name = found.group(1).lower()\n",
+           "        name = found.group(1)\n", ("7.3.1",)),
+    Mutant("Q03", "RFC 3261 §7.3.1", "any given parameter-name MUST NOT appear more than once "
+           "(the general header parameter reader)", PARAMS,
+           "        if name in data:\n            raise ParseError(",
+           "        if False:\n            raise ParseError(", ("7.3.1",)),
+    Mutant("Q04", "RFC 3261 §7.3.1", "a parameter is found by its name in any case", PARAMS,
+           "        return data.get(key.lower(), default)",
+           "        return data.get(key, default)", ("7.3.1",)),
+    Mutant("Q05", "RFC 3261 §25.1 / RFC 3581 §3", "generic-param = token [ EQUAL gen-value ]: "
+           "a flag parameter is written without '='", PARAMS,
+           'f";{name}" if value is None else', 'f";{name}=" if value is None else',
+           ("7.3.1",)),
+    Mutant("Q06", "RFC 3261 §7.3.1", "setting a parameter in another case replaces it (a name "
+           "appears once)", PARAMS, "        data[name.lower()] = value\n",
+           "        data[name] = value\n", ("7.3.1",)),
+    Mutant("Q10", "RFC 3261 §20.22", "Max-Forwards: an integer in the range 0-255 (255 is "
+           "valid)", STRICT, "or int(value) > 255:", "or int(value) >= 255:", ("20.22",)),
+    Mutant("Q11", "RFC 3261 §8.1.1.5", "the CSeq sequence number MUST be less than 2**31",
+           STRICT, "or int(number) >= 2**31:", "or int(number) > 2**31:", ("20.16",)),
+    Mutant("Q12", "RFC 3261 §7.3.1 / §20.19", "Expires is not a list: two rows are an error",
+           STRICT, '"content-length", "expires",\n', '"content-length",\n', ("7.3.1",)),
+    Mutant("Q13", "RFC 3261 §7.3.3", "implementations MUST accept both the long and short "
+           "forms ('v' is Via)", STRICT, ' "t": "to",\n            "v": "via"}',
+           ' "t": "to"}', ("7.3.3",)),
+    Mutant("Q14", "RFC 3261 §7.3.1", "a line starting with SP OR HTAB continues the field "
+           "above", STRICT, 'if line[:1] in (" ", "\\t") and headers:',
+           'if line[:1] == " " and headers:', ("7.3.1",)),
+    Mutant("Q15", "RFC 3261 §7.1", "the SIP-Version string is case-insensitive", STRICT,
+           '    if version.upper() != "SIP/2.0":', '    if version != "SIP/2.0":', ("7.1",)),
+    Mutant("Q16", "RFC 3261 §19.1.1 / §25.1", "a '?' in the user part is user-unreserved, not "
+           "the start of headers", STRICT,
+           'and "?" in uri.rsplit("@", 1)[-1]:', 'and "?" in uri:', ("19.1.1",)),
+    Mutant("Q17", "RFC 3261 §8.1.1", "Max-Forwards is one of the six mandatory request "
+           "headers", STRICT,
+           '_MANDATORY_REQUEST = ("to", "from", "cseq", "call-id", "max-forwards", "via")',
+           '_MANDATORY_REQUEST = ("to", "from", "cseq", "call-id", "via")', ("8.1.1",)),
+    Mutant("Q18", "RFC 3261 §8.1.1.5 / §7.1", "the CSeq method matches the request's method "
+           "(method names are case-sensitive)", STRICT,
+           "and cseq.split()[1] != method:", "and cseq.split()[1].upper() != method.upper():",
+           ("8.1.1",)),
+    Mutant("Q19", "RFC 3261 §18.3", "only a body SHORTER than Content-Length is malformed "
+           "(extra datagram bytes are discarded)", STRICT,
+           "and int(lengths[0]) > len(body):", "and int(lengths[0]) != len(body):", ("18.3",)),
+    Mutant("Q20", "RFC 3261 §25.1 / §20.19", "delta-seconds up to 2**32-1 are valid", STRICT,
+           "if not text.isdigit() or int(text) > 2**32 - 1:",
+           "if not text.isdigit() or int(text) >= 2**32 - 1:", ("20.19",)),
     # ---- HMSG: the message layer (RFC 3261 §7, §18.3, §19.1, §20, §25) and its short paths ----
     Mutant("P01", "RFC 3261 §7.3.1", "a line starting with whitespace continues the field above "
            "(the one-pass rows take a folded ' <sip:...>' line for a field of its own)",
