@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from sipfsm import strategies as sip
 from sipfsm.conformance.aio_support import raises
 from sipfsm.conformance.message_support import case, message_with, parse_error, read_field
-from sipfsm.conformance.registry import check
+from sipfsm.conformance.registry import check, expect
 from sipfsm.errors import LocalProtocolError
-from sipfsm.message import Contact, Headers, SipUri, parse, parse_uri
+from sipfsm.message import Contact, Headers, Params, SipUri, parse, parse_uri
 from sipfsm.message.headers import _KNOWN
 
 # --------------------------------------------------------------------------------------------
@@ -358,3 +358,23 @@ def quoted_parameter_values_keep_their_case_and_quotes() -> None:
     contact = parse(data).contacts[0]
     assert contact.params["+sip.instance"] == '"<urn:uuid:AbC>"'
     assert contact.params.unquoted("+SIP.INSTANCE") == "<urn:uuid:AbC>"
+
+
+@check("RFC3261-7.3.1-VALUE-CASE", "RFC3261-7.3.1-PARAM-ONCE")
+@given(sip.casings("expires"), sip.casings("expires"), st.sampled_from(["60", '"x"', None]))
+def params_are_one_name_in_any_case(written: str, asked: str, value: str | None) -> None:
+    """Params built from a name in one casing answer it in any other ([], get, in), and
+    setting it again in another casing replaces it: the name appears once, written in
+    lower case; a flag parameter (no value) is written ';name' (generic-param = token
+    [ EQUAL gen-value ], gen-value never empty)."""
+    params = Params([(written, value), ("lr", None)])
+    expect("RFC3261-7.3.1-VALUE-CASE", asked in params and params[asked] == value
+           and params.get(asked, "absent") == value, f"{written!r} asked as {asked!r}")
+    replaced = params.with_param(asked, "70")
+    expect("RFC3261-7.3.1-PARAM-ONCE", len(replaced) == 2 and replaced.get("expires") == "70"
+           and str(replaced).lower().count(";expires=") == 1,
+           f"{written!r} set again as {asked!r}: {str(replaced)!r}")
+    expect("RFC3261-7.3.1-VALUE-CASE", str(replaced) in (";expires=70;lr", ";lr;expires=70"),
+           f"written as {str(replaced)!r}")
+    flag = str(Params([(written, None)]))
+    expect("RFC3261-7.3.1-VALUE-CASE", flag == ";expires", f"a flag parameter as {flag!r}")
