@@ -1106,8 +1106,15 @@ CATALOGUE: tuple[Mutant, ...] = (
            "(extra datagram bytes are discarded)", STRICT,
            "and int(lengths[0]) > len(body):", "and int(lengths[0]) != len(body):", ("18.3",)),
     Mutant("Q20", "RFC 3261 §25.1 / §20.19", "delta-seconds up to 2**32-1 are valid", STRICT,
-           "if not text.isdigit() or int(text) > 2**32 - 1:",
-           "if not text.isdigit() or int(text) >= 2**32 - 1:", ("20.19",)),
+           "if not _digits(text) or int(text) > 2**32 - 1:",
+           "if not _digits(text) or int(text) >= 2**32 - 1:", ("20.19",)),
+    Mutant("Q21", "RFC 3261 §25.1 / RFC 5234 B.1", "DIGIT is %x30-39: str.isdigit() takes "
+           "'\u0661' for 1 and crashes int() on '\u00b2' (the CSeq number)", STRICT,
+           "        if not _digits(number) or int(number) >= 2**31:",
+           "        if not number.isdigit() or int(number) >= 2**31:", ("20.16",)),
+    Mutant("Q22", "RFC 3261 §25.1 / RFC 5234 B.1", "DIGIT is %x30-39 (Max-Forwards)", STRICT,
+           "        if not _digits(value.strip()) or int(value) > 255:",
+           "        if not value.strip().isdigit() or int(value) > 255:", ("20.22",)),
     # ---- HMSG: the message layer (RFC 3261 §7, §18.3, §19.1, §20, §25) and its short paths ----
     Mutant("P01", "RFC 3261 §7.3.1", "a line starting with whitespace continues the field above "
            "(the one-pass rows take a folded ' <sip:...>' line for a field of its own)",

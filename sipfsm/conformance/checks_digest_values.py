@@ -299,3 +299,40 @@ def username_star_is_an_rfc8187_ext_value(username: str) -> None:
     if found is not None:
         decoded = urllib.parse.unquote(found.group(1), encoding="utf-8", errors="strict")
         expect(_STAR, decoded == username, f"username*={star} decodes to {decoded!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# RFC 3261 §7.3.1: a parameter named twice, on the general auth-param parser's way
+# --------------------------------------------------------------------------------------------
+
+
+@check("RFC8760-2.4-IGNORE-UNKNOWN", "RFC7616-3.5-RSPAUTH")
+@given(name=st.sampled_from(["nonce", "realm", "NONCE"]),
+       spacing=st.sampled_from([" ,", " , ", "\t,"]))
+def a_parameter_named_twice_is_never_taken(name: str, spacing: str) -> None:
+    """§7.3.1, "any given parameter-name MUST NOT appear more than once": a challenge that
+    names nonce or realm twice (in a shape only the general parser reads: whitespace before
+    a comma, a quoted-pair) is ignored, never answered with either value; an
+    Authentication-Info naming nextnonce twice is unparsable (AuthenticationFailed), neither
+    nonce adopted."""
+    twice = (f'Digest realm="{REALM}"{spacing} nonce="a\\b"{spacing} {name}="again", '
+             'qop="auth"')
+    digest = DigestClient(StaticCredentials(USER, PASSWORD), SeededRandom(8))
+    try:
+        digest.handle_challenge(401, [twice])
+    except AuthenticationFailed:
+        pass
+    else:
+        expect("RFC8760-2.4-IGNORE-UNKNOWN", False,
+               f"{twice!r} answered: {digest.authorization_headers('REGISTER', URI)}")
+    digest = DigestClient(StaticCredentials(USER, PASSWORD), SeededRandom(8))
+    digest.handle_challenge(401, [f'Digest realm="{REALM}", nonce="n1", qop="auth"'])
+    digest.authorization_headers("REGISTER", URI)
+    info = f'nextnonce="a"{spacing} nextnonce="b"'
+    try:
+        digest.handle_authentication_info(info)
+    except AuthenticationFailed:
+        return
+    sent = read_credentials(only(digest.authorization_headers("REGISTER", URI)))
+    expect("RFC7616-3.5-RSPAUTH", False,
+           f"Authentication-Info {info!r} taken: next nonce {sent.get('nonce')!r}")

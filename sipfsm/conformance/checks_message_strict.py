@@ -235,3 +235,29 @@ def strict_the_six_mandatory_headers(name: str) -> None:
     found = _names(_register(drop=name), "mandatory")
     expect("RFC3261-8.1.1-PARSE-MANDATORY-HEADERS",
            any(name.lower() in f for f in found), f"no {name}: {found}")
+
+
+_NOT_ASCII_DIGITS = st.text(st.characters(categories=["Nd", "No"], min_codepoint=0x80),
+                            min_size=1, max_size=4)
+
+
+@check("RFC3261-20.16-CSEQ-SYNTAX", "RFC3261-20.22-MAX-FORWARDS-RANGE",
+       "RFC3261-20.19-EXPIRES-VALUE")
+@example(field="Max-Forwards", digits="\u00b2")
+@example(field="CSeq", digits="\u0661")
+@given(field=st.sampled_from(["CSeq", "Max-Forwards", "Expires"]), digits=_NOT_ASCII_DIGITS)
+def strict_numbers_are_ascii_digits(field: str, digits: str) -> None:
+    """§25.1's DIGIT is %x30-39 (RFC 5234): a CSeq number, Max-Forwards or Expires written
+    with other digits ("²", Arabic-Indic "١") is a violation of that field -- never read as a
+    number, never an exception."""
+    rid = {"CSeq": "RFC3261-20.16-CSEQ-SYNTAX", "Max-Forwards": "RFC3261-20.22-MAX-FORWARDS-RANGE",
+           "Expires": "RFC3261-20.19-EXPIRES-VALUE"}[field]
+    data = {"CSeq": lambda: _register(cseq=f"{digits} REGISTER"),
+            "Max-Forwards": lambda: _register(mf=digits),
+            "Expires": lambda: _register(extra=f"Expires: {digits}\n")}[field]()
+    try:
+        found = [v for v in violations(data) if v.where == field.lower()]
+    except Exception as exc:  # a crash on input is a broken rule, not a verdict
+        expect(rid, False, f"{field}: {digits!r}: {exc!r}")
+        return
+    expect(rid, found, f"{field}: {digits!r} taken as a number")

@@ -78,10 +78,17 @@ _SINGLE = ("to", "from", "call-id", "cseq", "max-forwards", "content-length", "e
 _MANDATORY_REQUEST = ("to", "from", "cseq", "call-id", "max-forwards", "via")
 _TOKEN = r"[A-Za-z0-9.!%*_+`'~-]+"
 _METHOD = re.compile(_TOKEN)
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 _STATUS_LINE = re.compile(r"SIP/(\d+)\.(\d+) (\d+) (.*)")
 _RFC1123_GMT = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
     r"\d{4} \d{2}:\d{2}:\d{2} GMT")
+
+
+def _digits(text: str) -> bool:
+    """1*DIGIT, DIGIT being %x30-39 (RFC 5234 B.1): str.isdigit() also takes "²" or "١", which
+    int() then refuses or reads as a number."""
+    return _ASCII_DIGITS.fullmatch(text) is not None
 
 
 def _split_quoted(value: str) -> tuple[list[str], bool]:
@@ -174,7 +181,7 @@ def _check_name_addr(name: str, part: str, out: list[Violation]) -> None:
 
 
 def _delta_seconds(name: str, text: str, out: list[Violation]) -> None:
-    if not text.isdigit() or int(text) > 2**32 - 1:
+    if not _digits(text) or int(text) > 2**32 - 1:
         out.append(Violation(DELTA_SECONDS, name, text))
 
 
@@ -203,10 +210,10 @@ def _check_header(name: str, value: str, out: list[Violation]) -> None:
             if any(not p.strip() for p in part.split(";")[1:]):
                 out.append(Violation(EMPTY_PARAM, name, repr(part.strip())))
     elif name == "content-length":
-        if not value.strip().isdigit():
+        if not _digits(value.strip()):
             out.append(Violation(CONTENT_LENGTH, name, value))
     elif name == "max-forwards":
-        if not value.strip().isdigit() or int(value) > 255:
+        if not _digits(value.strip()) or int(value) > 255:
             out.append(Violation(MAX_FORWARDS, name, value))
     elif name in ("expires", "min-expires"):
         _delta_seconds(name, value.strip(), out)
@@ -214,12 +221,12 @@ def _check_header(name: str, value: str, out: list[Violation]) -> None:
         _delta_seconds(name, value.split(";")[0].split("(")[0].strip(), out)
     elif name == "cseq":
         number = value.strip().split(" ")[0]
-        if not number.isdigit() or int(number) >= 2**31:
+        if not _digits(number) or int(number) >= 2**31:
             out.append(Violation(CSEQ, name, value))
     elif name == "warning":
         for part in parts:
             code = part.strip().split(" ")[0]
-            if not (len(code) == 3 and code.isdigit()):
+            if not (len(code) == 3 and _digits(code)):
                 out.append(Violation(WARN_CODE, name, part.strip()))
     elif name == "date" and not _RFC1123_GMT.fullmatch(value.strip()):
         out.append(Violation(SIP_DATE, name, value))
@@ -262,7 +269,7 @@ def violations(data: bytes) -> list[Violation]:
         if cseq is not None and len(cseq.split()) == 2 and cseq.split()[1] != method:
             out.append(Violation(CSEQ_METHOD, "cseq", f"{method} request, CSeq {cseq}"))
     lengths = [v for n, v in headers if n == "content-length"]
-    if len(lengths) == 1 and lengths[0].isdigit() and int(lengths[0]) > len(body):
+    if len(lengths) == 1 and _digits(lengths[0]) and int(lengths[0]) > len(body):
         out.append(Violation(BODY_LENGTH, "content-length",
                              f"Content-Length {lengths[0]}, body {len(body)} bytes"))
     return out
